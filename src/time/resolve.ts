@@ -1,0 +1,45 @@
+import type { SyslogHeader } from '../parse/syslog.js';
+import { TS_ABSOLUTE, TS_WALL } from '../parse/syslog.js';
+import type { TimeZone } from './zone.js';
+
+const DAY_MS = 86_400_000;
+
+function isLeap(y: number): boolean {
+  return (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+}
+
+/**
+ * The year of a year-less (RFC3164) timestamp, seen from `referenceMs` (the receive time, or the
+ * file's modification time when importing): the reference's own year, unless that puts the event
+ * more than a day in the future, in which case it happened last year (the Dec→Jan rollover).
+ * Feb 29 only exists in leap years, so it walks back to the latest one.
+ */
+export function inferYear(zone: TimeZone, referenceMs: number, month: number, day: number, hour: number, minute: number, second: number): number {
+  let year = zone.wallClock(referenceMs).year;
+  if (zone.toUtc(year, month, day, hour, minute, second) > referenceMs + DAY_MS) year--;
+  if (month === 2 && day === 29) while (!isLeap(year)) year--;
+  return year;
+}
+
+export interface TimeOptions {
+  zone: TimeZone;
+  /** Forces the year of year-less timestamps. */
+  year: number | undefined;
+  /** What "now" is for year inference; the receive time when undefined. */
+  referenceMs: number | undefined;
+}
+
+/**
+ * Epoch ms of the header's timestamp, or `receivedMs` when it had none. `usedZone` tells whether
+ * the configured zone was applied (so event.timezone can say so).
+ */
+export function resolveTimestamp(h: SyslogHeader, opts: TimeOptions, receivedMs: number): { ms: number; usedZone: boolean } {
+  if (h.tsKind === TS_ABSOLUTE) return { ms: h.tsMs, usedZone: false };
+  if (h.tsKind !== TS_WALL) return { ms: receivedMs, usedZone: false };
+  const year = h.year !== 0 ? h.year
+    : opts.year ?? inferYear(opts.zone, opts.referenceMs ?? receivedMs, h.month, h.day, h.hour, h.minute, h.second);
+  // Invalid calendar dates (Feb 30) roll over in Date.UTC; clamp them to the month instead.
+  const lastDay = new Date(Date.UTC(year, h.month, 0)).getUTCDate();
+  const day = Math.min(h.day, lastDay);
+  return { ms: opts.zone.toUtc(year, h.month, day, h.hour, h.minute, h.second, h.millis), usedZone: true };
+}

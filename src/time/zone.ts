@@ -1,0 +1,122 @@
+/**
+ * IANA time-zone arithmetic on the hot path.
+ *
+ * Intl.DateTimeFormat is the only zone database Node ships, and formatting costs microseconds,
+ * so offsets are cached per 15-minute UTC bucket: every real-world offset change happens on a
+ * quarter-hour boundary, so within one bucket the offset is constant.
+ */
+
+const BUCKET_MS = 15 * 60 * 1000;
+const CACHE_LIMIT = 4096;
+
+export interface WallClock {
+  year: number;
+  month: number; // 1-12
+  day: number;
+  hour: number;
+  minute: number;
+  second: number;
+  /** ISO weekday: 1 = Monday … 7 = Sunday */
+  weekday: number;
+}
+
+export class TimeZone {
+  readonly name: string;
+  readonly isUtc: boolean;
+  private readonly formatter: Intl.DateTimeFormat | undefined;
+  private readonly offsets = new Map<number, number>();
+
+  constructor(name: string) {
+    // Throws RangeError for names the zone database does not know.
+    const resolved = new Intl.DateTimeFormat('en-US', { timeZone: name }).resolvedOptions().timeZone;
+    this.name = resolved;
+    this.isUtc = resolved === 'UTC' || resolved === 'Etc/UTC' || resolved === 'Etc/GMT' || resolved === 'GMT';
+    this.formatter = this.isUtc
+      ? undefined
+      : new Intl.DateTimeFormat('en-US', {
+          timeZone: resolved,
+          hourCycle: 'h23',
+          year: 'numeric',
+          month: 'numeric',
+          day: 'numeric',
+          hour: 'numeric',
+          minute: 'numeric',
+          second: 'numeric',
+        });
+  }
+
+  /** Offset of local time from UTC, in milliseconds, at the instant `utcMs`. */
+  offsetAt(utcMs: number): number {
+    if (this.formatter === undefined) return 0;
+    const bucket = Math.floor(utcMs / BUCKET_MS);
+    const cached = this.offsets.get(bucket);
+    if (cached !== undefined) return cached;
+    const probe = bucket * BUCKET_MS;
+    let y = 1970, mo = 1, d = 1, h = 0, mi = 0, s = 0;
+    for (const part of this.formatter.formatToParts(probe)) {
+      switch (part.type) {
+        case 'year': y = Number(part.value); break;
+        case 'month': mo = Number(part.value); break;
+        case 'day': d = Number(part.value); break;
+        case 'hour': h = Number(part.value); break;
+        case 'minute': mi = Number(part.value); break;
+        case 'second': s = Number(part.value); break;
+      }
+    }
+    const offset = Date.UTC(y, mo - 1, d, h, mi, s) - probe;
+    if (this.offsets.size >= CACHE_LIMIT) this.offsets.clear();
+    this.offsets.set(bucket, offset);
+    return offset;
+  }
+
+  /**
+   * The instant at which the clocks of this zone showed the given wall time. In a DST gap the
+   * wall time does not exist and the result is shifted by the gap; in an overlap the earlier
+   * instant is chosen (what a router's clock most likely meant is unknowable there).
+   */
+  toUtc(year: number, month: number, day: number, hour: number, minute: number, second: number, ms = 0): number {
+    const wall = Date.UTC(year, month - 1, day, hour, minute, second, ms);
+    if (this.formatter === undefined) return wall;
+    const first = this.offsetAt(wall);
+    const guess = wall - first;
+    const second2 = this.offsetAt(guess);
+    if (second2 === first) {
+      // In an overlap, an earlier instant with a larger offset may show the same wall time.
+      const earlierOffset = this.offsetAt(guess - 3600_000);
+      if (earlierOffset > first && this.offsetAt(wall - earlierOffset) === earlierOffset) return wall - earlierOffset;
+      return guess;
+    }
+    return wall - second2;
+  }
+
+  /** Local wall-clock fields of an instant. */
+  wallClock(utcMs: number): WallClock {
+    const local = new Date(utcMs + this.offsetAt(utcMs));
+    const dow = local.getUTCDay();
+    return {
+      year: local.getUTCFullYear(),
+      month: local.getUTCMonth() + 1,
+      day: local.getUTCDate(),
+      hour: local.getUTCHours(),
+      minute: local.getUTCMinutes(),
+      second: local.getUTCSeconds(),
+      weekday: dow === 0 ? 7 : dow,
+    };
+  }
+}
+
+export function hostTimeZoneName(): string {
+  return new Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+}
+
+const zones = new Map<string, TimeZone>();
+
+/** Shared instances, so every module uses one offset cache per zone. */
+export function timeZone(name: string): TimeZone {
+  let zone = zones.get(name);
+  if (zone === undefined) {
+    zone = new TimeZone(name);
+    zones.set(name, zone);
+  }
+  return zone;
+}
