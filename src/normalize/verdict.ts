@@ -1,0 +1,31 @@
+/** What a firewall's own word for its decision means in ECS `event.type`. */
+export type Verdict = 'denied' | 'allowed';
+
+const WORDS: Record<string, Verdict> = {
+  drop: 'denied', dropped: 'denied', deny: 'denied', denied: 'denied', reject: 'denied', rejected: 'denied',
+  block: 'denied', blocked: 'denied', refuse: 'denied', refused: 'denied',
+  accept: 'allowed', accepted: 'allowed', allow: 'allowed', allowed: 'allowed', pass: 'allowed', passed: 'allowed',
+};
+
+export function verdictOf(action: string | undefined): Verdict | undefined {
+  return action === undefined ? undefined : WORDS[action];
+}
+
+/**
+ * The first verdict word in free text (`IPTABLES Dropped:`, `DROP_INPUT`, `[BLOCKED - INBOUND]`),
+ * lower-cased, or undefined.
+ */
+export function findVerdictWord(text: string): string | undefined {
+  let start = -1;
+  for (let i = 0; i <= text.length; i++) {
+    const c = i < text.length ? text.charCodeAt(i) | 0x20 : 0;
+    const letter = c >= 97 && c <= 122;
+    if (letter && start < 0) start = i;
+    else if (!letter && start >= 0) {
+      const word = text.slice(start, i).toLowerCase();
+      if (WORDS[word] !== undefined) return word;
+      start = -1;
+    }
+  }
+  return undefined;
+}
