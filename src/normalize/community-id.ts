@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { ipBytes } from './ip.js';
 
 /**
@@ -70,5 +70,5 @@ export function communityId(
     o = buf.writeUInt16BE(sp & 0xffff, o);
     buf.writeUInt16BE(dp & 0xffff, o);
   }
-  return '1:' + createHash('sha1').update(buf).digest('base64');
+  return '1:' + hash('sha1', buf, 'base64');
 }

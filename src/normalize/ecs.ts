@@ -7,7 +7,6 @@ import { FACILITY_NAMES, SEVERITY_NAMES, facilityCode, severityCode } from '../p
 import { perimeterDirection } from './address-scope.js';
 import { communityId } from './community-id.js';
 import { normalizeIp } from './ip.js';
-import { normalizeMac } from './mac.js';
 import { verdictOf } from './verdict.js';
 
 export const ECS_VERSION: string = EcsVersion;
@@ -122,8 +121,8 @@ export function applyFirewall(doc: EcsDocument, rec: FirewallRecord): EcsDocumen
   }
 
   const isIcmp = rec.ianaNumber === 1 || rec.ianaNumber === 58;
-  const source = endpoint(srcIp, isIcmp ? undefined : rec.srcPort, rec.srcMac === undefined ? undefined : normalizeMac(rec.srcMac));
-  const destination = endpoint(dstIp, isIcmp ? undefined : rec.dstPort, rec.dstMac === undefined ? undefined : normalizeMac(rec.dstMac));
+  const source = endpoint(srcIp, isIcmp ? undefined : rec.srcPort, rec.srcMac);
+  const destination = endpoint(dstIp, isIcmp ? undefined : rec.dstPort, rec.dstMac);
   if (source !== undefined) doc.source = source;
   if (destination !== undefined) doc.destination = destination;
 

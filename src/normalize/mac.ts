@@ -47,6 +47,20 @@ export function formatMac(bytes: ArrayLike<number>, from = 0, count = 6): string
   return s;
 }
 
+/**
+ * Fast path for the common `aa:bb:cc:dd:ee:ff[:…]` text: the 6 bytes starting at byte `index`
+ * in ECS form, or undefined when the text is not in that shape there.
+ */
+export function macAt(text: string, index: number): string | undefined {
+  const from = index * 3;
+  if (text.length < from + 17 || (text.length > from + 17 && text.charCodeAt(from + 17) !== 58)) return undefined;
+  for (let i = from; i < from + 17; i++) {
+    const c = text.charCodeAt(i);
+    if ((i - from) % 3 === 2 ? c !== 58 : hexVal(c) < 0) return undefined;
+  }
+  return text.slice(from, from + 17).toUpperCase().replaceAll(':', '-');
+}
+
 export function normalizeMac(text: string): string | undefined {
   const bytes = parseHexBytes(text);
   return bytes !== undefined && bytes.length === 6 ? formatMac(bytes) : undefined;

@@ -15,10 +15,27 @@ function isLeap(y: number): boolean {
  * Feb 29 only exists in leap years, so it walks back to the latest one.
  */
 export function inferYear(zone: TimeZone, referenceMs: number, month: number, day: number, hour: number, minute: number, second: number): number {
-  let year = zone.wallClock(referenceMs).year;
+  let year = referenceYear(zone, referenceMs);
   if (zone.toUtc(year, month, day, hour, minute, second) > referenceMs + DAY_MS) year--;
   if (month === 2 && day === 29) while (!isLeap(year)) year--;
   return year;
+}
+
+let cachedZone: TimeZone | undefined;
+let cachedHour = Number.NaN;
+let cachedYear = 0;
+
+/** The reference's local year; the reference is usually "now", so it is cached per hour. */
+function referenceYear(zone: TimeZone, referenceMs: number): number {
+  const hour = Math.floor(referenceMs / 3_600_000);
+  if (zone !== cachedZone || hour !== cachedHour) {
+    cachedZone = zone;
+    cachedHour = hour;
+    cachedYear = zone.wallClock(hour * 3_600_000).year;
+    // New Year may fall inside this hour in zones with a non-whole-hour offset.
+    if (zone.wallClock(hour * 3_600_000 + 3_599_999).year !== cachedYear) cachedHour = Number.NaN;
+  }
+  return Number.isNaN(cachedHour) ? zone.wallClock(referenceMs).year : cachedYear;
 }
 
 export interface TimeOptions {

@@ -2,12 +2,14 @@
  * IANA time-zone arithmetic on the hot path.
  *
  * Intl.DateTimeFormat is the only zone database Node ships, and formatting costs microseconds,
- * so offsets are cached per 15-minute UTC bucket: every real-world offset change happens on a
- * quarter-hour boundary, so within one bucket the offset is constant.
+ * so offsets are measured once per UTC day and cached; a day whose two ends disagree holds a
+ * transition and falls back to 15-minute buckets.
  */
 
+const DAY_MS = 86_400_000;
 const BUCKET_MS = 15 * 60 * 1000;
-const CACHE_LIMIT = 4096;
+const CACHE_LIMIT = 8192;
+const MIXED = Number.NaN;
 
 export interface WallClock {
   year: number;
@@ -24,7 +26,8 @@ export class TimeZone {
   readonly name: string;
   readonly isUtc: boolean;
   private readonly formatter: Intl.DateTimeFormat | undefined;
-  private readonly offsets = new Map<number, number>();
+  private readonly dayOffsets = new Map<number, number>();
+  private readonly bucketOffsets = new Map<number, number>();
 
   constructor(name: string) {
     // Throws RangeError for names the zone database does not know.
@@ -48,12 +51,30 @@ export class TimeZone {
   /** Offset of local time from UTC, in milliseconds, at the instant `utcMs`. */
   offsetAt(utcMs: number): number {
     if (this.formatter === undefined) return 0;
+    // Most days have one offset all day: one cache entry per UTC day, checked at both ends.
+    const day = Math.floor(utcMs / DAY_MS);
+    let whole = this.dayOffsets.get(day);
+    if (whole === undefined) {
+      const first = this.measure(day * DAY_MS);
+      whole = first === this.measure(day * DAY_MS + DAY_MS - 1000) ? first : MIXED;
+      if (this.dayOffsets.size >= CACHE_LIMIT) this.dayOffsets.clear();
+      this.dayOffsets.set(day, whole);
+    }
+    if (!Number.isNaN(whole)) return whole;
+    // A transition day: every real-world change happens on a quarter-hour boundary.
     const bucket = Math.floor(utcMs / BUCKET_MS);
-    const cached = this.offsets.get(bucket);
-    if (cached !== undefined) return cached;
-    const probe = bucket * BUCKET_MS;
+    let offset = this.bucketOffsets.get(bucket);
+    if (offset === undefined) {
+      offset = this.measure(bucket * BUCKET_MS);
+      if (this.bucketOffsets.size >= CACHE_LIMIT) this.bucketOffsets.clear();
+      this.bucketOffsets.set(bucket, offset);
+    }
+    return offset;
+  }
+
+  private measure(instant: number): number {
     let y = 1970, mo = 1, d = 1, h = 0, mi = 0, s = 0;
-    for (const part of this.formatter.formatToParts(probe)) {
+    for (const part of this.formatter!.formatToParts(instant)) {
       switch (part.type) {
         case 'year': y = Number(part.value); break;
         case 'month': mo = Number(part.value); break;
@@ -63,10 +84,7 @@ export class TimeZone {
         case 'second': s = Number(part.value); break;
       }
     }
-    const offset = Date.UTC(y, mo - 1, d, h, mi, s) - probe;
-    if (this.offsets.size >= CACHE_LIMIT) this.offsets.clear();
-    this.offsets.set(bucket, offset);
-    return offset;
+    return Date.UTC(y, mo - 1, d, h, mi, s) - (instant - (((instant % 1000) + 1000) % 1000));
   }
 
   /**

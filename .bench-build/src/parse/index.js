@@ -1,0 +1,108 @@
+import { TAG_PARTIAL, TAG_TRUNCATED, applyFirewall, baseDocument, markFailure } from '../normalize/ecs.js';
+import { resolveTimestamp } from '../time/resolve.js';
+import { findNetfilterStart, looksLikeNetfilterFragment, parseNetfilter } from './netfilter.js';
+import { parseSyslogHeader } from './syslog.js';
+/** Longest line dropship parses; longer input is cut here and tagged (bounded memory and CPU). */
+export const MAX_LINE_CHARS = 64 * 1024;
+/** Strips what transports append: CR/LF, NUL terminators (OpenWrt `log_trailer_null`). */
+function trimTransport(line) {
+    let end = line.length;
+    while (end > 0) {
+        const c = line.charCodeAt(end - 1);
+        if (c !== 10 && c !== 13 && c !== 0)
+            break;
+        end--;
+    }
+    return end === line.length ? line : line.slice(0, end);
+}
+/** Dispatches the message body to the format parser that recognises it. */
+function parseBody(doc, h) {
+    const body = h.message;
+    const at = findNetfilterStart(body);
+    if (at >= 0) {
+        let prefix = body.slice(0, at);
+        // `DENY: IN=…` with no host or `kernel:` tag: the header took the rule prefix for a tag.
+        if (at === 0 && h.appname !== undefined && h.appname !== 'kernel' && h.tagStart >= 0) {
+            prefix = `${h.appname}:`;
+            const syslog = doc.log?.syslog;
+            if (syslog !== undefined) {
+                delete syslog.appname;
+                delete syslog.procid;
+                if (Object.keys(syslog).length === 0)
+                    delete doc.log;
+            }
+        }
+        return applyFirewall(doc, parseNetfilter(body, at, prefix));
+    }
+    if (looksLikeNetfilterFragment(body)) {
+        doc.event.category = ['network'];
+        doc.event.type = ['info'];
+        doc.message = body;
+        (doc.tags ??= []).push(TAG_PARTIAL);
+        doc.error = { message: 'fragment of a netfilter line split across syslog messages; its fields are not trusted' };
+        doc.dropship = { vendor: 'netfilter', format: 'netfilter' };
+        return doc;
+    }
+    const app = h.appname !== undefined ? ` (program "${h.appname}")` : '';
+    return markFailure(doc, `no supported firewall format recognised${app}`, body);
+}
+/**
+ * Builds the line → ECS function. The returned parser never throws: anything unexpected
+ * becomes a parse-failure document that still carries the original line.
+ */
+export function createParser(opts) {
+    const now = opts.now ?? Date.now;
+    const timeOpts = { zone: opts.zone, year: opts.year, referenceMs: undefined };
+    let lastCreatedMs = NaN;
+    let lastCreatedIso = '';
+    let lastTsMs = NaN;
+    let lastTsIso = '';
+    return (raw, meta) => {
+        let line = trimTransport(raw);
+        let truncated = false;
+        if (line.length > MAX_LINE_CHARS) {
+            line = line.slice(0, MAX_LINE_CHARS);
+            truncated = true;
+        }
+        const receivedMs = meta?.receivedMs ?? now();
+        if (receivedMs !== lastCreatedMs) {
+            lastCreatedMs = receivedMs;
+            lastCreatedIso = new Date(receivedMs).toISOString();
+        }
+        let doc;
+        try {
+            const header = parseSyslogHeader(line);
+            timeOpts.referenceMs = meta?.referenceMs;
+            const ts = resolveTimestamp(header, timeOpts, receivedMs);
+            if (ts.ms !== lastTsMs) {
+                lastTsMs = ts.ms;
+                lastTsIso = Number.isFinite(ts.ms) ? new Date(ts.ms).toISOString() : lastCreatedIso;
+            }
+            doc = baseDocument({
+                line,
+                header,
+                timestampIso: lastTsIso,
+                createdIso: lastCreatedIso,
+                timezone: ts.usedZone ? opts.zone.name : undefined,
+                observerName: opts.observer,
+            });
+            doc = parseBody(doc, header);
+        }
+        catch (err) {
+            doc = baseDocument({
+                line,
+                header: parseSyslogHeader(''),
+                timestampIso: lastCreatedIso,
+                createdIso: lastCreatedIso,
+                timezone: undefined,
+                observerName: opts.observer,
+            });
+            markFailure(doc, `internal parser error: ${err instanceof Error ? err.message : String(err)}`, line);
+        }
+        if (truncated) {
+            (doc.tags ??= []).push(TAG_TRUNCATED);
+            doc.error ??= { message: `line longer than ${MAX_LINE_CHARS} characters was cut` };
+        }
+        return doc;
+    };
+}

@@ -1,0 +1,137 @@
+/**
+ * IANA time-zone arithmetic on the hot path.
+ *
+ * Intl.DateTimeFormat is the only zone database Node ships, and formatting costs microseconds,
+ * so offsets are measured once per UTC day and cached; a day whose two ends disagree holds a
+ * transition and falls back to 15-minute buckets.
+ */
+const DAY_MS = 86_400_000;
+const BUCKET_MS = 15 * 60 * 1000;
+const CACHE_LIMIT = 8192;
+const MIXED = Number.NaN;
+export class TimeZone {
+    name;
+    isUtc;
+    formatter;
+    dayOffsets = new Map();
+    bucketOffsets = new Map();
+    constructor(name) {
+        // Throws RangeError for names the zone database does not know.
+        const resolved = new Intl.DateTimeFormat('en-US', { timeZone: name }).resolvedOptions().timeZone;
+        this.name = resolved;
+        this.isUtc = resolved === 'UTC' || resolved === 'Etc/UTC' || resolved === 'Etc/GMT' || resolved === 'GMT';
+        this.formatter = this.isUtc
+            ? undefined
+            : new Intl.DateTimeFormat('en-US', {
+                timeZone: resolved,
+                hourCycle: 'h23',
+                year: 'numeric',
+                month: 'numeric',
+                day: 'numeric',
+                hour: 'numeric',
+                minute: 'numeric',
+                second: 'numeric',
+            });
+    }
+    /** Offset of local time from UTC, in milliseconds, at the instant `utcMs`. */
+    offsetAt(utcMs) {
+        if (this.formatter === undefined)
+            return 0;
+        // Most days have one offset all day: one cache entry per UTC day, checked at both ends.
+        const day = Math.floor(utcMs / DAY_MS);
+        let whole = this.dayOffsets.get(day);
+        if (whole === undefined) {
+            const first = this.measure(day * DAY_MS);
+            whole = first === this.measure(day * DAY_MS + DAY_MS - 1000) ? first : MIXED;
+            if (this.dayOffsets.size >= CACHE_LIMIT)
+                this.dayOffsets.clear();
+            this.dayOffsets.set(day, whole);
+        }
+        if (!Number.isNaN(whole))
+            return whole;
+        // A transition day: every real-world change happens on a quarter-hour boundary.
+        const bucket = Math.floor(utcMs / BUCKET_MS);
+        let offset = this.bucketOffsets.get(bucket);
+        if (offset === undefined) {
+            offset = this.measure(bucket * BUCKET_MS);
+            if (this.bucketOffsets.size >= CACHE_LIMIT)
+                this.bucketOffsets.clear();
+            this.bucketOffsets.set(bucket, offset);
+        }
+        return offset;
+    }
+    measure(instant) {
+        let y = 1970, mo = 1, d = 1, h = 0, mi = 0, s = 0;
+        for (const part of this.formatter.formatToParts(instant)) {
+            switch (part.type) {
+                case 'year':
+                    y = Number(part.value);
+                    break;
+                case 'month':
+                    mo = Number(part.value);
+                    break;
+                case 'day':
+                    d = Number(part.value);
+                    break;
+                case 'hour':
+                    h = Number(part.value);
+                    break;
+                case 'minute':
+                    mi = Number(part.value);
+                    break;
+                case 'second':
+                    s = Number(part.value);
+                    break;
+            }
+        }
+        return Date.UTC(y, mo - 1, d, h, mi, s) - (instant - (((instant % 1000) + 1000) % 1000));
+    }
+    /**
+     * The instant at which the clocks of this zone showed the given wall time. In a DST gap the
+     * wall time does not exist and the result is shifted by the gap; in an overlap the earlier
+     * instant is chosen (what a router's clock most likely meant is unknowable there).
+     */
+    toUtc(year, month, day, hour, minute, second, ms = 0) {
+        const wall = Date.UTC(year, month - 1, day, hour, minute, second, ms);
+        if (this.formatter === undefined)
+            return wall;
+        const first = this.offsetAt(wall);
+        const guess = wall - first;
+        const second2 = this.offsetAt(guess);
+        if (second2 === first) {
+            // In an overlap, an earlier instant with a larger offset may show the same wall time.
+            const earlierOffset = this.offsetAt(guess - 3600_000);
+            if (earlierOffset > first && this.offsetAt(wall - earlierOffset) === earlierOffset)
+                return wall - earlierOffset;
+            return guess;
+        }
+        return wall - second2;
+    }
+    /** Local wall-clock fields of an instant. */
+    wallClock(utcMs) {
+        const local = new Date(utcMs + this.offsetAt(utcMs));
+        const dow = local.getUTCDay();
+        return {
+            year: local.getUTCFullYear(),
+            month: local.getUTCMonth() + 1,
+            day: local.getUTCDate(),
+            hour: local.getUTCHours(),
+            minute: local.getUTCMinutes(),
+            second: local.getUTCSeconds(),
+            weekday: dow === 0 ? 7 : dow,
+        };
+    }
+}
+export function hostTimeZoneName() {
+    return new Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+}
+const zones = new Map();
+/** Shared instances, so every module uses one offset cache per zone. */
+export function timeZone(name) {
+    let zone = zones.get(name);
+    if (zone === undefined) {
+        zone = new TimeZone(name);
+        zones.set(name, zone);
+    }
+    return zone;
+}
