@@ -200,10 +200,16 @@ function readCtime(s: string, i: number, h: SyslogHeader): number {
   return j;
 }
 
-function isFacilityWord(tok: string): boolean {
+/** `kern.warn`, `user.info`: facility and severity words where a sender puts them in the header. */
+function readFacilityWord(tok: string, h: SyslogHeader): boolean {
   const dot = tok.indexOf('.');
   if (dot <= 0) return false;
-  return FACILITY_CODES[tok.slice(0, dot)] !== undefined && SEVERITY_ALIASES[tok.slice(dot + 1)] !== undefined;
+  const facility = tok.slice(0, dot);
+  const severity = tok.slice(dot + 1);
+  if (FACILITY_CODES[facility] === undefined || SEVERITY_ALIASES[severity] === undefined) return false;
+  h.facilityName = facility;
+  h.severityName = severity;
+  return true;
 }
 
 function nextSpace(s: string, i: number): number {
@@ -346,26 +352,17 @@ export function parseSyslogHeader(line: string): SyslogHeader {
   // HOSTNAME and TAG are both optional; decide by the shape of the next tokens.
   let end = nextSpace(line, j);
   let tok = line.slice(j, end);
-  if (isFacilityWord(tok)) {
-    const dot = tok.indexOf('.');
-    h.facilityName = tok.slice(0, dot);
-    h.severityName = tok.slice(dot + 1);
+  const advance = (): void => {
     j = skipSpaces(line, end);
     end = nextSpace(line, j);
     tok = line.slice(j, end);
+  };
+  if (readFacilityWord(tok, h)) {
+    advance();
   } else if (hasTime && tok.length > 0 && readTag(tok) === undefined && looksLikeHost(tok)) {
     h.hostname = tok;
-    j = skipSpaces(line, end);
-    end = nextSpace(line, j);
-    tok = line.slice(j, end);
-    if (isFacilityWord(tok)) {
-      const dot = tok.indexOf('.');
-      h.facilityName = tok.slice(0, dot);
-      h.severityName = tok.slice(dot + 1);
-      j = skipSpaces(line, end);
-      end = nextSpace(line, j);
-      tok = line.slice(j, end);
-    }
+    advance();
+    if (readFacilityWord(tok, h)) advance();
   }
   // Without a timestamp or PRI a leading `WORD:` is as likely a log prefix (`FINAL_REJECT:`) as a
   // tag; it is still read as a tag, and body parsers recover it through tagStart.
