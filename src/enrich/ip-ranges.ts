@@ -27,6 +27,7 @@ const NON_PUBLIC = [
   '::/128', // unspecified (RFC 4291)
   '::1/128', // loopback (RFC 4291)
   '100::/64', // discard-only (RFC 6666)
+  '2001:2::/48', // benchmarking (RFC 5180)
   '2001:db8::/32', // documentation (RFC 3849)
   '3fff::/20', // documentation (RFC 9637)
   'fc00::/7', // unique local (RFC 4193)
