@@ -58,9 +58,17 @@ function countryName(iso: string): string | undefined {
   }
 }
 
+/** Drops absent fields (the processor omits them rather than writing nulls); undefined if none remain. */
 function compact<T extends object>(fields: T): T | undefined {
-  for (const key in fields) if (fields[key] !== undefined) return Object.freeze(fields);
-  return undefined;
+  const out: Partial<T> = {};
+  let any = false;
+  for (const key in fields) {
+    if (fields[key] !== undefined) {
+      out[key] = fields[key];
+      any = true;
+    }
+  }
+  return any ? Object.freeze(out as T) : undefined;
 }
 
 /** GeoIP2/GeoLite2/DB-IP City and Country records. */
