@@ -31,6 +31,8 @@ function parseV4(s: string, start: number, end: number): number {
       digits = 0;
       dots++;
     } else if (c >= 48 && c <= 57) {
+      // Leading zeros are rejected: some parsers read them as octal, so they are ambiguous.
+      if (digits === 1 && octet === 0) return -1;
       octet = octet * 10 + (c - 48);
       if (++digits > 3 || octet > 255) return -1;
     } else {
