@@ -1,11 +1,12 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { GeoLookup, openGeoDatabase, type GeoDatabase } from '../src/enrich/geoip.js';
+import { GeoLookup, openGeoDatabase, type GeoDatabase, type GeoResult } from '../src/enrich/geoip.js';
+import { parseIp, type IpVersion } from '../src/enrich/ip.js';
 import { createEnricher } from '../src/enrich/index.js';
 import type { EcsDocument, GeoFields } from '../src/model/document.js';
 import { timeZone } from '../src/time/zone.js';
@@ -38,6 +39,13 @@ function expectedGeo(record: any): GeoFields {
   if (record.city) geo.city_name = record.city.names.en;
   if (record.location) geo.location = { lat: record.location.latitude, lon: record.location.longitude };
   return geo;
+}
+
+function look(g: GeoLookup, ip: string): GeoResult {
+  const words = new Uint32Array(4);
+  const v: IpVersion = parseIp(ip, words);
+  assert.ok(v !== 0, ip);
+  return g.lookup(ip, v, words);
 }
 
 function hasPerlWriter(): boolean {
@@ -76,6 +84,10 @@ describe('GeoIP with MaxMind-written fixture databases', { skip }, () => {
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'dropship-mmdb-'));
     execFileSync('perl', [join(fixtures, 'build.pl'), dataFile, dir], { stdio: 'inherit' });
+    for (const size of [24, 32]) {
+      mkdirSync(join(dir, String(size)));
+      execFileSync('perl', [join(fixtures, 'build.pl'), dataFile, join(dir, String(size)), String(size)], { stdio: 'inherit' });
+    }
     city = await openGeoDatabase(path('GeoIP2-City'));
     country = await openGeoDatabase(path('GeoLite2-Country'));
     asn = await openGeoDatabase(path('GeoLite2-ASN'));
@@ -118,6 +130,14 @@ describe('GeoIP with MaxMind-written fixture databases', { skip }, () => {
     }
   });
 
+  it('walks trees with 24-, 28- and 32-bit records alike', async () => {
+    const probes = ['192.0.2.1', '203.0.113.9', '198.51.100.1', '10.9.8.7', '192.88.99.1', '2001:db8:1::1', '2001:db8:2::1', '8.8.8.8'];
+    for (const size of ['24', '32']) {
+      const other = await openGeoDatabase(join(dir, size, 'GeoIP2-City.mmdb'));
+      for (const ip of probes) assert.deepEqual(other.lookup(ip), city.lookup(ip), `${ip} with ${size}-bit records`);
+    }
+  });
+
   it('misses addresses the database does not cover', () => {
     assert.equal(city.lookup('198.51.100.1'), undefined);
     assert.equal(asn.lookup('203.0.113.1'), undefined);
@@ -125,21 +145,21 @@ describe('GeoIP with MaxMind-written fixture databases', { skip }, () => {
 
   it('combines databases, earlier ones winning', () => {
     const cityFirst = new GeoLookup([city, country, asn]);
-    assert.deepEqual(cityFirst.lookup('192.0.2.1'), {
+    assert.deepEqual(look(cityFirst, '192.0.2.1'), {
       geo: expectedGeo(entry('GeoIP2-City', '192.0.2.0/24').record),
       as: asn.lookup('192.0.2.1')!.as,
     });
     const countryFirst = new GeoLookup([country, city]);
-    assert.equal(countryFirst.lookup('192.0.2.1').geo?.country_iso_code, entry('GeoLite2-Country', '192.0.2.0/24').record.country.iso_code);
+    assert.equal(look(countryFirst, '192.0.2.1').geo?.country_iso_code, entry('GeoLite2-Country', '192.0.2.0/24').record.country.iso_code);
     // Falls through to the next database when the first has no record.
-    assert.equal(countryFirst.lookup('203.0.113.5').geo?.country_iso_code, entry('GeoIP2-City', '203.0.113.0/24').record.country.iso_code);
+    assert.equal(look(countryFirst, '203.0.113.5').geo?.country_iso_code, entry('GeoIP2-City', '203.0.113.0/24').record.country.iso_code);
   });
 
   it('keeps answering correctly when the cache turns over', () => {
     const lookup = new GeoLookup([city], 4);
     const ips = ['192.0.2.1', '203.0.113.1', '198.51.100.1', '2001:db8:1::1', '192.0.2.2', '203.0.113.2'];
     for (let round = 0; round < 3; round++) {
-      for (const ip of ips) assert.deepEqual(lookup.lookup(ip), city.lookup(ip) ?? {}, `${ip} round ${round}`);
+      for (const ip of ips) assert.deepEqual(look(lookup, ip), city.lookup(ip) ?? {}, `${ip} round ${round}`);
     }
   });
 

@@ -10,6 +10,8 @@ import { createRequire } from 'node:module';
 import { Reader } from 'maxmind';
 import type { AsFields, GeoFields } from '../model/document.js';
 import { CONTINENT_NAMES, CONTINENT_OF_COUNTRY } from './data/countries.js';
+import { parseIp } from './ip.js';
+import { MmdbTree } from './mmdb-tree.js';
 
 export type GeoDatabaseKind = 'city' | 'country' | 'asn';
 
@@ -24,7 +26,9 @@ export interface GeoDatabase {
   /** `databaseType` from the file's metadata, e.g. "GeoLite2-City", "DBIP-ASN-Lite". */
   readonly databaseType: string;
   readonly buildEpoch: Date;
-  /** Raw lookup without caching; `ip` must be a valid address. */
+  /** Lookup of an address already parsed into `words` (see parseIp); `ip` is its text. */
+  find(version: 4 | 6, words: Uint32Array, ip: string): GeoResult | undefined;
+  /** Convenience lookup by text, for tests and tools. */
   lookup(ip: string): GeoResult | undefined;
 }
 
@@ -166,13 +170,30 @@ export function geoDatabaseFromBuffer(path: string, buffer: Buffer): GeoDatabase
   if (kind === undefined) {
     throw new Error(`${path}: unsupported database type "${databaseType}" (need a City, Country or ASN database)`);
   }
+  const tree = new MmdbTree(buffer, reader.metadata);
+  // Converted results per data pointer; bounded because City databases hold many records.
+  const byPointer = new Map<number, GeoResult | null>();
+  const find = (version: 4 | 6, words: Uint32Array, ip: string): GeoResult | undefined => {
+    const pointer = tree.find(version, words);
+    if (pointer === 0) return undefined;
+    let result = byPointer.get(pointer);
+    if (result === undefined) {
+      result = resultFromRecord(reader.get(ip)) ?? null;
+      if (byPointer.size >= RECORD_CACHE_LIMIT) byPointer.clear();
+      byPointer.set(pointer, result);
+    }
+    return result ?? undefined;
+  };
   return {
     path,
     kind,
     databaseType,
     buildEpoch: reader.metadata.buildEpoch,
+    find,
     lookup(ip: string): GeoResult | undefined {
-      return resultFromRecord(reader.get(ip));
+      const words = new Uint32Array(4);
+      const version = parseIp(ip, words);
+      return version === 0 ? undefined : find(version, words, ip);
     },
   };
 }
@@ -193,6 +214,7 @@ export function defaultDatabasePath(): string {
 }
 
 const MISS: GeoResult = Object.freeze({});
+const RECORD_CACHE_LIMIT = 100_000;
 
 /**
  * Combines several databases (typically City + ASN) behind one cache. The cache keeps two
@@ -212,12 +234,12 @@ export class GeoLookup {
     this.half = Math.max(1, Math.floor(capacity / 2));
   }
 
-  /** Geo and AS data for a public address; `ip` must already be validated. */
-  lookup(ip: string): GeoResult {
+  /** Geo and AS data for a public address already parsed into `words`; `ip` is its text. */
+  lookup(ip: string, version: 4 | 6, words: Uint32Array): GeoResult {
     let result = this.young.get(ip);
     if (result !== undefined) return result;
     result = this.old.get(ip);
-    if (result === undefined) result = this.query(ip);
+    if (result === undefined) result = this.query(ip, version, words);
     if (this.young.size >= this.half) {
       this.old = this.young;
       this.young = new Map();
@@ -226,7 +248,7 @@ export class GeoLookup {
     return result;
   }
 
-  private query(ip: string): GeoResult {
+  private query(ip: string, version: 4 | 6, words: Uint32Array): GeoResult {
     let geo: Readonly<GeoFields> | undefined;
     let as: Readonly<AsFields> | undefined;
     // Earlier databases win, so `--geoip City.mmdb Country.mmdb` prefers the City answer.
@@ -234,7 +256,7 @@ export class GeoLookup {
       if (geo !== undefined && as !== undefined) break;
       let r: GeoResult | undefined;
       try {
-        r = db.lookup(ip);
+        r = db.find(version, words, ip);
       } catch {
         continue;
       }

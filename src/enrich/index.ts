@@ -90,7 +90,7 @@ class DocumentEnricher implements Enricher {
     if (this.geo === undefined || (ep.geo !== undefined && ep.as !== undefined)) return;
     // Databases index mapped IPv6 addresses under their IPv4 form, if at all.
     const key = version === 4 && ep.ip.indexOf(':') >= 0 ? formatV4(this.words[0]!) : ep.ip;
-    const found = this.geo.lookup(key);
+    const found = this.geo.lookup(key, version, this.words);
     // Shared with the cache, hence frozen: the same objects go into every matching document.
     if (ep.geo === undefined && found.geo !== undefined) ep.geo = found.geo;
     if (ep.as === undefined && found.as !== undefined) ep.as = found.as;
