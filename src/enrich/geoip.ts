@@ -3,7 +3,7 @@
  * Elasticsearch's geoip processor writes, so dashboards work whichever side enriched.
  *
  * Each file is read into memory once at startup; per line there is no I/O, only a tree walk
- * in a Buffer, and repeated addresses (scanners hammer the same host) hit a bounded cache.
+ * in a Buffer (and the enricher caches per address in front of that).
  */
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -213,57 +213,34 @@ export function defaultDatabasePath(): string {
   return createRequire(import.meta.url).resolve('@ip-location-db/geo-whois-asn-country-mmdb/geo-whois-asn-country.mmdb');
 }
 
-const MISS: GeoResult = Object.freeze({});
 const RECORD_CACHE_LIMIT = 100_000;
 
-/**
- * Combines several databases (typically City + ASN) behind one cache. The cache keeps two
- * generations of at most `capacity / 2` entries each: a hit costs one Map lookup (no reordering
- * as in a strict LRU), and when the young generation fills, the old one — everything not used
- * since the previous turnover — is dropped.
- */
+/** Combines several databases (typically City + ASN) into one answer per address. */
 export class GeoLookup {
-  private young = new Map<string, GeoResult>();
-  private old = new Map<string, GeoResult>();
-  private readonly half: number;
+  constructor(readonly databases: readonly GeoDatabase[]) {}
 
-  constructor(
-    readonly databases: readonly GeoDatabase[],
-    capacity = 20_000,
-  ) {
-    this.half = Math.max(1, Math.floor(capacity / 2));
-  }
-
-  /** Geo and AS data for a public address already parsed into `words`; `ip` is its text. */
-  lookup(ip: string, version: 4 | 6, words: Uint32Array): GeoResult {
-    let result = this.young.get(ip);
-    if (result !== undefined) return result;
-    result = this.old.get(ip);
-    if (result === undefined) result = this.query(ip, version, words);
-    if (this.young.size >= this.half) {
-      this.old = this.young;
-      this.young = new Map();
-    }
-    this.young.set(ip, result);
-    return result;
-  }
-
-  private query(ip: string, version: 4 | 6, words: Uint32Array): GeoResult {
+  /** Geo and AS data for an address already parsed into `words`; `ip` is its text. */
+  find(version: 4 | 6, words: Uint32Array, ip: string): GeoResult | undefined {
     let geo: Readonly<GeoFields> | undefined;
     let as: Readonly<AsFields> | undefined;
+    let single: GeoResult | undefined;
     // Earlier databases win, so `--geoip City.mmdb Country.mmdb` prefers the City answer.
     for (const db of this.databases) {
-      if (geo !== undefined && as !== undefined) break;
       let r: GeoResult | undefined;
       try {
         r = db.find(version, words, ip);
       } catch {
         continue;
       }
-      if (geo === undefined && r?.geo !== undefined) geo = r.geo;
-      if (as === undefined && r?.as !== undefined) as = r.as;
+      if (r === undefined) continue;
+      single ??= r;
+      if (geo === undefined) geo = r.geo;
+      if (as === undefined) as = r.as;
+      if (geo !== undefined && as !== undefined) break;
     }
-    if (geo === undefined && as === undefined) return MISS;
+    if (single === undefined) return undefined;
+    // One database answered everything: its (cached) result can be shared as is.
+    if (single.geo === geo && single.as === as) return single;
     return Object.freeze(geo !== undefined && as !== undefined ? { geo, as } : geo !== undefined ? { geo } : { as: as! });
   }
 }

