@@ -34,6 +34,9 @@ export interface GeoDatabase {
 
 type Rec = Record<string, unknown>;
 
+/** Converted records kept per database; City databases hold a few hundred thousand. */
+const RECORD_CACHE_LIMIT = 100_000;
+
 const isRec = (v: unknown): v is Rec => typeof v === 'object' && v !== null && !Array.isArray(v);
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 const num = (v: unknown): number | undefined => {
@@ -212,8 +215,6 @@ export async function openGeoDatabase(path: string): Promise<GeoDatabase> {
 export function defaultDatabasePath(): string {
   return createRequire(import.meta.url).resolve('@ip-location-db/geo-whois-asn-country-mmdb/geo-whois-asn-country.mmdb');
 }
-
-const RECORD_CACHE_LIMIT = 100_000;
 
 /** Combines several databases (typically City + ASN) into one answer per address. */
 export class GeoLookup {
