@@ -1,0 +1,37 @@
+/**
+ * Bounded cache with least-recently-used eviction by generations.
+ *
+ * Entries live in a young and an old Map of at most capacity/2 entries each. A hit costs one
+ * Map lookup (a strict LRU would delete and re-insert on every hit); an old entry that is hit
+ * moves to the young generation, and when the young generation fills it becomes the old one,
+ * dropping everything not used since the previous turnover.
+ */
+export class GenerationalCache<V> {
+  private young = new Map<string, V>();
+  private old = new Map<string, V>();
+  private readonly half: number;
+
+  constructor(capacity: number) {
+    this.half = Math.max(1, Math.floor(capacity / 2));
+  }
+
+  get size(): number {
+    return this.young.size + this.old.size;
+  }
+
+  get(key: string): V | undefined {
+    const hit = this.young.get(key);
+    if (hit !== undefined) return hit;
+    const old = this.old.get(key);
+    if (old !== undefined) this.set(key, old);
+    return old;
+  }
+
+  set(key: string, value: V): void {
+    if (this.young.size >= this.half) {
+      this.old = this.young;
+      this.young = new Map();
+    }
+    this.young.set(key, value);
+  }
+}

@@ -1,0 +1,165 @@
+/**
+ * Enrichment stage: GeoIP/ASN, targeted service, known scanners and local time, applied to a
+ * parsed document in place. Everything is loaded in createEnricher; enrich() does no I/O and
+ * never throws, whatever the document looks like.
+ *
+ * Sub-objects it attaches (geo, as, scanner, service, local) are frozen and shared between
+ * documents: they come from caches, which is what keeps the per-line cost low.
+ */
+import type { AsFields, EcsDocument, EndpointFields, GeoFields } from '../model/document.js';
+import type { TimeZone } from '../time/zone.js';
+import { GenerationalCache } from './cache.js';
+import { GeoLookup, defaultDatabasePath, openGeoDatabase } from './geoip.js';
+import { formatV4, parseIp } from './ip.js';
+import { isNonPublic } from './ip-ranges.js';
+import { LocalClock } from './local-time.js';
+import { type ScannerIndex, type ScannerInfo, addScannerListFile, builtinScanners } from './scanners.js';
+import { type ServiceTable, serviceTable } from './services.js';
+
+export interface EnrichOptions {
+  geoip: string[] | false | undefined; // undefined = embedded CC0 default; false = --no-geoip
+  scannerList?: string | undefined; // path of a user CIDR list
+  timezone: TimeZone; // from src/time/zone.ts
+}
+
+export interface Enricher {
+  enrich(doc: EcsDocument): void;
+}
+
+export const KNOWN_SCANNER_TAG = 'known_scanner';
+
+/** Bad lines beyond this many are summarised rather than listed one by one. */
+const MAX_REPORTED_PROBLEMS = 20;
+
+/** Distinct addresses remembered; a busy router log sees tens of thousands a day. */
+const ADDRESS_CACHE_SIZE = 50_000;
+
+export async function createEnricher(opts: EnrichOptions): Promise<Enricher> {
+  let geo: GeoLookup | undefined;
+  if (opts.geoip !== false) {
+    const paths = opts.geoip ?? [defaultDatabasePath()];
+    if (paths.length > 0) geo = new GeoLookup(await Promise.all(paths.map(openGeoDatabase)));
+  }
+  const scanners = builtinScanners();
+  if (opts.scannerList !== undefined) {
+    const problems = await addScannerListFile(scanners, opts.scannerList);
+    problems.slice(0, MAX_REPORTED_PROBLEMS).forEach((p) =>
+      process.emitWarning(`${opts.scannerList}:${p.line}: ignored, ${p.reason}`, 'ScannerListWarning'),
+    );
+    if (problems.length > MAX_REPORTED_PROBLEMS) {
+      process.emitWarning(
+        `${opts.scannerList}: ${problems.length - MAX_REPORTED_PROBLEMS} more bad lines ignored`,
+        'ScannerListWarning',
+      );
+    }
+  }
+  return new DocumentEnricher(geo, scanners, serviceTable(), new LocalClock(opts.timezone));
+}
+
+/** Everything known about one address; cached so a repeated address costs one Map lookup. */
+interface AddressInfo {
+  readonly scanner?: ScannerInfo;
+  readonly geo?: Readonly<GeoFields>;
+  readonly as?: Readonly<AsFields>;
+}
+
+const NOTHING: AddressInfo = Object.freeze({});
+
+class DocumentEnricher implements Enricher {
+  // Scratch space for parsed addresses, reused by every call.
+  private readonly words = new Uint32Array(4);
+  private readonly addresses = new GenerationalCache<AddressInfo>(ADDRESS_CACHE_SIZE);
+  // The destination is nearly always the router itself: skip even the cache lookup for it.
+  private lastDestinationIp = '';
+  private lastDestination: AddressInfo = NOTHING;
+
+  constructor(
+    private readonly geo: GeoLookup | undefined,
+    private readonly scanners: ScannerIndex,
+    private readonly services: ServiceTable,
+    private readonly clock: LocalClock,
+  ) {}
+
+  enrich(doc: EcsDocument): void {
+    if (typeof doc !== 'object' || doc === null) return;
+    try {
+      this.source(doc);
+      this.destination(doc);
+      this.service(doc);
+      this.localTime(doc);
+    } catch {
+      // Enrichment is best effort: a document that defeats it is still shipped as parsed.
+    }
+  }
+
+  private source(doc: EcsDocument): void {
+    const ep = doc.source;
+    if (typeof ep !== 'object' || ep === null || typeof ep.ip !== 'string') return;
+    const info = this.address(ep.ip);
+    if (info.scanner !== undefined) {
+      const d = (doc.dropship ??= {});
+      d.scanner ??= info.scanner;
+      const tags = Array.isArray(doc.tags) ? doc.tags : (doc.tags = []);
+      if (!tags.includes(KNOWN_SCANNER_TAG)) tags.push(KNOWN_SCANNER_TAG);
+    }
+    applyGeo(ep, info);
+  }
+
+  private destination(doc: EcsDocument): void {
+    const ep = doc.destination;
+    if (typeof ep !== 'object' || ep === null || typeof ep.ip !== 'string') return;
+    if (ep.ip !== this.lastDestinationIp) {
+      this.lastDestination = this.address(ep.ip);
+      this.lastDestinationIp = ep.ip;
+    }
+    applyGeo(ep, this.lastDestination);
+  }
+
+  private address(ip: string): AddressInfo {
+    let info = this.addresses.get(ip);
+    if (info === undefined) {
+      info = this.lookupAddress(ip);
+      this.addresses.set(ip, info);
+    }
+    return info;
+  }
+
+  private lookupAddress(ip: string): AddressInfo {
+    const words = this.words;
+    const version = parseIp(ip, words);
+    if (version === 0 || isNonPublic(version, words)) return NOTHING;
+    const scanner = this.scanners.match(version, words);
+    // Databases index mapped IPv6 addresses under their IPv4 form, if at all.
+    const text = version === 4 && ip.indexOf(':') >= 0 ? formatV4(words[0]!) : ip;
+    const found = this.geo?.find(version, words, text);
+    if (scanner === undefined && found === undefined) return NOTHING;
+    const info: { scanner?: ScannerInfo; geo?: Readonly<GeoFields>; as?: Readonly<AsFields> } = {};
+    if (scanner !== undefined) info.scanner = scanner;
+    if (found?.geo !== undefined) info.geo = found.geo;
+    if (found?.as !== undefined) info.as = found.as;
+    return Object.freeze(info);
+  }
+
+  private service(doc: EcsDocument): void {
+    const found = this.services.lookup(doc.destination?.port, doc.network?.transport);
+    if (found === undefined) return;
+    const d = (doc.dropship ??= {});
+    if (d.service === undefined) {
+      d.service = found;
+    } else if (!Object.isFrozen(d.service)) {
+      if (found.name !== undefined) d.service.name ??= found.name;
+      if (found.note !== undefined) d.service.note ??= found.note;
+    }
+  }
+
+  private localTime(doc: EcsDocument): void {
+    const local = this.clock.at(doc['@timestamp']);
+    if (local !== undefined) (doc.dropship ??= {}).local = local;
+  }
+}
+
+/** Geo and AS already on the document (e.g. from the router or a previous run) are kept. */
+function applyGeo(ep: EndpointFields, info: AddressInfo): void {
+  if (info.geo !== undefined && ep.geo === undefined) ep.geo = info.geo;
+  if (info.as !== undefined && ep.as === undefined) ep.as = info.as;
+}
