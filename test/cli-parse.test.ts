@@ -73,3 +73,23 @@ test('binary garbage and a huge line do not crash the command', () => {
   assert.ok(docs[1]!.tags?.includes('dropship_truncated'));
   assert.equal(docs[2]!.event.original, 'ok');
 });
+
+test('parse: enrichment on by default (bundled country database, services, scanners, local time), --no-geoip, --scanner-list', () => {
+  const line = '2018-11-16T09:02:11+09:00 router.asus.com kernel: DROP IN=ppp0 OUT= MAC= SRC=210.150.186.238 DST=198.51.100.20 LEN=40 TOS=0x00 PREC=0x00 TTL=243 ID=1 PROTO=TCP SPT=41230 DPT=22 WINDOW=1024 RES=0x00 SYN URGP=0';
+  type Doc = { source: { geo?: { country_iso_code: string } }; dropship: { service?: { name: string }; scanner?: { name: string }; local?: { hour: number; weekday: number } }; tags?: string[] };
+  const on = JSON.parse(run(['parse', '--timezone', 'Asia/Tokyo'], line).stdout) as Doc;
+  assert.equal(on.source.geo?.country_iso_code, 'JP');
+  assert.equal(on.dropship.service?.name, 'ssh');
+  assert.equal(on.dropship.scanner?.name, 'NICT NOTICE');
+  assert.deepEqual(on.dropship.local, { hour: 9, weekday: 5 });
+  assert.deepEqual(on.tags, ['known_scanner']);
+  const off = JSON.parse(run(['parse', '--no-geoip'], line).stdout) as Doc;
+  assert.equal(off.source.geo, undefined);
+  const list = join(dir, 'scanners.txt');
+  writeFileSync(list, '198.51.100.0/24 my-lab\n');
+  const own = JSON.parse(run(['parse', '--scanner-list', list], line.replace('SRC=210.150.186.238', 'SRC=198.51.100.9')).stdout) as Doc;
+  assert.equal(own.dropship.scanner?.name, 'my-lab');
+  const missing = run(['parse', '--geoip', join(dir, 'none.mmdb')], line);
+  assert.equal(missing.status, 1);
+  assert.match(missing.stderr, /^dropship: cannot read GeoIP database/);
+});

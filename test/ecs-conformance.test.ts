@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { EcsFlat } from '@elastic/ecs';
 import type { EcsDocument } from '../src/model/document.js';
+import { createEnricher } from '../src/enrich/index.js';
+import { timeZone } from '../src/time/zone.js';
 import { netfilterCases } from './fixtures/netfilter-cases.js';
 import { flatten, parserFor } from './helpers/doc.js';
 
@@ -31,8 +33,9 @@ function compatible(value: unknown, field: EcsField): boolean {
 }
 
 /** Corpus: every netfilter fixture plus the other shapes the parser emits. */
-function corpus(): EcsDocument[] {
+async function corpus(): Promise<EcsDocument[]> {
   const parse = parserFor();
+  const enricher = await createEnricher({ geoip: undefined, timezone: timeZone('Asia/Tokyo') });
   const lines = [
     ...netfilterCases.map((c) => c.line),
     'May  5 20:46:46 gw user.info kernel: L=126 ID=8698 DF PROTO=TCP SPT=88 DPT=51179 WINDOW=2053 RES=0x00 ACK URGP=0',
@@ -40,7 +43,14 @@ function corpus(): EcsDocument[] {
     'complete garbage',
     'x'.repeat(70_000),
   ];
-  return lines.map((l) => parse(l));
+  const docs = lines.map((l) => parse(l));
+  // Enriched copies too: geo/as fields must match ECS like the parser's own.
+  const scanner = parse(netfilterCases[0]!.line.replace('SRC=203.0.113.45', 'SRC=210.150.186.238'));
+  for (const d of [...docs.map((d) => structuredClone(d)), scanner]) {
+    enricher.enrich(d);
+    docs.push(d);
+  }
+  return docs;
 }
 
 /** Fields that are flattened/objects in ECS: their inner keys are data, not field names. */
@@ -55,9 +65,9 @@ function ecsLeafFor(path: string): string | undefined {
   return undefined;
 }
 
-test('every emitted field outside iptables.* and dropship.* is an ECS field of a compatible type', () => {
+test('every emitted field outside iptables.* and dropship.* is an ECS field of a compatible type', async () => {
   const seen = new Set<string>();
-  for (const doc of corpus()) {
+  for (const doc of await corpus()) {
     const flat = flatten(doc);
     for (const [path, value] of Object.entries(flat)) {
       if (path.startsWith('iptables.') || path.startsWith('dropship.')) continue;
@@ -71,19 +81,19 @@ test('every emitted field outside iptables.* and dropship.* is an ECS field of a
     }
   }
   // The corpus really exercised the core of the model (guards against an empty/vacuous run).
-  for (const must of ['@timestamp', 'source.ip', 'destination.port', 'network.community_id', 'event.original', 'log.syslog.structured_data', 'observer.ingress.zone', 'rule.ruleset']) {
+  for (const must of ['@timestamp', 'source.ip', 'destination.port', 'network.community_id', 'event.original', 'log.syslog.structured_data', 'observer.ingress.zone', 'rule.ruleset', 'source.geo.country_iso_code', 'source.geo.continent_name']) {
     assert.ok(seen.has(must), `corpus never emitted ${must}`);
   }
 });
 
-test('ECS fields whose definitions ask for lower-case values get them', () => {
+test('ECS fields whose definitions ask for lower-case values get them', async () => {
   // ECS states this in the field descriptions ("must be normalized to lowercase").
   const lowerCased = Object.entries(ecs)
     .filter(([, f]) => /normalized to lowercase/i.test((f as { description?: string }).description ?? ''))
     .map(([name]) => name);
   assert.ok(lowerCased.includes('network.transport'), 'ECS definitions changed: network.transport no longer says lowercase');
   let checked = 0;
-  for (const doc of corpus()) {
+  for (const doc of await corpus()) {
     const flat = flatten(doc);
     for (const name of lowerCased) {
       const value = flat[name];
@@ -95,7 +105,7 @@ test('ECS fields whose definitions ask for lower-case values get them', () => {
   assert.ok(checked > 0);
 });
 
-test('event.type and event.category values are ECS allowed values', () => {
+test('event.type and event.category values are ECS allowed values', async () => {
   const allowed = (name: string): string[] =>
     ((EcsFlat as unknown as Record<string, { allowed_values?: { name: string }[] }>)[name]?.allowed_values ?? []).map((v) => v.name);
   const types = allowed('event.type');
@@ -103,7 +113,7 @@ test('event.type and event.category values are ECS allowed values', () => {
   const kinds = allowed('event.kind');
   const outcomes = allowed('event.outcome');
   assert.ok(types.length > 0 && categories.length > 0);
-  for (const doc of corpus()) {
+  for (const doc of await corpus()) {
     for (const t of doc.event.type ?? []) assert.ok(types.includes(t), `event.type ${t}`);
     for (const c of doc.event.category ?? []) assert.ok(categories.includes(c), `event.category ${c}`);
     assert.ok(kinds.includes(doc.event.kind), `event.kind ${doc.event.kind}`);

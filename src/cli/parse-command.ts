@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { Readable } from 'node:stream';
+import { createEnricher } from '../enrich/index.js';
 import { createParser } from '../parse/index.js';
 import { TAG_TRUNCATED } from '../normalize/ecs.js';
 import { openMaybeGzip, readLineBatches, MAX_LINE_BYTES } from '../sources/lines.js';
@@ -10,6 +11,9 @@ interface ParseCommandOptions {
   timezone?: string;
   year?: string;
   observer?: string;
+  /** commander sets false for --no-geoip, a list for --geoip, undefined otherwise */
+  geoip?: string[] | false;
+  scannerList?: string;
 }
 
 /** Writes with backpressure; resolves false once stdout is gone (e.g. `| head`). */
@@ -36,6 +40,7 @@ export async function runParse(files: string[], options: ParseCommandOptions): P
   const zone = parseTimeZoneOption(options.timezone ?? hostTimeZoneName());
   const year = parseYearOption(options.year);
   const parse = createParser({ zone, year, observer: options.observer });
+  const enricher = await createEnricher({ geoip: geoipOption(options.geoip), scannerList: options.scannerList, timezone: zone });
   const write = writer(process.stdout);
   const inputs = files.length === 0 ? ['-'] : files;
 
@@ -56,6 +61,7 @@ export async function runParse(files: string[], options: ParseCommandOptions): P
           if (cut) t++;
           if (!cut && isBlank(line)) continue;
           const doc = parse(line);
+          enricher.enrich(doc);
           if (cut && !doc.tags?.includes(TAG_TRUNCATED)) {
             (doc.tags ??= []).push(TAG_TRUNCATED);
             doc.error ??= { message: `line longer than ${MAX_LINE_BYTES} bytes was cut` };
@@ -78,6 +84,16 @@ function isBlank(line: string): boolean {
   return true;
 }
 
+function collect(value: string, previous: string[] | boolean | undefined): string[] {
+  return [...(Array.isArray(previous) ? previous : []), ...value.split(',').filter((v) => v !== '')];
+}
+
+/** commander gives `true` for "neither --geoip nor --no-geoip" because of the negatable form. */
+function geoipOption(value: string[] | boolean | undefined): string[] | false | undefined {
+  if (value === false) return false;
+  return Array.isArray(value) ? value : undefined;
+}
+
 export function registerParse(program: Command): void {
   program
     .command('parse')
@@ -86,5 +102,8 @@ export function registerParse(program: Command): void {
     .option('--timezone <IANA>', 'time zone of timestamps that carry no offset (default: the host\'s)')
     .option('--year <yyyy>', 'year of year-less (RFC 3164) timestamps (default: inferred)')
     .option('--observer <name>', 'name of the router, for lines whose header has no hostname')
+    .option('--geoip <mmdb>', 'MaxMind-format GeoIP/ASN database (repeat or comma-separate; default: the bundled country database)', collect)
+    .option('--no-geoip', 'no GeoIP/ASN enrichment')
+    .option('--scanner-list <file>', 'your own known-scanner networks: one CIDR per line, optional name')
     .action(async (files: string[], options: ParseCommandOptions) => runParse(files, options));
 }

@@ -127,11 +127,13 @@ class DocumentEnricher implements Enricher {
   private lookupAddress(ip: string): AddressInfo {
     const words = this.words;
     const version = parseIp(ip, words);
-    if (version === 0 || isNonPublic(version, words)) return NOTHING;
+    if (version === 0) return NOTHING;
+    // A user's own list may name an internal scanner (a vulnerability-scanning box on the LAN),
+    // so scanners are matched on every address; geo only on public ones.
     const scanner = this.scanners.match(version, words);
     // Databases index mapped IPv6 addresses under their IPv4 form, if at all.
     const text = version === 4 && ip.indexOf(':') >= 0 ? formatV4(words[0]!) : ip;
-    const found = this.geo?.find(version, words, text);
+    const found = isNonPublic(version, words) ? undefined : this.geo?.find(version, words, text);
     if (scanner === undefined && found === undefined) return NOTHING;
     const info: { scanner?: ScannerInfo; geo?: Readonly<GeoFields>; as?: Readonly<AsFields> } = {};
     if (scanner !== undefined) info.scanner = scanner;
