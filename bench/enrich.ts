@@ -10,8 +10,8 @@
  */
 import { SCANNER_NETWORKS } from '../src/enrich/data/scanners.js';
 import { createEnricher, type EnrichOptions } from '../src/enrich/index.js';
-import { isNonPublic } from '../src/enrich/ip-ranges.js';
-import { parseIp } from '../src/enrich/ip.js';
+import { isNonPublic } from '../src/net/ip-ranges.js';
+import { parseIp } from '../src/net/ip.js';
 import type { EcsDocument } from '../src/model/document.js';
 import { timeZone } from '../src/time/zone.js';
 

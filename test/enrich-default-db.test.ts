@@ -76,7 +76,7 @@ describe('embedded @ip-location-db country database', () => {
 describe('search-tree walk', () => {
   it('finds the same record as the maxmind reader for random addresses', async () => {
     const { default: fc } = await import('fast-check');
-    const { parseIp } = await import('../src/enrich/ip.js');
+    const { parseIp } = await import('../src/net/ip.js');
     const db = await openGeoDatabase(path);
     const words = new Uint32Array(4);
     fc.assert(

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GeoLookup, openGeoDatabase, type GeoDatabase, type GeoResult } from '../src/enrich/geoip.js';
-import { parseIp, type IpVersion } from '../src/enrich/ip.js';
+import { parseIp, type IpVersion } from '../src/net/ip.js';
 import { createEnricher } from '../src/enrich/index.js';
 import type { EcsDocument, GeoFields } from '../src/model/document.js';
 import { timeZone } from '../src/time/zone.js';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { SCANNER_NETWORKS, SCANNERS_COMPILED } from '../src/enrich/data/scanners.js';
 import { KNOWN_SCANNER_TAG, createEnricher } from '../src/enrich/index.js';
-import { parseIp } from '../src/enrich/ip.js';
+import { parseIp } from '../src/net/ip.js';
 import { DEFAULT_USER_SCANNER_NAME, ScannerIndex, addScannerListFile, builtinScanners, parseScannerList } from '../src/enrich/scanners.js';
 import type { EcsDocument } from '../src/model/document.js';
 import { timeZone } from '../src/time/zone.js';

@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import { Reader } from 'maxmind';
 import type { AsFields, GeoFields } from '../model/document.js';
 import { CONTINENT_NAMES, CONTINENT_OF_COUNTRY } from './data/countries.js';
-import { parseIp } from './ip.js';
+import { parseIp } from '../net/ip.js';
 import { MmdbTree } from './mmdb-tree.js';
 
 export type GeoDatabaseKind = 'city' | 'country' | 'asn';

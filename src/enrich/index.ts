@@ -10,8 +10,8 @@ import type { AsFields, EcsDocument, EndpointFields, GeoFields } from '../model/
 import type { TimeZone } from '../time/zone.js';
 import { GenerationalCache } from './cache.js';
 import { GeoLookup, defaultDatabasePath, openGeoDatabase } from './geoip.js';
-import { formatV4, parseIp } from './ip.js';
-import { isNonPublic } from './ip-ranges.js';
+import { formatV4, parseIp } from '../net/ip.js';
+import { isNonPublic } from '../net/ip-ranges.js';
 import { LocalClock } from './local-time.js';
 import { type ScannerIndex, type ScannerInfo, addScannerListFile, builtinScanners } from './scanners.js';
 import { type ServiceTable, serviceTable } from './services.js';

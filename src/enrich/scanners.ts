@@ -3,8 +3,8 @@
  * one prefix trie so a lookup costs the same however long the lists get.
  */
 import { readFile } from 'node:fs/promises';
-import { parseCidr } from './ip.js';
-import { PrefixTrie } from './prefix-trie.js';
+import { parseCidr } from '../net/ip.js';
+import { PrefixTrie } from '../net/prefix-trie.js';
 import { SCANNER_NETWORKS } from './data/scanners.js';
 
 export interface ScannerInfo {

@@ -35,14 +35,36 @@ const NON_PUBLIC = [
   'ff00::/8', // multicast (RFC 4291)
 ];
 
-const trie = new PrefixTrie<true>();
-for (const text of NON_PUBLIC) {
-  const cidr = parseCidr(text);
-  if (cidr === undefined) throw new Error(`bad built-in range ${text}`);
-  trie.insert(cidr, true);
+/**
+ * The inside of a home or office network, for `network.direction`: private, shared (CGNAT),
+ * loopback, link-local, unique-local, unspecified, multicast and broadcast. Documentation ranges
+ * are not in it: fixtures use them to stand for the Internet.
+ */
+const INTERNAL = [
+  '0.0.0.0/8', '10.0.0.0/8', '100.64.0.0/10', '127.0.0.0/8', '169.254.0.0/16', '172.16.0.0/12',
+  '192.168.0.0/16', '224.0.0.0/4', '240.0.0.0/4',
+  '::/128', '::1/128', 'fc00::/7', 'fe80::/10', 'ff00::/8',
+];
+
+function trieOf(ranges: string[]): PrefixTrie<true> {
+  const trie = new PrefixTrie<true>();
+  for (const text of ranges) {
+    const cidr = parseCidr(text);
+    if (cidr === undefined) throw new Error(`bad built-in range ${text}`);
+    trie.insert(cidr, true);
+  }
+  return trie;
 }
+
+const nonPublic = trieOf(NON_PUBLIC);
+const internal = trieOf(INTERNAL);
 
 /** True for addresses in special-purpose ranges (see NON_PUBLIC), which get no geo lookup. */
 export function isNonPublic(version: 4 | 6, words: Uint32Array): boolean {
-  return trie.lookup(version, words) === true;
+  return nonPublic.lookup(version, words) === true;
+}
+
+/** True for addresses inside a home/office network (see INTERNAL). */
+export function isInternal(version: 4 | 6, words: Uint32Array): boolean {
+  return internal.lookup(version, words) === true;
 }

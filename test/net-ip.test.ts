@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import ipaddr from 'ipaddr.js';
 import { createEnricher } from '../src/enrich/index.js';
-import { isNonPublic } from '../src/enrich/ip-ranges.js';
-import { parseCidr, parseIp } from '../src/enrich/ip.js';
+import { isNonPublic } from '../src/net/ip-ranges.js';
+import { parseCidr, parseIp } from '../src/net/ip.js';
 import type { EcsDocument } from '../src/model/document.js';
 import { timeZone } from '../src/time/zone.js';
 
