@@ -1,90 +1,130 @@
 import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 
-/** Bytes kept of one line; the rest up to the newline is skipped and counted. */
+/** Bytes kept of one line; the rest up to the newline is skipped (the line is tagged). */
 export const MAX_LINE_BYTES = 64 * 1024;
 
 export interface LineBatch {
   lines: string[];
-  /** Indexes (into `lines`) of lines that were cut at MAX_LINE_BYTES. */
+  /** Indexes (into `lines`) of lines that were cut at the byte limit. */
   truncated: number[];
-  /** Byte offset just past the last complete line of this batch (in the decompressed stream). */
+  /** Byte offset just past the last complete line of this batch. */
   endOffset: number;
 }
 
 /**
- * Splits a byte stream into lines without ever holding more than one chunk plus one bounded
- * partial line. Lines are decoded as UTF-8 with invalid sequences replaced (never throws);
- * CR before LF is removed by the parser. A last line without a newline is emitted at the end.
- * Yields one batch per chunk, so the per-line cost stays a few comparisons.
+ * Incremental byte → line splitter that never holds more than one bounded partial line.
+ * Lines are decoded as UTF-8 with invalid sequences replaced (never throws); offsets are bytes
+ * of the input, so a checkpoint can say exactly where the next unread line starts.
  */
-export async function* readLineBatches(input: AsyncIterable<Buffer | string>, maxLineBytes = MAX_LINE_BYTES): AsyncGenerator<LineBatch> {
-  let carry: Buffer | undefined; // start of an unfinished line, at most maxLineBytes long
-  let skipping = false; // inside an overlong line, dropping bytes until its newline
-  let offset = 0;
-  for await (const piece of input) {
-    const chunk = typeof piece === 'string' ? Buffer.from(piece) : piece;
-    const batch: LineBatch = { lines: [], truncated: [], endOffset: offset };
+export class LineSplitter {
+  private carry: Buffer | undefined; // start of an unfinished line, at most maxLineBytes long
+  // Inside an overlong line: its kept head, emitted once its newline arrives (so the line's end
+  // offset is exact), the rest of its bytes dropped.
+  private overlong: string | undefined;
+  private offset: number;
+
+  constructor(
+    private readonly maxLineBytes = MAX_LINE_BYTES,
+    startOffset = 0,
+  ) {
+    this.offset = startOffset;
+  }
+
+  /** Whether an unfinished line is held back. */
+  get pending(): boolean {
+    return this.carry !== undefined || this.overlong !== undefined;
+  }
+
+  push(chunk: Buffer): LineBatch {
+    const batch: LineBatch = { lines: [], truncated: [], endOffset: -1 };
+    const base = this.offset;
     let start = 0;
     while (start < chunk.length) {
       const nl = chunk.indexOf(10, start);
       if (nl < 0) {
-        if (!skipping) {
+        if (this.overlong === undefined) {
           const rest = chunk.subarray(start);
-          carry = carry === undefined ? Buffer.from(rest) : Buffer.concat([carry, rest]);
-          if (carry.length > maxLineBytes) {
-            batch.truncated.push(batch.lines.length);
-            batch.lines.push(carry.toString('utf8', 0, maxLineBytes));
-            carry = undefined;
-            skipping = true;
+          this.carry = this.carry === undefined ? Buffer.from(rest) : Buffer.concat([this.carry, rest]);
+          if (this.carry.length > this.maxLineBytes) {
+            this.overlong = this.carry.toString('utf8', 0, this.maxLineBytes);
+            this.carry = undefined;
           }
         }
         break;
       }
-      if (skipping) {
-        skipping = false;
-      } else if (carry !== undefined) {
-        const rest = chunk.subarray(start, nl);
-        const whole = Buffer.concat([carry, rest]);
-        carry = undefined;
-        if (whole.length > maxLineBytes) batch.truncated.push(batch.lines.length);
-        batch.lines.push(whole.toString('utf8', 0, Math.min(whole.length, maxLineBytes)));
-      } else if (nl - start > maxLineBytes) {
+      if (this.overlong !== undefined) {
         batch.truncated.push(batch.lines.length);
-        batch.lines.push(chunk.toString('utf8', start, start + maxLineBytes));
+        batch.lines.push(this.overlong);
+        this.overlong = undefined;
+      } else if (this.carry !== undefined) {
+        const whole = Buffer.concat([this.carry, chunk.subarray(start, nl)]);
+        this.carry = undefined;
+        if (whole.length > this.maxLineBytes) batch.truncated.push(batch.lines.length);
+        batch.lines.push(whole.toString('utf8', 0, Math.min(whole.length, this.maxLineBytes)));
+      } else if (nl - start > this.maxLineBytes) {
+        batch.truncated.push(batch.lines.length);
+        batch.lines.push(chunk.toString('utf8', start, start + this.maxLineBytes));
       } else {
         batch.lines.push(chunk.toString('utf8', start, nl));
       }
       start = nl + 1;
-      batch.endOffset = offset + start;
+      batch.endOffset = base + start;
     }
-    offset += chunk.length;
+    this.offset = base + chunk.length;
+    return batch;
+  }
+
+  /** The unfinished last line, when the input is known to be complete (end of a file). */
+  flush(): LineBatch {
+    const batch: LineBatch = { lines: [], truncated: [], endOffset: -1 };
+    if (this.overlong !== undefined) {
+      batch.truncated.push(0);
+      batch.lines.push(this.overlong);
+      batch.endOffset = this.offset;
+    } else if (this.carry !== undefined && this.carry.length > 0) {
+      batch.lines.push(this.carry.toString('utf8'));
+      batch.endOffset = this.offset;
+    }
+    this.carry = undefined;
+    this.overlong = undefined;
+    return batch;
+  }
+}
+
+/** Splits a whole stream into line batches, one per chunk; a last line without newline is kept. */
+export async function* readLineBatches(input: AsyncIterable<Buffer | string>, maxLineBytes = MAX_LINE_BYTES): AsyncGenerator<LineBatch> {
+  const splitter = new LineSplitter(maxLineBytes);
+  for await (const piece of input) {
+    const batch = splitter.push(typeof piece === 'string' ? Buffer.from(piece) : piece);
     if (batch.lines.length > 0) yield batch;
   }
-  if (carry !== undefined && carry.length > 0) {
-    yield { lines: [carry.toString('utf8')], truncated: [], endOffset: offset };
-  }
+  const last = splitter.flush();
+  if (last.lines.length > 0) yield last;
 }
 
 const GZIP_MAGIC_0 = 0x1f;
 const GZIP_MAGIC_1 = 0x8b;
 
-/** Opens a file, transparently gunzipping it when it starts with the gzip magic bytes. */
-export async function openMaybeGzip(path: string): Promise<Readable> {
-  const { open } = await import('node:fs/promises');
+export async function isGzipFile(path: string): Promise<boolean> {
   const fh = await open(path, 'r');
-  const head = Buffer.alloc(2);
   try {
-    await fh.read(head, 0, 2, 0);
+    const head = Buffer.alloc(2);
+    const { bytesRead } = await fh.read(head, 0, 2, 0);
+    return bytesRead === 2 && head[0] === GZIP_MAGIC_0 && head[1] === GZIP_MAGIC_1;
   } finally {
     await fh.close();
   }
+}
+
+/** Opens a file, transparently gunzipping it when it starts with the gzip magic bytes. */
+export async function openMaybeGzip(path: string): Promise<Readable> {
+  const gz = await isGzipFile(path);
   const raw = createReadStream(path, { highWaterMark: 256 * 1024 });
-  if (head[0] === GZIP_MAGIC_0 && head[1] === GZIP_MAGIC_1) {
-    const gunzip = createGunzip();
-    raw.on('error', (err) => gunzip.destroy(err));
-    return raw.pipe(gunzip);
-  }
-  return raw;
+  if (!gz) return raw;
+  const gunzip = createGunzip();
+  raw.on('error', (err) => gunzip.destroy(err));
+  return raw.pipe(gunzip);
 }
