@@ -25,12 +25,19 @@ export class LineSplitter {
   // offset is exact), the rest of its bytes dropped.
   private overlong: string | undefined;
   private offset: number;
+  private lineStartOffset: number;
 
   constructor(
     private readonly maxLineBytes = MAX_LINE_BYTES,
     startOffset = 0,
   ) {
     this.offset = startOffset;
+    this.lineStartOffset = startOffset;
+  }
+
+  /** Where the first line not yet emitted starts. */
+  get lineStart(): number {
+    return this.lineStartOffset;
   }
 
   /** Whether an unfinished line is held back. */
@@ -71,7 +78,7 @@ export class LineSplitter {
         batch.lines.push(chunk.toString('utf8', start, nl));
       }
       start = nl + 1;
-      batch.endOffset = base + start;
+      batch.endOffset = this.lineStartOffset = base + start;
     }
     this.offset = base + chunk.length;
     return batch;
@@ -90,6 +97,7 @@ export class LineSplitter {
     }
     this.carry = undefined;
     this.overlong = undefined;
+    this.lineStartOffset = this.offset;
     return batch;
   }
 }

@@ -1,0 +1,172 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { appendFileSync, existsSync, mkdtempSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
+import { FileFollower, type FollowOptions } from '../src/sources/file-follow.js';
+import { CheckpointStore, StateError } from '../src/state/checkpoints.js';
+
+/** Runs a follower that settles every batch at once (as a sink would), collecting its lines. */
+async function follow(patterns: string[], stateDir: string, extra: Partial<FollowOptions> = {}) {
+  const store = await CheckpointStore.open(stateDir);
+  const follower = new FileFollower({ patterns, store, startAt: 'beginning', pollIntervalMs: 30, drainGraceMs: 250, ...extra });
+  const lines: string[] = [];
+  const ac = new AbortController();
+  const done = (async () => {
+    for await (const batch of follower.batches(ac.signal)) {
+      lines.push(...batch.lines);
+      follower.commit(batch);
+    }
+  })();
+  return {
+    lines,
+    store,
+    async waitFor(n: number, ms = 10_000): Promise<void> {
+      const until = Date.now() + ms;
+      while (lines.length < n && Date.now() < until) await delay(20);
+    },
+    async stop(): Promise<void> {
+      ac.abort();
+      await done;
+      await store.flush();
+    },
+  };
+}
+
+function tmp(): string {
+  return mkdtempSync(join(tmpdir(), 'dropship-follow-'));
+}
+
+const seqLines = (from: number, to: number, prefix = 'line'): string[] => Array.from({ length: to - from }, (_, i) => `${prefix} ${from + i}`);
+
+describe('file follower', () => {
+  test('partial last line is held until its newline arrives', async () => {
+    const dir = tmp();
+    const log = join(dir, 'router.log');
+    writeFileSync(log, 'first\nsec');
+    const f = await follow([log], join(dir, 'state'));
+    await f.waitFor(1);
+    await delay(150);
+    assert.deepEqual(f.lines, ['first']);
+    appendFileSync(log, 'ond\nthird\n');
+    await f.waitFor(3);
+    await f.stop();
+    assert.deepEqual(f.lines, ['first', 'second', 'third']);
+  });
+
+  test('a restart resumes exactly after the last settled line', async () => {
+    const dir = tmp();
+    const log = join(dir, 'router.log');
+    writeFileSync(log, seqLines(0, 100).join('\n') + '\n');
+    const a = await follow([join(dir, '*.log')], join(dir, 'state'));
+    await a.waitFor(100);
+    await a.stop();
+    appendFileSync(log, seqLines(100, 150).join('\n') + '\n');
+    const b = await follow([join(dir, '*.log')], join(dir, 'state'));
+    await b.waitFor(50);
+    await delay(100);
+    await b.stop();
+    assert.deepEqual(a.lines, seqLines(0, 100));
+    assert.deepEqual(b.lines, seqLines(100, 150));
+  });
+
+  test('--start-at end skips what was there at start, not what comes later or in new files', async () => {
+    const dir = tmp();
+    writeFileSync(join(dir, 'a.log'), 'old\n');
+    const f = await follow([join(dir, '*.log')], join(dir, 'state'), { startAt: 'end' });
+    await delay(150);
+    appendFileSync(join(dir, 'a.log'), 'new\n');
+    writeFileSync(join(dir, 'b.log'), 'other\n');
+    await f.waitFor(2);
+    await f.stop();
+    assert.deepEqual(f.lines.sort(), ['new', 'other']);
+  });
+
+  test('a file rotated away while dropship was stopped is finished on restart', async () => {
+    const dir = tmp();
+    const log = join(dir, 'router.log');
+    writeFileSync(log, seqLines(0, 10).join('\n') + '\n');
+    const a = await follow([log], join(dir, 'state'));
+    await a.waitFor(10);
+    await a.stop();
+    appendFileSync(log, seqLines(10, 20).join('\n') + '\n'); // written, then rotated, while down
+    renameSync(log, `${log}.1`);
+    writeFileSync(log, seqLines(20, 25).join('\n') + '\n');
+    const b = await follow([log], join(dir, 'state'));
+    await b.waitFor(15);
+    await delay(400);
+    await b.stop();
+    assert.deepEqual([...b.lines].sort(), seqLines(10, 25).sort());
+  });
+
+  test('a reused inode with other content does not inherit the old position', async () => {
+    const dir = tmp();
+    const log = join(dir, 'router.log');
+    writeFileSync(log, 'aaaa\nbbbb\n');
+    const a = await follow([log], join(dir, 'state'));
+    await a.waitFor(2);
+    await a.stop();
+    writeFileSync(log, 'cccc\ndddd\neeee\n'); // same inode, new content (truncated and rewritten while down)
+    const b = await follow([log], join(dir, 'state'));
+    await b.waitFor(3);
+    await b.stop();
+    assert.deepEqual(b.lines, ['cccc', 'dddd', 'eeee']);
+  });
+
+  test('corrupt or foreign state is a clear error, not a silent re-read', async () => {
+    const dir = tmp();
+    writeFileSync(join(dir, 'files.json'), '{"format": "something-else"}');
+    await assert.rejects(CheckpointStore.open(dir), (e: Error) => e instanceof StateError && /not a dropship checkpoint file/.test(e.message));
+    writeFileSync(join(dir, 'files.json'), '{not json');
+    await assert.rejects(CheckpointStore.open(dir), (e: Error) => e instanceof StateError && /corrupt/.test(e.message));
+  });
+});
+
+const hasLogrotate = (() => {
+  try {
+    execFileSync('logrotate', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+describe('rotation by the real logrotate while a writer appends', { skip: !hasLogrotate && !process.env.CI ? 'logrotate not installed (apt-get install logrotate)' : false }, () => {
+  for (const mode of ['create', 'copytruncate', 'compress\n  delaycompress'] as const) {
+    test(`logrotate ${mode.split('\n')[0]}: every line arrives exactly once`, async () => {
+      const dir = tmp();
+      const log = join(dir, 'router.log');
+      writeFileSync(log, '');
+      const conf = join(dir, 'logrotate.conf');
+      writeFileSync(conf, `${log} {\n  ${mode}\n  rotate 10\n  missingok\n  notifempty\n}\n`);
+      const f = await follow([log], join(dir, 'state'));
+      let n = 0;
+      const writer = setInterval(() => {
+        // appendFileSync opens the path each time, like a syslog daemon re-opened after rotation.
+        appendFileSync(log, seqLines(n, n + 20, mode.split('\n')[0]).join('\n') + '\n');
+        n += 20;
+      }, 3);
+      for (let r = 0; r < 4; r++) {
+        await delay(250);
+        execFileSync('logrotate', ['-f', '-s', join(dir, 'logrotate.state'), conf]);
+      }
+      await delay(200);
+      clearInterval(writer);
+      await f.waitFor(n, 15_000);
+      await delay(500);
+      await f.stop();
+      const expected = seqLines(0, n, mode.split('\n')[0]);
+      const got = new Map<string, number>();
+      for (const l of f.lines) got.set(l, (got.get(l) ?? 0) + 1);
+      const missing = expected.filter((l) => !got.has(l));
+      const twice = [...got].filter(([, c]) => c > 1).map(([l]) => l);
+      assert.ok(n > 1000, `writer wrote ${n} lines`);
+      assert.deepEqual(missing, [], `${missing.length} of ${n} lines lost; files: ${readdirSync(dir).join(', ')}`);
+      assert.deepEqual(twice, [], `${twice.length} lines delivered twice`);
+      assert.equal(f.lines.length, n);
+      if (mode.startsWith('compress')) assert.ok(existsSync(`${log}.2.gz`), 'logrotate compressed a rotated file');
+    });
+  }
+});
