@@ -1,0 +1,85 @@
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { createProcessor, type LineInput, type ProcessedBatch, type ProcessorConfig } from './process.js';
+
+/**
+ * Runs the per-line work on worker threads so parsing uses the cores the main thread (sources,
+ * sockets, bulk requests) leaves free. Results come back in submission order whatever worker
+ * finished first, because callers await them in order.
+ */
+export interface ProcessingPool {
+  process(input: LineInput): Promise<ProcessedBatch>;
+  close(): Promise<void>;
+  readonly workers: number;
+}
+
+interface Job {
+  resolve: (b: ProcessedBatch) => void;
+  reject: (e: Error) => void;
+}
+
+/** How many workers suit this machine: one per core, leaving one for the main thread. */
+export function defaultWorkerCount(): number {
+  return Math.max(1, availableParallelism() - 1);
+}
+
+export async function createPool(config: ProcessorConfig, workers: number): Promise<ProcessingPool> {
+  if (workers <= 0) {
+    const processor = await createProcessor(config);
+    return { workers: 0, process: async (input) => processor(input), close: async () => undefined };
+  }
+  const url = new URL(`./worker.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url);
+  const threads: Worker[] = [];
+  const jobs = new Map<number, Job>();
+  let nextId = 0;
+  let turn = 0;
+  const failAll = (err: Error): void => {
+    for (const job of jobs.values()) job.reject(err);
+    jobs.clear();
+  };
+  for (let i = 0; i < workers; i++) {
+    const w = new Worker(url, { workerData: config, execArgv: process.execArgv });
+    w.on('message', (m: { id: number; batch?: ProcessedBatch; error?: string; ready?: boolean }) => {
+      if (m.ready) return;
+      const job = jobs.get(m.id);
+      if (job === undefined) return;
+      jobs.delete(m.id);
+      if (m.batch !== undefined) job.resolve(m.batch);
+      else job.reject(new Error(m.error ?? 'worker failed'));
+    });
+    w.on('error', (err) => failAll(err));
+    w.on('exit', (code) => {
+      if (code !== 0) failAll(new Error(`parser worker exited with code ${code}`));
+    });
+    threads.push(w);
+  }
+  // Wait until every worker has loaded its databases, so start-up errors surface here.
+  await Promise.all(
+    threads.map(
+      (w) =>
+        new Promise<void>((ok, fail) => {
+          const onMessage = (m: { ready?: boolean; error?: string }): void => {
+            if (m.ready) {
+              w.off('message', onMessage);
+              ok();
+            } else if (m.error !== undefined) fail(new Error(m.error));
+          };
+          w.on('message', onMessage);
+          w.once('error', fail);
+        }),
+    ),
+  );
+  return {
+    workers,
+    process(input) {
+      return new Promise((resolve, reject) => {
+        const id = nextId++;
+        jobs.set(id, { resolve, reject });
+        threads[turn++ % threads.length]!.postMessage({ id, input });
+      });
+    },
+    async close() {
+      await Promise.all(threads.map((w) => w.terminate()));
+    },
+  };
+}

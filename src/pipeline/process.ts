@@ -1,0 +1,87 @@
+import { createEnricher, type EnrichOptions } from '../enrich/index.js';
+import type { EcsDocument } from '../model/document.js';
+import { DATASET_FIREWALL } from '../model/document.js';
+import { TAG_TRUNCATED } from '../normalize/ecs.js';
+import { createParser } from '../parse/index.js';
+import { MAX_LINE_BYTES } from '../sources/lines.js';
+import { timeZone } from '../time/zone.js';
+import { documentId } from './doc-id.js';
+
+/**
+ * The per-line work between a source and a sink — parse, enrich, serialize, derive the `_id` —
+ * as plain data in and out, so it can run on the main thread or in worker threads alike.
+ */
+
+export interface ProcessorConfig {
+  timezone: string;
+  year?: number | undefined;
+  observer?: string | undefined;
+  geoip: string[] | false | undefined;
+  scannerList?: string | undefined;
+}
+
+export interface LineInput {
+  lines: string[];
+  /** Indexes of lines cut at the byte limit. */
+  truncated: number[];
+  /** Sender address of lines received over syslog (observer.ip). */
+  senderIp?: string | undefined;
+  receivedMs?: number | undefined;
+}
+
+/** Serialized documents, in input order (blank lines produce none). */
+export interface ProcessedBatch {
+  json: string[];
+  ids: string[];
+  datasets: string[];
+  lines: number;
+  unparsed: number;
+}
+
+export type Processor = (input: LineInput) => ProcessedBatch;
+
+function isBlank(line: string): boolean {
+  for (let i = 0; i < line.length; i++) {
+    const c = line.charCodeAt(i);
+    if (c !== 32 && c !== 9 && c !== 13 && c !== 0) return false;
+  }
+  return true;
+}
+
+export async function createProcessor(config: ProcessorConfig): Promise<Processor> {
+  const zone = timeZone(config.timezone);
+  const parse = createParser({ zone, year: config.year, observer: config.observer });
+  const enrichOptions: EnrichOptions = { geoip: config.geoip, scannerList: config.scannerList, timezone: zone };
+  const enricher = await createEnricher(enrichOptions);
+
+  return (input) => {
+    const out: ProcessedBatch = { json: [], ids: [], datasets: [], lines: input.lines.length, unparsed: 0 };
+    let t = 0;
+    const meta = input.receivedMs === undefined ? undefined : { receivedMs: input.receivedMs };
+    for (let i = 0; i < input.lines.length; i++) {
+      const line = input.lines[i]!;
+      const cut = input.truncated[t] === i;
+      if (cut) t++;
+      if (!cut && isBlank(line)) continue;
+      const doc: EcsDocument = parse(line, meta);
+      if (input.senderIp !== undefined) addSender(doc, input.senderIp);
+      enricher.enrich(doc);
+      if (cut && !doc.tags?.includes(TAG_TRUNCATED)) {
+        (doc.tags ??= []).push(TAG_TRUNCATED);
+        doc.error ??= { message: `line longer than ${MAX_LINE_BYTES} bytes was cut` };
+      }
+      if (doc.event.kind === 'pipeline_error') out.unparsed++;
+      out.json.push(JSON.stringify(doc));
+      out.ids.push(documentId(doc['@timestamp'], doc.event.original));
+      out.datasets.push(doc.event.dataset ?? DATASET_FIREWALL);
+    }
+    return out;
+  };
+}
+
+/** The syslog sender is the router: observer.ip, and its hostname when the header had none. */
+function addSender(doc: EcsDocument, ip: string): void {
+  const observer = (doc.observer ??= {});
+  observer.ip = [ip];
+  observer.hostname ??= ip;
+}

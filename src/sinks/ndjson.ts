@@ -1,0 +1,103 @@
+import { open, type FileHandle } from 'node:fs/promises';
+import type { Writable } from 'node:stream';
+
+/**
+ * `--output ndjson:<file>` and `--output stdout`: documents as NDJSON instead of Elasticsearch.
+ * Documents are acknowledged once written (and, for a file, fsync'ed), so sources checkpoint
+ * exactly what is on disk.
+ */
+
+export interface OutputDocument {
+  json: string;
+}
+
+export interface NdjsonOutputOptions<T> {
+  /** A file path, or a stream such as process.stdout. */
+  target: string | Writable;
+  onAck?: (token: T) => void;
+  /** Write when this many bytes are buffered, or every flushIntervalMs. */
+  maxBufferBytes?: number;
+  flushIntervalMs?: number;
+}
+
+export class NdjsonOutput<T> {
+  private fh: FileHandle | undefined;
+  private buffer: string[] = [];
+  private bufferBytes = 0;
+  private lastToken: T | undefined;
+  private hasToken = false;
+  private writing: Promise<void> = Promise.resolve();
+  private timer: NodeJS.Timeout | undefined;
+  private waiters: (() => void)[] = [];
+  private failed: Error | undefined;
+  written = 0;
+
+  private constructor(private readonly opts: NdjsonOutputOptions<T>) {}
+
+  static async open<T>(opts: NdjsonOutputOptions<T>): Promise<NdjsonOutput<T>> {
+    const out = new NdjsonOutput(opts);
+    if (typeof opts.target === 'string') out.fh = await open(opts.target, 'a', 0o600);
+    out.timer = setInterval(() => void out.flush().catch(() => undefined), opts.flushIntervalMs ?? 200);
+    out.timer.unref();
+    return out;
+  }
+
+  pushSerialized(doc: OutputDocument, token: T): boolean {
+    if (this.failed) throw this.failed;
+    this.buffer.push(doc.json);
+    this.bufferBytes += doc.json.length + 1;
+    this.lastToken = token;
+    this.hasToken = true;
+    if (this.bufferBytes >= (this.opts.maxBufferBytes ?? 1 << 20)) void this.flush().catch(() => undefined);
+    return this.bufferBytes < 4 * (this.opts.maxBufferBytes ?? 1 << 20);
+  }
+
+  whenWritable(): Promise<void> {
+    return new Promise((resolve) => {
+      this.waiters.push(resolve);
+      void this.flush().catch(() => undefined);
+    });
+  }
+
+  flush(): Promise<void> {
+    this.writing = this.writing.then(async () => {
+      if (this.buffer.length === 0) return;
+      const chunk = this.buffer.join('\n') + '\n';
+      const n = this.buffer.length;
+      const token = this.lastToken as T;
+      const ack = this.hasToken;
+      this.buffer = [];
+      this.bufferBytes = 0;
+      this.hasToken = false;
+      try {
+        if (this.fh !== undefined) {
+          await this.fh.write(chunk);
+          await this.fh.sync();
+        } else {
+          await writeStream(this.opts.target as Writable, chunk);
+        }
+      } catch (err) {
+        this.failed = new Error(`cannot write output: ${(err as Error).message}`);
+        throw this.failed;
+      }
+      this.written += n;
+      if (ack) this.opts.onAck?.(token);
+      const waiters = this.waiters;
+      this.waiters = [];
+      for (const w of waiters) w();
+    });
+    return this.writing;
+  }
+
+  async close(): Promise<void> {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    await this.flush();
+    await this.fh?.close();
+  }
+}
+
+function writeStream(stream: Writable, chunk: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    stream.write(chunk, (err) => (err ? reject(err) : resolve()));
+  });
+}
