@@ -18,6 +18,8 @@ export interface ProcessorConfig {
   observer?: string | undefined;
   geoip: string[] | false | undefined;
   scannerList?: string | undefined;
+  /** Derive the Elasticsearch `_id` of each document (not needed for plain NDJSON). Default true. */
+  ids?: boolean;
 }
 
 export interface LineInput {
@@ -53,6 +55,7 @@ export async function createProcessor(config: ProcessorConfig): Promise<Processo
   const parse = createParser({ zone, year: config.year, observer: config.observer });
   const enrichOptions: EnrichOptions = { geoip: config.geoip, scannerList: config.scannerList, timezone: zone };
   const enricher = await createEnricher(enrichOptions);
+  const withIds = config.ids ?? true;
 
   return (input) => {
     const out: ProcessedBatch = { json: [], ids: [], datasets: [], lines: input.lines.length, unparsed: 0 };
@@ -72,7 +75,7 @@ export async function createProcessor(config: ProcessorConfig): Promise<Processo
       }
       if (doc.event.kind === 'pipeline_error') out.unparsed++;
       out.json.push(JSON.stringify(doc));
-      out.ids.push(documentId(doc['@timestamp'], doc.event.original));
+      if (withIds) out.ids.push(documentId(doc['@timestamp'], doc.event.original));
       out.datasets.push(doc.event.dataset ?? DATASET_FIREWALL);
     }
     return out;

@@ -1,0 +1,186 @@
+import { Option, type Command } from 'commander';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { addConnectionOptions, connectionWarnings, createClient, describeConnection, resolveConnection, type ConnectionFlags } from '../es/connection.js';
+import { createLogger, type Logger } from '../log.js';
+import { createPool, defaultWorkerCount } from '../pipeline/pool.js';
+import { Committer, Pipeline, type Output, type SourceBatch } from '../pipeline/run.js';
+import { ElasticsearchSink, FileDeadLetterQueue, namespaceProblem } from '../sinks/elasticsearch/index.js';
+import { NdjsonOutput } from '../sinks/ndjson.js';
+import { FileFollower, type FollowEvent } from '../sources/file-follow.js';
+import { readLineBatches } from '../sources/lines.js';
+import { senderOfSpoolFile, Spool } from '../sources/spool.js';
+import { parseListenAddress, SyslogListener } from '../sources/syslog-listener.js';
+import { CheckpointStore } from '../state/checkpoints.js';
+import { UsageError } from './errors.js';
+import { addProcessingOptions, processorConfig, type ProcessingOptions } from './options.js';
+
+interface TailOptions extends ProcessingOptions, ConnectionFlags {
+  syslogUdp?: string;
+  syslogTcp?: string;
+  syslogAllow?: string;
+  syslogMaxBytes: string;
+  stateDir: string;
+  startAt: 'beginning' | 'end';
+  output: string;
+  namespace: string;
+  workers?: string;
+  summaryInterval: string;
+  pollInterval: string;
+}
+
+export function defaultStateDir(): string {
+  return process.env.DROPSHIP_STATE_DIR ?? join(process.env.XDG_STATE_HOME ?? join(homedir(), '.local', 'state'), 'dropship');
+}
+
+function positiveInt(name: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 0) throw new UsageError(`${name} must be a whole number, got "${value}"`);
+  return n;
+}
+
+/** Stdin has no position to resume from: its batches commit nothing. */
+async function* stdinBatches(): AsyncGenerator<SourceBatch> {
+  for await (const b of readLineBatches(process.stdin)) yield { lines: b.lines, truncated: b.truncated };
+}
+
+/** File batches carry their commit, and spool files their sender. */
+async function* fileBatches(follower: FileFollower, signal: AbortSignal): AsyncGenerator<SourceBatch> {
+  for await (const b of follower.batches(signal)) {
+    yield {
+      lines: b.lines,
+      truncated: b.truncated,
+      senderIp: b.path.includes('/spool/') ? senderOfSpoolFile(b.path) : undefined,
+      commit: () => follower.commit(b),
+    };
+  }
+}
+
+export async function runTail(paths: string[], o: TailOptions, log: Logger = createLogger()): Promise<void> {
+  const config = processorConfig(o);
+  const useStdin = paths.includes('-');
+  const patterns = paths.filter((p) => p !== '-');
+  const udp = o.syslogUdp === undefined ? undefined : parseListenAddress(o.syslogUdp);
+  const tcp = o.syslogTcp === undefined ? undefined : parseListenAddress(o.syslogTcp);
+  if (o.syslogUdp !== undefined && udp === undefined) throw new UsageError(`--syslog-udp: expected [host:]port, got "${o.syslogUdp}"`);
+  if (o.syslogTcp !== undefined && tcp === undefined) throw new UsageError(`--syslog-tcp: expected [host:]port, got "${o.syslogTcp}"`);
+  if (patterns.length === 0 && !useStdin && udp === undefined && tcp === undefined) {
+    throw new UsageError('nothing to follow: give files/globs, "-" for stdin, or --syslog-udp/--syslog-tcp');
+  }
+  const problem = namespaceProblem(o.namespace);
+  if (problem !== undefined) throw new UsageError(`--namespace: ${problem}`);
+  const workers = o.workers === undefined ? defaultWorkerCount() : positiveInt('--workers', o.workers);
+
+  const store = await CheckpointStore.open(o.stateDir);
+  const committer = new Committer();
+  const onAck = (seq: number): void => committer.ack(seq);
+
+  let output: Output & { stats?: () => object };
+  let closeClient = async (): Promise<void> => undefined;
+  if (o.output === 'elasticsearch') {
+    const settings = resolveConnection(o);
+    for (const w of connectionWarnings(settings)) log.warn(w);
+    const client = createClient(settings);
+    closeClient = () => client.close();
+    output = new ElasticsearchSink<number>({
+      client, namespace: o.namespace, onAck, logger: log,
+      deadLetter: new FileDeadLetterQueue(join(o.stateDir, 'dead-letter.ndjson')),
+    });
+    log.info({ elasticsearch: describeConnection(settings) }, 'shipping to Elasticsearch');
+  } else if (o.output === 'stdout') {
+    output = await NdjsonOutput.open<number>({ target: process.stdout, onAck });
+  } else if (o.output.startsWith('ndjson:') && o.output.length > 7) {
+    output = await NdjsonOutput.open<number>({ target: o.output.slice(7), onAck });
+  } else {
+    throw new UsageError(`--output must be elasticsearch, stdout or ndjson:<file>, got "${o.output}"`);
+  }
+
+  const pool = await createPool(config, workers);
+  const pipeline = new Pipeline(pool, output, committer);
+  const abort = new AbortController();
+  const sources: Promise<void>[] = [];
+
+  let spool: Spool | undefined;
+  let listener: SyslogListener | undefined;
+  if (udp !== undefined || tcp !== undefined) {
+    spool = new Spool({ dir: join(o.stateDir, 'spool') });
+    await spool.start();
+    patterns.push(spool.pattern());
+    const s = spool;
+    listener = new SyslogListener({
+      udp, tcp,
+      allow: o.syslogAllow?.split(',').filter((c) => c.trim() !== '') ?? [],
+      maxMessageBytes: positiveInt('--syslog-max-bytes', o.syslogMaxBytes),
+      onMessage: (sender, message) => s.append(sender, message),
+    });
+    const bound = await listener.start();
+    log.info({ udp: bound.udp, tcp: bound.tcp }, 'listening for syslog');
+  }
+
+  const follower = patterns.length === 0 ? undefined : new FileFollower({
+    patterns, store, startAt: o.startAt, pollIntervalMs: positiveInt('--poll-interval', o.pollInterval),
+    onEvent: (e: FollowEvent) => (e.type === 'lost' ? log.warn(e, `file ${e.type}`) : log.info(e, `file ${e.type}`)),
+  });
+  if (follower !== undefined) sources.push(pipeline.run(fileBatches(follower, abort.signal)));
+  if (useStdin) sources.push(pipeline.run(stdinBatches()));
+
+  const checkpointTimer = setInterval(() => void store.flush().catch((err: Error) => log.error({ err }, 'checkpoint write failed')), 1000);
+  const summaryMs = positiveInt('--summary-interval', o.summaryInterval) * 1000;
+  const summary = async (final: boolean): Promise<void> => {
+    await listener?.refreshKernelDrops();
+    log.info({
+      lines: pipeline.counters.lines, documents: pipeline.counters.documents, unparsed: pipeline.counters.unparsed,
+      output: output.stats?.(), lag_bytes: (await follower?.pendingBytes()) ?? 0, syslog: listener?.counters,
+    }, final ? 'final summary' : 'summary');
+  };
+  const summaryTimer = summaryMs > 0 ? setInterval(() => void summary(false), summaryMs) : undefined;
+
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) {
+      log.warn(`${signal} again: exiting without waiting; unacknowledged lines are re-read at the next start`);
+      process.exit(1);
+    }
+    stopping = true;
+    log.info(`${signal}: finishing what was read, then exiting`);
+    abort.abort();
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  if (useStdin && follower === undefined && listener === undefined) process.stdin.once('end', () => abort.abort());
+
+  try {
+    await Promise.all(sources.length > 0 ? sources : [new Promise<void>((ok) => abort.signal.addEventListener('abort', () => ok()))]);
+  } finally {
+    await listener?.stop();
+    await spool?.close();
+    await output.close();
+    await pool.close();
+    await closeClient();
+    clearInterval(checkpointTimer);
+    if (summaryTimer !== undefined) clearInterval(summaryTimer);
+    await store.flush();
+    await summary(true);
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  }
+}
+
+export function registerTail(program: Command): void {
+  const cmd = program
+    .command('tail')
+    .description('follow files through rotation and/or receive syslog, and ship to Elasticsearch (or NDJSON)')
+    .argument('[paths...]', 'files or globs to follow; "-" reads stdin')
+    .option('--syslog-udp <[host:]port>', 'receive syslog over UDP (host defaults to 127.0.0.1)')
+    .option('--syslog-tcp <[host:]port>', 'receive syslog over TCP (LF/NUL-terminated or octet-counted)')
+    .option('--syslog-allow <cidr,...>', 'accept syslog only from these networks')
+    .option('--syslog-max-bytes <n>', 'longest syslog message accepted', String(64 * 1024))
+    .option('--state-dir <dir>', 'checkpoints, syslog spool and dead-letter file', defaultStateDir())
+    .addOption(new Option('--start-at <where>', 'where to start in files seen for the first time at start-up').choices(['beginning', 'end']).default('beginning'))
+    .option('--output <where>', 'elasticsearch, stdout, or ndjson:<file>', 'elasticsearch')
+    .option('--namespace <name>', 'data stream namespace', 'default')
+    .option('--workers <n>', 'parser threads (default: cores - 1; 0 parses on the main thread)')
+    .option('--summary-interval <seconds>', 'how often a one-line summary is logged (0: never)', '60')
+    .option('--poll-interval <ms>', 'how often followed files are checked', '250');
+  addConnectionOptions(addProcessingOptions(cmd)).action(async (paths: string[], o: TailOptions) => runTail(paths, o));
+}

@@ -1,0 +1,96 @@
+import type { ProcessingPool } from './pool.js';
+import type { LineInput, ProcessedBatch } from './process.js';
+
+/**
+ * Moves line batches from sources through the processing pool into an output, and tells each
+ * source when it may checkpoint: a batch is committed once the output has settled its last
+ * document and every document before it.
+ */
+
+export interface OutputDocument {
+  json: string;
+  id: string;
+  dataset: string;
+}
+
+/** What the Elasticsearch sink and the NDJSON output both offer. */
+export interface Output {
+  /** false when over the memory budget: wait for whenWritable() before pushing more. */
+  pushSerialized(doc: OutputDocument, token: number): boolean;
+  whenWritable(): Promise<void>;
+  flush(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface SourceBatch extends LineInput {
+  /** Called once everything in this batch is settled by the output. */
+  commit?: () => void;
+}
+
+export interface PipelineCounters {
+  lines: number;
+  documents: number;
+  unparsed: number;
+}
+
+/**
+ * Documents are numbered in push order and the output acknowledges numbers in order; a commit
+ * waits for the number of its batch's last document.
+ */
+export class Committer {
+  private pushed = -1;
+  private acked = -1;
+  private readonly pending: { seq: number; commit: () => void }[] = [];
+
+  next(): number {
+    return ++this.pushed;
+  }
+
+  /** Registers a commit for everything pushed so far. */
+  after(commit: () => void): void {
+    if (this.acked >= this.pushed) commit();
+    else this.pending.push({ seq: this.pushed, commit });
+  }
+
+  ack(seq: number): void {
+    if (seq > this.acked) this.acked = seq;
+    while (this.pending.length > 0 && this.pending[0]!.seq <= this.acked) this.pending.shift()!.commit();
+  }
+}
+
+export class Pipeline {
+  readonly counters: PipelineCounters = { lines: 0, documents: 0, unparsed: 0 };
+
+  constructor(
+    private readonly pool: ProcessingPool,
+    private readonly output: Output,
+    private readonly committer: Committer,
+    /** Batches being processed at once per source (keeps every worker busy). */
+    private readonly depth = Math.max(2, pool.workers * 2),
+  ) {}
+
+  /** Runs one source to its end; batches of one source keep their order. */
+  async run(source: AsyncIterable<SourceBatch>): Promise<void> {
+    const inflight: { batch: SourceBatch; result: Promise<ProcessedBatch> }[] = [];
+    for await (const batch of source) {
+      inflight.push({ batch, result: this.pool.process(batch) });
+      if (inflight.length >= this.depth) await this.deliver(inflight.shift()!);
+    }
+    while (inflight.length > 0) await this.deliver(inflight.shift()!);
+  }
+
+  private async deliver(job: { batch: SourceBatch; result: Promise<ProcessedBatch> }): Promise<void> {
+    const processed = await job.result;
+    this.counters.lines += processed.lines;
+    this.counters.unparsed += processed.unparsed;
+    for (let i = 0; i < processed.json.length; i++) {
+      const writable = this.output.pushSerialized(
+        { json: processed.json[i]!, id: processed.ids[i]!, dataset: processed.datasets[i]! },
+        this.committer.next(),
+      );
+      this.counters.documents++;
+      if (!writable) await this.output.whenWritable();
+    }
+    if (job.batch.commit !== undefined) this.committer.after(job.batch.commit);
+  }
+}
