@@ -1,12 +1,15 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { EXIT_USAGE, reportError } from './errors.js';
+import { registerSetup } from './setup-command.js';
 
 const program = new Command('dropship')
   .description('Turn home-router and small-office firewall logs into Elasticsearch data and Kibana dashboards.')
   .version(process.env.npm_package_version ?? '0.1.0')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
+
+registerSetup(program);
 
 
 try {

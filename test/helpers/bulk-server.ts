@@ -153,7 +153,7 @@ export class BulkServer {
     const method = req.method ?? 'GET';
     if (url.pathname === '/_bulk' || url.pathname.endsWith('/_bulk')) return this.bulk(req, res, body);
     if (method === 'GET' && url.pathname === '/') return send(res, 200, this.rootBody());
-    this.recorded.push({ method, path: url.pathname, body });
+    this.recorded.push({ method, path: decodeURIComponent(url.pathname), body });
     if (method === 'GET' || method === 'HEAD') {
       const found = this.getResponses.get(url.pathname);
       return found === undefined ? send(res, 404, { error: { type: 'resource_not_found_exception', reason: 'not found' }, status: 404 }) : send(res, 200, found);
