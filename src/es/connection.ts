@@ -108,7 +108,11 @@ export function resolveConnection(flags: ConnectionFlags, env: Env = process.env
     throw new UsageError('both an API key and a username/password are set for Elasticsearch; choose one');
   }
   if (apiKey) auth = { apiKey: encodeApiKey(apiKey) };
-  else if (username && password) auth = { username, password };
+  else if (username && password) {
+    auth = { username, password };
+    // What travels in the Authorization header; a server may echo it back in an error.
+    registerSecret(Buffer.from(`${username}:${password}`, 'utf8').toString('base64'));
+  }
   else if (username) throw new UsageError(`a password is needed for Elasticsearch user ${username} (ELASTICSEARCH_PASSWORD or --es-password-file)`);
   else if (password) throw new UsageError('an Elasticsearch password is set but no username (ELASTICSEARCH_USERNAME or --es-username)');
 

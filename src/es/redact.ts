@@ -23,6 +23,9 @@ export function redact(text: string, extra: readonly string[] = []): string {
 
 /** The message of anything thrown, redacted, on one line. */
 export function describeError(err: unknown): string {
-  const message = err instanceof Error ? `${err.name === 'Error' ? '' : `${err.name}: `}${err.message}` : String(err);
+  let message = err instanceof Error ? `${err.name === 'Error' ? '' : `${err.name}: `}${err.message}` : String(err);
+  // The client's ResponseError message is only the error type; the reason is in the body.
+  const reason = (err as { body?: { error?: { reason?: unknown } } } | null)?.body?.error?.reason;
+  if (typeof reason === 'string' && !message.includes(reason)) message += `: ${reason}`;
   return redact(message.replace(/\s*\n\s*/g, ' '));
 }

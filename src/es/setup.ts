@@ -1,4 +1,4 @@
-import type { Client, estypes } from '@elastic/elasticsearch';
+import { errors, type Client, type estypes } from '@elastic/elasticsearch';
 import { DATASETS, type Dataset } from '../sinks/elasticsearch/data-stream.js';
 import {
   ILM_POLICY_NAME,
@@ -177,8 +177,10 @@ async function applyStep(client: Client, step: SetupStep): Promise<void> {
 
 export async function fetchClusterInfo(client: Client): Promise<ClusterInfo> {
   try {
-    return parseClusterInfo(await client.info());
+    // No transport retries: an unreachable cluster should fail in a second, not after backoff.
+    return parseClusterInfo(await client.info(undefined, { maxRetries: 0 }));
   } catch (err) {
+    if (err instanceof errors.ResponseError) throw new Error(`Elasticsearch refused the request (HTTP ${err.statusCode}): ${describeError(err)}`);
     throw new Error(`cannot reach Elasticsearch: ${describeError(err)}`);
   }
 }
