@@ -34,7 +34,7 @@ before(async () => {
 
 function skipWithoutDocker(t: TestContext): boolean {
   if (!dockerProblem) return false;
-  console.log(`# SKIP ${t.name}: ${dockerProblem}`);
+  console.log(`skipping "${t.name}": ${dockerProblem}`);
   t.skip(dockerProblem);
   return true;
 }

@@ -100,6 +100,8 @@ const ENTRY_OVERHEAD_BYTES = 96;
 
 const RESOLVED = Promise.resolve();
 
+const FILTER_PATH = ['errors', 'items.*.status', 'items.*.error', 'items.*.failure_store'];
+
 const noopLogger: SinkLogger = { debug() {}, info() {}, warn() {}, error() {} };
 
 /** How a whole request failed, which decides what happens to its documents. */
@@ -125,6 +127,13 @@ export class ElasticsearchSink<T = unknown> {
   private openTimer: NodeJS.Timeout | undefined;
   private readonly ready: Batch<T>[] = [];
   private active = 0;
+  /**
+   * One reusable request-body buffer per request slot. Building each body as a fresh 5 MB
+   * string/Buffer made glibc's heap fragment (RSS over 300 MB for a 24 MB budget); a slot's
+   * buffer is rewritten only after its previous request has finished.
+   */
+  private readonly freeSlots: number[] = [];
+  private readonly slotBuffers: Buffer[] = [];
   private nextSeq = 0;
   /** Documents in push order, not yet passed by the acknowledgement; `head` is the first live slot. */
   private queue: (Item<T> | undefined)[] = [];
@@ -269,7 +278,10 @@ export class ElasticsearchSink<T = unknown> {
     // Index names are validated and ids are base64url, so neither needs JSON escaping.
     const action = `{"create":{"_index":"${index}","_id":"${id}"}}\n`;
     const line = `${action}${source}\n`;
-    return { seq, token, index, id, line, sourceStart: action.length, bytes: Buffer.byteLength(line), settled: false };
+    // String length, not Buffer.byteLength: the latter flattens and scans every line (a third of
+    // the encode cost); the two agree for the ASCII that logs nearly always are, and multi-byte
+    // text only makes a batch up to 3x larger than configured, far below http.max_content_length.
+    return { seq, token, index, id, line, sourceStart: action.length, bytes: line.length, settled: false };
   }
 
   private seal(): void {
@@ -284,19 +296,41 @@ export class ElasticsearchSink<T = unknown> {
   private pump(): void {
     while (this.active < this.concurrency && this.ready.length > 0 && !this.aborted) {
       const batch = this.ready.shift()!;
+      const slot = this.freeSlots.pop() ?? this.active;
       this.active++;
-      void this.deliver(batch.items).finally(() => {
+      void this.deliver(batch.items, slot).finally(() => {
         this.active--;
+        this.freeSlots.push(slot);
         this.pump();
       });
     }
+  }
+
+  /** Write the batch's NDJSON into the slot's buffer, growing it only when a batch needs more. */
+  private body(items: readonly Item<T>[], slot: number): Buffer {
+    let buffer = this.slotBuffers[slot];
+    let length = 0;
+    for (const item of items) length += item.line.length;
+    // UTF-8 needs at most 3 bytes per UTF-16 unit; log text is nearly always ASCII, so start at
+    // the string length plus slack and make sure of the exact size only when that is not enough.
+    if (!buffer || buffer.length < length) {
+      let needed = length;
+      if (!buffer || buffer.length < length * 3) needed = items.reduce((n, item) => n + Buffer.byteLength(item.line), 0);
+      if (!buffer || buffer.length < needed) {
+        buffer = Buffer.allocUnsafeSlow(Math.max(needed, Math.ceil(this.maxBatchBytes * 1.1)));
+        this.slotBuffers[slot] = buffer;
+      }
+    }
+    let offset = 0;
+    for (const item of items) offset += buffer.write(item.line, offset, 'utf8');
+    return buffer.subarray(0, offset);
   }
 
   /**
    * Drive one batch until every document in it is settled. The request slot stays taken during
    * backoff on purpose: when Elasticsearch struggles, fewer concurrent requests is the point.
    */
-  private async deliver(initial: Item<T>[]): Promise<void> {
+  private async deliver(initial: Item<T>[], slot: number): Promise<void> {
     let pending = initial;
     let attempt = 0;
     while (pending.length > 0 && !this.aborted) {
@@ -307,9 +341,13 @@ export class ElasticsearchSink<T = unknown> {
       let response: estypes.BulkResponse;
       try {
         response = await this.client.bulk(
-          // A pre-serialized NDJSON string passes through the transport untouched (it only
+          // A pre-serialized NDJSON Buffer passes through the transport untouched (it only
           // serializes arrays); the request type does not model that, hence the cast.
-          { operations: joinLines(pending) as unknown as estypes.BulkRequest['operations'] },
+          {
+            operations: this.body(pending, slot) as unknown as estypes.BulkRequest['operations'],
+            // Only what classification needs: responses shrink ~8x and parse that much faster.
+            filter_path: FILTER_PATH,
+          },
           { requestTimeout: this.requestTimeoutMs, maxRetries: 0 },
         );
       } catch (err) {
@@ -319,7 +357,9 @@ export class ElasticsearchSink<T = unknown> {
           // 413 or a request-level 400: halve the batch until the offending document stands alone.
           const half = Math.ceil(pending.length / 2);
           this.log.warn({ status: failure.status, docs: pending.length }, `bulk request rejected (${failure.reason}); splitting it`);
-          await Promise.all([this.deliver(pending.slice(0, half)), this.deliver(pending.slice(half))]);
+          // One after the other: both halves write the same slot buffer.
+          await this.deliver(pending.slice(0, half), slot);
+          await this.deliver(pending.slice(half), slot);
           return;
         }
         if (failure.kind === 'split') {
@@ -465,12 +505,6 @@ export class ElasticsearchSink<T = unknown> {
       this.sleeping.add(sleeper);
     });
   }
-}
-
-function joinLines(items: readonly Item<unknown>[]): string {
-  let body = '';
-  for (const item of items) body += item.line;
-  return body;
 }
 
 function positive(value: number | undefined, fallback: number): number {
