@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Client } from '@elastic/elasticsearch';
-import { documentId, ElasticsearchSink, FileDeadLetterQueue } from '../src/sinks/elasticsearch/index.js';
+import { documentId, ElasticsearchSink, FileDeadLetterQueue, onShutdownSignals } from '../src/sinks/elasticsearch/index.js';
 import { harness } from './helpers/sink-harness.js';
 import { authDoc, netfilterDoc } from './helpers/netfilter-docs.js';
 
@@ -284,6 +284,42 @@ describe('elasticsearch sink', () => {
       assert.throws(() => h.sink.push(netfilterDoc(99), 99), /after close/);
     } finally {
       await h.dispose();
+    }
+  });
+
+  it('builds request bodies byte-exactly for multi-byte text, across batches of any size', async () => {
+    const h = await harness({ maxBatchBytes: 4096 });
+    try {
+      const docs = Array.from({ length: 60 }, (_, n) => {
+        const doc = netfilterDoc(n);
+        // Mostly multi-byte (3–4 bytes per character in UTF-8), and one document far above the batch size.
+        doc.event.original = `${doc.event.original} ü€😀 ${'€'.repeat(n === 30 ? 20_000 : n * 10)}`;
+        return doc;
+      });
+      docs.forEach((doc, n) => h.sink.push(doc, n));
+      await h.sink.close();
+      assert.equal(h.server.storedCount, 60);
+      for (const doc of docs) {
+        const stored = h.server.docs.get(documentId(doc['@timestamp'], doc.event.original));
+        assert.equal(stored?.source, JSON.stringify(doc));
+      }
+    } finally {
+      await h.dispose();
+    }
+  });
+
+  it('drains on the first shutdown signal and gives up on the second', async () => {
+    const calls: string[] = [];
+    const sink = { close: async () => void calls.push('close'), abort: () => void calls.push('abort') };
+    const messages: string[] = [];
+    const off = onShutdownSignals(sink, (m) => messages.push(m), ['SIGUSR2']);
+    try {
+      process.emit('SIGUSR2', 'SIGUSR2');
+      process.emit('SIGUSR2', 'SIGUSR2');
+      assert.deepEqual(calls, ['close', 'abort']);
+      assert.equal(messages.length, 2);
+    } finally {
+      off();
     }
   });
 

@@ -306,23 +306,25 @@ export class ElasticsearchSink<T = unknown> {
     }
   }
 
-  /** Write the batch's NDJSON into the slot's buffer, growing it only when a batch needs more. */
+  /** Write the batch's NDJSON into the slot's buffer, growing it when a batch needs more. */
   private body(items: readonly Item<T>[], slot: number): Buffer {
-    let buffer = this.slotBuffers[slot];
-    let length = 0;
-    for (const item of items) length += item.line.length;
-    // UTF-8 needs at most 3 bytes per UTF-16 unit; log text is nearly always ASCII, so start at
-    // the string length plus slack and make sure of the exact size only when that is not enough.
-    if (!buffer || buffer.length < length) {
-      let needed = length;
-      if (!buffer || buffer.length < length * 3) needed = items.reduce((n, item) => n + Buffer.byteLength(item.line), 0);
-      if (!buffer || buffer.length < needed) {
-        buffer = Buffer.allocUnsafeSlow(Math.max(needed, Math.ceil(this.maxBatchBytes * 1.1)));
-        this.slotBuffers[slot] = buffer;
-      }
-    }
+    let buffer = this.slotBuffers[slot] ?? Buffer.allocUnsafeSlow(Math.ceil(this.maxBatchBytes * 1.1));
     let offset = 0;
-    for (const item of items) offset += buffer.write(item.line, offset, 'utf8');
+    for (const item of items) {
+      const line = item.line;
+      // UTF-8 takes at most 3 bytes per UTF-16 unit, so the exact (costly) size is only needed
+      // for the lines that might not fit; Buffer#write would silently truncate them.
+      if (offset + line.length * 3 > buffer.length) {
+        const bytes = Buffer.byteLength(line);
+        if (offset + bytes > buffer.length) {
+          const grown = Buffer.allocUnsafeSlow(Math.max(buffer.length * 2, offset + bytes));
+          buffer.copy(grown, 0, 0, offset);
+          buffer = grown;
+        }
+      }
+      offset += buffer.write(line, offset, 'utf8');
+    }
+    this.slotBuffers[slot] = buffer;
     return buffer.subarray(0, offset);
   }
 
