@@ -11,13 +11,16 @@ import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { once } from 'node:events';
 import { Client } from '@elastic/elasticsearch';
-import { ElasticsearchSink } from '../src/sinks/elasticsearch/index.js';
+import { Worker } from 'node:worker_threads';
+import { ElasticsearchSink, type SerializedDocument } from '../src/sinks/elasticsearch/index.js';
 import { netfilterDoc } from '../test/helpers/netfilter-docs.js';
 
 const total = Number(process.argv[2] ?? 1_000_000);
 const concurrency = Number(process.argv[3] ?? 3);
 const maxBatchBytes = Number(process.argv[4] ?? 5_000_000);
 const maxBufferedBytes = process.argv[5] ? Number(process.argv[5]) : undefined;
+/** >0: documents are built and serialized in this many worker threads and handed over with pushSerialized. */
+const serializeWorkers = Number(process.env.SERIALIZE_WORKERS ?? 0);
 
 interface ServerStats { items: number; stored: number; bytes: number; requests: number; rss: number; cpuMs: number }
 
@@ -59,11 +62,15 @@ const sampler = setInterval(() => {
 t = performance.now();
 const cpuBefore = process.cpuUsage();
 let waitedMs = 0;
-for (let n = 0; n < total; n++) {
-  if (!sink.push(netfilterDoc(n), n)) {
-    const w = performance.now();
-    await sink.whenWritable();
-    waitedMs += performance.now() - w;
+if (serializeWorkers > 0) {
+  waitedMs = await shipFromWorkers(serializeWorkers);
+} else {
+  for (let n = 0; n < total; n++) {
+    if (!sink.push(netfilterDoc(n), n)) {
+      const w = performance.now();
+      await sink.whenWritable();
+      waitedMs += performance.now() - w;
+    }
   }
 }
 await sink.close();
@@ -89,3 +96,44 @@ console.log(`backpressure    ${(waitedMs / 1000).toFixed(2)} s waiting for the m
 console.log(`doc building    ${buildNsPerDoc.toFixed(0)} ns/doc of the loop (the parser's share in real use)`);
 if (server.stored !== total || stats.indexed !== total) { console.error('MISMATCH: not every document was stored exactly once'); process.exitCode = 1; }
 void sink_;
+
+/** Workers serialize chunks ahead (two each in flight); the main thread pushes them in order. */
+async function shipFromWorkers(count: number): Promise<number> {
+  const CHUNK = 2000;
+  const workers = Array.from({ length: count }, () => new Worker(new URL('./serialize-worker-entry.mjs', import.meta.url)));
+  const pending = new Map<number, Promise<SerializedDocument[]>>();
+  let next = 0;
+  let w = 0;
+  const request = () => {
+    if (next >= total) return;
+    const from = next;
+    const worker = workers[w++ % count]!;
+    next = Math.min(total, from + CHUNK);
+    pending.set(from, new Promise((resolve) => {
+      const onMessage = (m: { from: number; docs: SerializedDocument[] }) => {
+        if (m.from !== from) return;
+        worker.off('message', onMessage);
+        resolve(m.docs);
+      };
+      worker.on('message', onMessage);
+      worker.once('error', (err) => { console.error(`serialize worker failed: ${err.message}`); process.exit(1); });
+      worker.postMessage({ from, to: next });
+    }));
+  };
+  for (let i = 0; i < count * 2; i++) request();
+  let waited = 0;
+  for (let from = 0; from < total; from += CHUNK) {
+    const docs = await pending.get(from)!;
+    pending.delete(from);
+    request();
+    for (let i = 0; i < docs.length; i++) {
+      if (!sink.pushSerialized(docs[i]!, from + i)) {
+        const t0 = performance.now();
+        await sink.whenWritable();
+        waited += performance.now() - t0;
+      }
+    }
+  }
+  await Promise.all(workers.map((worker) => worker.terminate()));
+  return waited;
+}

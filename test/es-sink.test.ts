@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Client } from '@elastic/elasticsearch';
-import { documentId, ElasticsearchSink, FileDeadLetterQueue, onShutdownSignals } from '../src/sinks/elasticsearch/index.js';
+import { documentId, ElasticsearchSink, FileDeadLetterQueue, onShutdownSignals, serializeDocument } from '../src/sinks/elasticsearch/index.js';
 import { harness } from './helpers/sink-harness.js';
 import { authDoc, netfilterDoc } from './helpers/netfilter-docs.js';
 
@@ -320,6 +320,25 @@ describe('elasticsearch sink', () => {
       assert.equal(messages.length, 2);
     } finally {
       off();
+    }
+  });
+
+  it('accepts documents serialized elsewhere (e.g. in a worker thread) and vets them', async () => {
+    const h = await harness();
+    try {
+      const good = serializeDocument(authDoc(3));
+      assert.equal(good.dataset, 'dropship.auth');
+      h.sink.pushSerialized(structuredClone(good), 0);
+      h.sink.pushSerialized({ ...good, id: 'has "quotes"' }, 1);
+      h.sink.pushSerialized({ ...good, json: 'not json' }, 2);
+      h.sink.pushSerialized(serializeDocument({ n: 1n }), 3);
+      await h.sink.close();
+      assert.equal(h.server.docs.get(good.id)?.index, 'logs-dropship.auth-default');
+      assert.equal(h.sink.stats().indexed, 1);
+      assert.equal(h.sink.stats().deadLettered, 3);
+      assert.equal(h.acks.at(-1), 3);
+    } finally {
+      await h.dispose();
     }
   });
 

@@ -1,7 +1,7 @@
 import { errors, type Client, type estypes } from '@elastic/elasticsearch';
 import { describeError } from '../../es/redact.js';
 import { DATASET_AUTH, DATASET_FIREWALL } from '../../model/document.js';
-import { dataStreamName, datasetOf, DEFAULT_NAMESPACE, namespaceProblem } from './data-stream.js';
+import { dataStreamName, datasetOf, DEFAULT_NAMESPACE, namespaceProblem, type Dataset } from './data-stream.js';
 import type { DeadLetter, DeadLetterQueue } from './dead-letter.js';
 import { documentId } from './doc-id.js';
 
@@ -95,6 +95,31 @@ interface Waiter {
   readonly resolve: () => void;
 }
 
+/** A document ready for the sink: plain data, so it can cross a worker-thread boundary. */
+export interface SerializedDocument {
+  /** The document as JSON (an object). */
+  json: string;
+  /** Deterministic `_id` (documentId of its timestamp and original line). */
+  id: string;
+  dataset: Dataset;
+  /** Set when the document could not be serialized; it will be dead-lettered. */
+  error?: string;
+}
+
+/** Serialize a document, derive its id and dataset. Never throws. */
+export function serializeDocument(doc: unknown): SerializedDocument {
+  const d = doc as { '@timestamp'?: unknown; event?: { original?: unknown } } | null | undefined;
+  const id = documentId(d?.['@timestamp'], d?.event?.original);
+  const dataset = datasetOf(doc);
+  try {
+    const json = JSON.stringify(doc);
+    if (typeof json === 'string' && json[0] === '{') return { json, id, dataset };
+    return { json: '', id, dataset, error: 'document is not a JSON object' };
+  } catch (err) {
+    return { json: '', id, dataset, error: `document cannot be serialized: ${describeError(err)}` };
+  }
+}
+
 /** Per-document bookkeeping that stays until the acknowledgement passes it. */
 const ENTRY_OVERHEAD_BYTES = 96;
 
@@ -111,7 +136,7 @@ export class ElasticsearchSink<T = unknown> {
   private readonly client: Client;
   private readonly deadLetter: DeadLetterQueue;
   private readonly onAck: ((token: T) => void) | undefined;
-  private readonly indices: Record<string, string>;
+  private readonly indices: Partial<Record<string, string>>;
   private readonly maxBatchBytes: number;
   private readonly maxBatchDocs: number;
   private readonly flushIntervalMs: number;
@@ -187,8 +212,17 @@ export class ElasticsearchSink<T = unknown> {
    * (or use `write`) before pushing more.
    */
   push(doc: unknown, token: T): boolean {
+    return this.pushSerialized(serializeDocument(doc), token);
+  }
+
+  /**
+   * push() for a document already serialized by `serializeDocument`, e.g. in a worker thread:
+   * JSON serialization and hashing are most of the per-document cost, and this way they can be
+   * spread over cores while the sink's thread only batches and sends.
+   */
+  pushSerialized(serialized: SerializedDocument, token: T): boolean {
     if (this.closing) throw new Error('elasticsearch sink: push after close');
-    const item = this.encode(doc, token);
+    const item = this.encode(serialized, token);
     this.queue.push(item);
     this.counters.pushed++;
     this.bufferedBytes += item.bytes + ENTRY_OVERHEAD_BYTES;
@@ -259,25 +293,16 @@ export class ElasticsearchSink<T = unknown> {
     };
   }
 
-  private encode(doc: unknown, token: T): Item<T> {
+  private encode(serialized: SerializedDocument, token: T): Item<T> {
     const seq = this.nextSeq++;
-    const index = this.indices[datasetOf(doc)]!;
-    const d = doc as { '@timestamp'?: unknown; event?: { original?: unknown } } | null | undefined;
-    const id = documentId(d?.['@timestamp'], d?.event?.original);
-    let source: string | undefined;
-    let localError: string | undefined;
-    try {
-      source = JSON.stringify(doc);
-      if (typeof source !== 'string' || source[0] !== '{') localError = 'document is not a JSON object';
-    } catch (err) {
-      localError = `document cannot be serialized: ${describeError(err)}`;
-    }
-    if (localError !== undefined || source === undefined) {
-      return { seq, token, index, id, line: '', sourceStart: 0, bytes: 0, settled: false, localError: localError ?? 'unserializable' };
+    const index = this.indices[serialized.dataset] ?? this.indices[DATASET_FIREWALL]!;
+    const { id, json, error } = serialized;
+    if (error !== undefined || typeof json !== 'string' || json[0] !== '{' || !/^[A-Za-z0-9_-]+$/.test(id)) {
+      return { seq, token, index, id: String(id), line: '', sourceStart: 0, bytes: 0, settled: false, localError: error ?? 'document is not a JSON object with a valid id' };
     }
     // Index names are validated and ids are base64url, so neither needs JSON escaping.
     const action = `{"create":{"_index":"${index}","_id":"${id}"}}\n`;
-    const line = `${action}${source}\n`;
+    const line = `${action}${json}\n`;
     // String length, not Buffer.byteLength: the latter flattens and scans every line (a third of
     // the encode cost); the two agree for the ASCII that logs nearly always are, and multi-byte
     // text only makes a batch up to 3x larger than configured, far below http.max_content_length.
