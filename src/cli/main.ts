@@ -3,6 +3,8 @@ import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { EXIT_USAGE, reportError } from './errors.js';
 import { registerParse } from './parse-command.js';
+import { registerSetup } from './setup-command.js';
+import { registerTail } from './tail-command.js';
 
 const program = new Command('dropship')
   .description('Turn home-router and small-office firewall logs into Elasticsearch data and Kibana dashboards.')
@@ -11,7 +13,8 @@ const program = new Command('dropship')
   .exitOverride();
 
 registerParse(program);
-
+registerTail(program);
+registerSetup(program);
 
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };

@@ -5,7 +5,7 @@ import { TAG_TRUNCATED } from '../normalize/ecs.js';
 import { createParser } from '../parse/index.js';
 import { MAX_LINE_BYTES } from '../sources/lines.js';
 import { timeZone } from '../time/zone.js';
-import { documentId } from './doc-id.js';
+import { documentId } from '../sinks/elasticsearch/doc-id.js';
 
 /**
  * The per-line work between a source and a sink — parse, enrich, serialize, derive the `_id` —

@@ -1,0 +1,40 @@
+import { appendFile, mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+
+/** A document Elasticsearch refused for a reason retrying cannot fix (mapping, parsing, ...). */
+export interface DeadLetter {
+  reason: string;
+  status: number;
+  index: string;
+  id: string;
+  /** The document exactly as it was sent (serialized JSON), or null if it could not be serialized. */
+  document: string | null;
+}
+
+export interface DeadLetterQueue {
+  /** Must resolve only once the records are stored: the sink acknowledges them afterwards. */
+  write(records: readonly DeadLetter[], now?: Date): Promise<void>;
+}
+
+/** One NDJSON line. The document is embedded as-is, so it is never parsed and re-serialized. */
+export function formatDeadLetter(record: DeadLetter, now: Date): string {
+  return (
+    `{"@timestamp":${JSON.stringify(now.toISOString())},"reason":${JSON.stringify(record.reason)},` +
+    `"status":${record.status},"index":${JSON.stringify(record.index)},"id":${JSON.stringify(record.id)},` +
+    `"document":${record.document ?? 'null'}}\n`
+  );
+}
+
+/** Appends to an NDJSON file, creating its directory on first use. */
+export class FileDeadLetterQueue implements DeadLetterQueue {
+  private ready: Promise<unknown> | undefined;
+
+  constructor(readonly path: string) {}
+
+  async write(records: readonly DeadLetter[], now = new Date()): Promise<void> {
+    if (records.length === 0) return;
+    this.ready ??= mkdir(dirname(this.path), { recursive: true });
+    await this.ready;
+    await appendFile(this.path, records.map((r) => formatDeadLetter(r, now)).join(''));
+  }
+}

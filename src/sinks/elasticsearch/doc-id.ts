@@ -1,0 +1,28 @@
+import { hash } from 'node:crypto';
+
+/**
+ * Deterministic `_id` for a document: the same log line at the same instant always gets the same
+ * id, so replays and re-imports end in a 409 (already indexed) instead of a duplicate.
+ *
+ * The timestamp is canonicalised to epoch milliseconds so that two renderings of one instant
+ * (`...Z` vs `+00:00`, trailing zeros) agree. 20 bytes of sha256 keep ids short (27 chars in
+ * base64url) while leaving collisions astronomically unlikely at log volumes.
+ */
+export const DOC_ID_BYTES = 20;
+
+/** Epoch ms as a decimal string; an unparsable value is used verbatim so bad input still hashes. */
+export function canonicalTimestamp(timestamp: unknown): string {
+  if (typeof timestamp === 'string') {
+    const ms = Date.parse(timestamp);
+    return Number.isFinite(ms) ? String(ms) : timestamp;
+  }
+  if (typeof timestamp === 'number' && Number.isFinite(timestamp)) return String(Math.trunc(timestamp));
+  return '';
+}
+
+export function documentId(timestamp: unknown, original: unknown): string {
+  // The newline separator keeps "1700000000000" + "5 x" distinct from "170000000000" + "05 x":
+  // a canonical timestamp never contains one.
+  const input = `${canonicalTimestamp(timestamp)}\n${typeof original === 'string' ? original : ''}`;
+  return hash('sha256', input, 'buffer').subarray(0, DOC_ID_BYTES).toString('base64url');
+}

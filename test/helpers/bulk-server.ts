@@ -1,0 +1,313 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { gunzipSync } from 'node:zlib';
+
+/**
+ * A loopback stand-in for Elasticsearch that speaks `_bulk` the way Elasticsearch documents it,
+ * keeps created documents by `_id` (a second `create` of an id gets 409
+ * version_conflict_engine_exception), and can be scripted to misbehave. Also answers `GET /` with
+ * a version body and records any other request (templates, pipelines...) so setup code can be
+ * tested against it. Reusable by sink, tail and import tests and by the bench.
+ */
+
+export interface ItemFault {
+  status: number;
+  type?: string;
+  reason?: string;
+}
+
+export interface BulkItemContext {
+  index: string;
+  id: string;
+  /** The raw JSON source line. */
+  source: string;
+  /** 1 for the first time this id reaches the server, 2 for the next, ... */
+  attempt: number;
+  /** Number of the `_bulk` request (1-based). */
+  request: number;
+}
+
+/** What to do with a whole request instead of processing it normally. */
+export type RequestFault =
+  | { kind: 'status'; status: number; type?: string; reason?: string }
+  | { kind: 'destroy' }
+  | { kind: 'delay'; ms: number };
+
+export interface BulkServerOptions {
+  port?: number;
+  /** Version reported by `GET /`. Default 8.19.0. */
+  version?: string;
+  /** Keep every created source (tests) or only ids (bench, bounded memory). Default true. */
+  storeSources?: boolean;
+}
+
+export interface StoredDoc {
+  index: string;
+  source: string;
+}
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  body: string;
+}
+
+const CREATED = 201;
+
+export class BulkServer {
+  readonly docs = new Map<string, StoredDoc>();
+  private readonly ids = new Set<string>();
+  private readonly attempts = new Map<string, number>();
+  /** Non-bulk requests, in order (e.g. the PUTs of `dropship setup`). */
+  readonly recorded: RecordedRequest[] = [];
+  /** Bodies answered by GET on a path, e.g. to fake an existing template. */
+  readonly getResponses = new Map<string, unknown>();
+  bulkRequests = 0;
+  itemsReceived = 0;
+  bytesReceived = 0;
+  /** Per-item fault injection; return undefined for normal processing. */
+  onItem: ((item: BulkItemContext) => ItemFault | undefined) | undefined;
+  /** Whole-request fault injection, by 1-based `_bulk` request number. */
+  onBulkRequest: ((request: number) => RequestFault | undefined) | undefined;
+
+  private readonly sockets = new Set<Socket>();
+  private refusing = false;
+  private readonly storeSources: boolean;
+  private readonly version: string;
+
+  private constructor(
+    private server: Server,
+    readonly port: number,
+    options: BulkServerOptions,
+  ) {
+    this.storeSources = options.storeSources ?? true;
+    this.version = options.version ?? '8.19.0';
+  }
+
+  static async start(options: BulkServerOptions = {}): Promise<BulkServer> {
+    const server = createServer();
+    await listen(server, options.port ?? 0);
+    const port = (server.address() as AddressInfo).port;
+    const instance = new BulkServer(server, port, options);
+    instance.attach(server);
+    return instance;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** How many times the server has seen this id in a `_bulk` request. */
+  attemptsFor(id: string): number {
+    return this.attempts.get(id) ?? 0;
+  }
+
+  /** Close the listening socket and every open connection: clients get ECONNREFUSED until accept. */
+  async refuseConnections(): Promise<void> {
+    if (this.refusing) return;
+    this.refusing = true;
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const socket of this.sockets) socket.destroy();
+    await closed;
+  }
+
+  /** Listen again on the same port. */
+  async acceptConnections(): Promise<void> {
+    if (!this.refusing) return;
+    const server = createServer();
+    await listen(server, this.port);
+    this.server = server;
+    this.attach(server);
+    this.refusing = false;
+  }
+
+  async close(): Promise<void> {
+    if (this.refusing) return;
+    this.refusing = true;
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const socket of this.sockets) socket.destroy();
+    await closed;
+  }
+
+  private attach(server: Server): void {
+    server.keepAliveTimeout = 60_000;
+    server.on('connection', (socket) => {
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+    });
+    server.on('request', (req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        let body = Buffer.concat(chunks);
+        if (req.headers['content-encoding'] === 'gzip') body = gunzipSync(body);
+        void this.route(req, res, body.toString('utf8')).catch((err: unknown) => {
+          send(res, 500, { error: { type: 'mock_failure', reason: String(err) }, status: 500 });
+        });
+      });
+    });
+  }
+
+  private async route(req: IncomingMessage, res: ServerResponse, body: string): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const method = req.method ?? 'GET';
+    if (url.pathname === '/_bulk' || url.pathname.endsWith('/_bulk')) return this.bulk(req, res, body);
+    if (method === 'GET' && url.pathname === '/') return send(res, 200, this.rootBody());
+    this.recorded.push({ method, path: decodeURIComponent(url.pathname), body });
+    if (method === 'GET' || method === 'HEAD') {
+      const found = this.getResponses.get(url.pathname);
+      return found === undefined ? send(res, 404, { error: { type: 'resource_not_found_exception', reason: 'not found' }, status: 404 }) : send(res, 200, found);
+    }
+    return send(res, 200, { acknowledged: true });
+  }
+
+  private rootBody(): object {
+    return {
+      name: 'bulk-server',
+      cluster_name: 'loopback',
+      cluster_uuid: 'loopback',
+      version: { number: this.version, build_flavor: 'default', lucene_version: '9.12.0', minimum_wire_compatibility_version: '7.17.0' },
+      tagline: 'You Know, for Search',
+    };
+  }
+
+  private async bulk(req: IncomingMessage, res: ServerResponse, body: string): Promise<void> {
+    const request = ++this.bulkRequests;
+    this.bytesReceived += body.length;
+    const fault = this.onBulkRequest?.(request);
+    if (fault?.kind === 'destroy') {
+      req.socket.destroy();
+      return;
+    }
+    if (fault?.kind === 'delay') await new Promise((r) => setTimeout(r, fault.ms));
+    if (fault?.kind === 'status') {
+      return send(res, fault.status, {
+        error: { type: fault.type ?? 'es_rejected_execution_exception', reason: fault.reason ?? `injected ${fault.status}` },
+        status: fault.status,
+      });
+    }
+    const started = Date.now();
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const defaultIndex = url.pathname === '/_bulk' ? '' : decodeURIComponent(url.pathname.split('/')[1] ?? '');
+    // Elasticsearch's filter_path, for the shapes the sink asks for (items.*.<key>).
+    const filter = url.searchParams.get('filter_path');
+    const keep = filter ? new Set(filter.split(',').filter((f) => f.startsWith('items.*.')).map((f) => f.slice(8))) : undefined;
+    const itemJson = (index: string, id: string, status: number, error?: { type: string; reason: string }) => formatItem(keep, index, id, status, error);
+    const out: string[] = [];
+    let errors = false;
+    let pos = 0;
+    while (pos < body.length) {
+      const actionEnd = nextLineEnd(body, pos);
+      const actionLine = body.slice(pos, actionEnd);
+      pos = actionEnd + 1;
+      if (actionLine.trim() === '') continue;
+      const sourceEnd = nextLineEnd(body, pos);
+      const source = body.slice(pos, sourceEnd);
+      pos = sourceEnd + 1;
+      this.itemsReceived++;
+      const meta = parseCreateAction(actionLine);
+      if (meta === 'malformed') {
+        return send(res, 400, { error: { type: 'illegal_argument_exception', reason: 'Malformed action/metadata line' }, status: 400 });
+      }
+      if (!meta) {
+        return send(res, 400, { error: { type: 'illegal_argument_exception', reason: 'only create is supported by this server' }, status: 400 });
+      }
+      const index = meta._index ?? defaultIndex;
+      const id = meta._id ?? `auto-${this.itemsReceived}`;
+      const attempt = (this.attempts.get(id) ?? 0) + 1;
+      if (this.storeSources) this.attempts.set(id, attempt);
+      const itemFault = this.onItem?.({ index, id, source, attempt, request });
+      let item: string;
+      if (itemFault) {
+        errors = true;
+        item = itemJson(index, id, itemFault.status, {
+          type: itemFault.type ?? defaultErrorType(itemFault.status),
+          reason: itemFault.reason ?? `injected ${itemFault.status}`,
+        });
+      } else if (this.ids.has(id)) {
+        errors = true;
+        item = itemJson(index, id, 409, {
+          type: 'version_conflict_engine_exception',
+          reason: `[${id}]: version conflict, document already exists (current version [1])`,
+        });
+      } else {
+        // A fresh copy: ids sliced from the body would keep every request body alive.
+        this.ids.add(Buffer.from(id, 'utf8').toString('utf8'));
+        if (this.storeSources) this.docs.set(id, { index, source });
+        item = itemJson(index, id, CREATED);
+      }
+      out.push(item);
+    }
+    const response = keep
+      ? `{"errors":${errors},"items":[${out.join(',')}]}`
+      : `{"took":${Date.now() - started},"errors":${errors},"items":[${out.join(',')}]}`;
+    res.writeHead(200, { 'content-type': 'application/json', 'x-elastic-product': 'Elasticsearch' });
+    res.end(response);
+  }
+
+  /** Documents stored, as parsed objects. */
+  documents(): unknown[] {
+    return [...this.docs.values()].map((d) => JSON.parse(d.source) as unknown);
+  }
+
+  get storedCount(): number {
+    return this.ids.size;
+  }
+}
+
+function nextLineEnd(body: string, from: number): number {
+  const end = body.indexOf('\n', from);
+  return end === -1 ? body.length : end;
+}
+
+function defaultErrorType(status: number): string {
+  if (status === 429) return 'es_rejected_execution_exception';
+  if (status === 400) return 'document_parsing_exception';
+  if (status >= 500) return 'unavailable_shards_exception';
+  return 'illegal_argument_exception';
+}
+
+/**
+ * The action line of a create: Elasticsearch's own field order ({"create":{"_index":…,"_id":…}})
+ * is read without JSON.parse so the bench measures the shipper, not this server; anything else
+ * falls back to a real parse.
+ */
+function parseCreateAction(line: string): { _index?: string; _id?: string } | undefined | 'malformed' {
+  const fast = /^\{"create":\{"_index":"([^"\\]*)","_id":"([^"\\]*)"\}\}$/.exec(line);
+  if (fast) return { _index: fast[1]!, _id: fast[2]! };
+  try {
+    return (JSON.parse(line) as { create?: { _index?: string; _id?: string } }).create;
+  } catch {
+    return 'malformed';
+  }
+}
+
+function formatItem(keep: Set<string> | undefined, index: string, id: string, status: number, error?: { type: string; reason: string }): string {
+  const errorJson = error ? `"error":{"type":${JSON.stringify(error.type)},"reason":${JSON.stringify(error.reason)}}` : '';
+  if (keep) {
+    const parts: string[] = [];
+    if (keep.has('_index')) parts.push(`"_index":${JSON.stringify(index)}`);
+    if (keep.has('_id')) parts.push(`"_id":${JSON.stringify(id)}`);
+    if (keep.has('status')) parts.push(`"status":${status}`);
+    if (error && keep.has('error')) parts.push(errorJson);
+    return `{"create":{${parts.join(',')}}}`;
+  }
+  const head = `{"create":{"_index":${JSON.stringify(index)},"_id":${JSON.stringify(id)},"status":${status}`;
+  if (error) return `${head},${errorJson}}}`;
+  return `${head},"_version":1,"result":"created","_shards":{"total":1,"successful":1,"failed":0},"_seq_no":0,"_primary_term":1}}`;
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json', 'x-elastic-product': 'Elasticsearch' });
+  res.end(JSON.stringify(body));
+}
+
+function listen(server: Server, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
