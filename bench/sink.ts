@@ -100,7 +100,12 @@ void sink_;
 /** Workers serialize chunks ahead (two each in flight); the main thread pushes them in order. */
 async function shipFromWorkers(count: number): Promise<number> {
   const CHUNK = 2000;
-  const workers = Array.from({ length: count }, () => new Worker(new URL('./serialize-worker-entry.mjs', import.meta.url)));
+  const workers = Array.from({ length: count }, () =>
+    new Worker(new URL('./serialize-worker-entry.mjs', import.meta.url)).on('error', (err) => {
+      console.error(`serialize worker failed: ${err.message}`);
+      process.exit(1);
+    }),
+  );
   const pending = new Map<number, Promise<SerializedDocument[]>>();
   let next = 0;
   let w = 0;
@@ -116,7 +121,6 @@ async function shipFromWorkers(count: number): Promise<number> {
         resolve(m.docs);
       };
       worker.on('message', onMessage);
-      worker.once('error', (err) => { console.error(`serialize worker failed: ${err.message}`); process.exit(1); });
       worker.postMessage({ from, to: next });
     }));
   };
