@@ -28,7 +28,6 @@ export function dashboard(o: {
       panelIndex: p.id,
       gridData: { x: p.x, y: p.y, w: p.w, h: p.h, i: p.id },
       embeddableConfig: { attributes: p.lens, enhancements: {} },
-      title: p.lens.title,
       version: KIBANA_MIN_VERSION,
     };
   });
