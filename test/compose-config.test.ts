@@ -19,7 +19,7 @@ const available = spawnSync('docker-compose', ['version'], { encoding: 'utf8' })
 const skip = available ? false : 'docker-compose is not installed (apt-get install docker-compose)';
 if (skip) {
   if (process.env.CI) throw new Error(`CI is set but ${skip}`);
-  console.log(`# skipping docker-compose checks: ${skip}`);
+  console.log(`skipping docker-compose checks: ${skip}`);
 }
 
 /** .env.example with some values replaced, written next to a copy of the compose file. */

@@ -15,7 +15,7 @@ import { waitForKibana } from '../src/kibana/saved-objects.js';
 
 const hasOpenssl = spawnSync('openssl', ['version']).status === 0;
 const skip = hasOpenssl ? false : 'openssl is not installed';
-if (skip) console.log(`# skipping TLS checks: ${skip}`);
+if (skip) console.log(`skipping TLS checks: ${skip}`);
 
 async function tlsKibana(): Promise<{ url: string; cert: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'dropship-tls-'));
