@@ -28,7 +28,7 @@ export async function createPool(config: ProcessorConfig, workers: number): Prom
     const processor = await createProcessor(config);
     return { workers: 0, process: async (input) => processor(input), close: async () => undefined };
   }
-  const url = new URL(`./worker.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url);
+  const url = new URL(import.meta.url.endsWith('.ts') ? './worker-tsx.mjs' : './worker.js', import.meta.url);
   const threads: Worker[] = [];
   const jobs = new Map<number, Job>();
   let nextId = 0;
@@ -38,7 +38,7 @@ export async function createPool(config: ProcessorConfig, workers: number): Prom
     jobs.clear();
   };
   for (let i = 0; i < workers; i++) {
-    const w = new Worker(url, { workerData: config, execArgv: process.execArgv });
+    const w = new Worker(url, { workerData: config });
     w.on('message', (m: { id: number; batch?: ProcessedBatch; error?: string; ready?: boolean }) => {
       if (m.ready) return;
       const job = jobs.get(m.id);

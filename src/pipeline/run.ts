@@ -71,16 +71,24 @@ export class Pipeline {
 
   /** Runs one source to its end; batches of one source keep their order. */
   async run(source: AsyncIterable<SourceBatch>): Promise<void> {
-    const inflight: { batch: SourceBatch; result: Promise<ProcessedBatch> }[] = [];
+    // Each batch is delivered as soon as it is processed and its predecessors are delivered,
+    // even if the source then goes quiet; at most `depth` batches are between read and output.
+    let chain: Promise<void> = Promise.resolve();
+    const delivered: Promise<void>[] = [];
     for await (const batch of source) {
-      inflight.push({ batch, result: this.pool.process(batch) });
-      if (inflight.length >= this.depth) await this.deliver(inflight.shift()!);
+      // Only the data crosses to a worker thread; the commit callback stays here.
+      const input = { lines: batch.lines, truncated: batch.truncated, senderIp: batch.senderIp, receivedMs: batch.receivedMs };
+      const result = this.pool.process(input);
+      result.catch(() => undefined); // awaited in order by the chain
+      chain = chain.then(() => this.deliver(batch, result));
+      delivered.push(chain);
+      if (delivered.length >= this.depth) await delivered.shift();
     }
-    while (inflight.length > 0) await this.deliver(inflight.shift()!);
+    await chain;
   }
 
-  private async deliver(job: { batch: SourceBatch; result: Promise<ProcessedBatch> }): Promise<void> {
-    const processed = await job.result;
+  private async deliver(batch: SourceBatch, result: Promise<ProcessedBatch>): Promise<void> {
+    const processed = await result;
     this.counters.lines += processed.lines;
     this.counters.unparsed += processed.unparsed;
     for (let i = 0; i < processed.json.length; i++) {
@@ -91,6 +99,6 @@ export class Pipeline {
       this.counters.documents++;
       if (!writable) await this.output.whenWritable();
     }
-    if (job.batch.commit !== undefined) this.committer.after(job.batch.commit);
+    if (batch.commit !== undefined) this.committer.after(batch.commit);
   }
 }
