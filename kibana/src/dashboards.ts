@@ -1,6 +1,6 @@
 /**
  * The two dashboards. Each panel answers one question from the product brief / seed posts;
- * docs/dashboards.md describes them for users.
+ * README.md ("The dashboards") describes them for users.
  */
 import { dashboard, type Panel } from './dashboard.js';
 import { DATA_VIEW_ALL, DATA_VIEW_AUTH, FIREWALL_ONLY } from './data-views.js';

@@ -1,11 +1,36 @@
 import { Option, type Command } from 'commander';
 import { addConnectionOptions, connectionWarnings, createClient, describeConnection, resolveConnection, type ConnectionFlags } from '../es/connection.js';
 import { DEFAULT_RETENTION_DAYS, runSetup, type IndexMode } from '../es/setup.js';
+import { importSavedObjects, kibanaConnectionFromEnv } from '../kibana/saved-objects.js';
 import { UsageError } from './errors.js';
 
 interface SetupFlags extends ConnectionFlags {
   retention: string;
   indexMode: IndexMode;
+  kibanaHost?: string;
+  kibanaSpace?: string;
+  kibana: boolean;
+}
+
+/**
+ * The dashboards go in through Kibana's saved-objects import (overwrite, so upgrades are clean).
+ * Without a Kibana address this step is skipped with a note, so `setup` also works for users
+ * who only want the Elasticsearch side.
+ */
+async function setupKibana(flags: SetupFlags, say: (line: string) => void): Promise<void> {
+  const host = flags.kibanaHost ?? process.env.KIBANA_HOST;
+  if (!flags.kibana) return;
+  if (host === undefined || host.trim() === '') {
+    say('KIBANA_HOST not set: dashboards not imported (set KIBANA_HOST or --kibana-host to import them)');
+    return;
+  }
+  const conn = kibanaConnectionFromEnv({ ...process.env, KIBANA_HOST: host });
+  const result = await importSavedObjects({ ...conn, ...(flags.kibanaSpace ? { space: flags.kibanaSpace } : {}), log: say });
+  if (result.errors.length > 0) {
+    const first = result.errors.slice(0, 3).map((e) => `${e.type} ${e.id}: ${e.error.type}`).join('; ');
+    throw new Error(`Kibana rejected ${result.errors.length} saved object(s): ${first}`);
+  }
+  say(`Kibana: imported ${result.successCount} saved objects (dashboards "dropship — Firewall overview", "dropship — SSH login attempts")`);
 }
 
 export function parseRetentionDays(text: string): number {
@@ -20,6 +45,9 @@ export function registerSetup(program: Command): void {
     .command('setup')
     .description('install or upgrade the Elasticsearch lifecycle policy, ingest pipeline and index templates (idempotent; safe at every start)')
     .option('--retention <days>', 'delete data older than this many days', String(DEFAULT_RETENTION_DAYS))
+    .option('--kibana-host <url>', 'Kibana to import the dashboards into (env KIBANA_HOST)')
+    .option('--kibana-space <id>', 'Kibana space for the dashboards (default: the default space)')
+    .option('--no-kibana', 'do not import the Kibana dashboards')
     .addOption(
       new Option('--index-mode <mode>', 'index mode of the data streams: auto = logsdb on Elasticsearch 8.17+, standard before')
         .choices(['auto', 'logsdb', 'standard'])
@@ -33,6 +61,7 @@ export function registerSetup(program: Command): void {
     try {
       const info = await runSetup(client, { retentionDays, indexMode: flags.indexMode }, (line) => process.stdout.write(`${line}\n`));
       process.stdout.write(`Elasticsearch ${info.version} at ${describeConnection(settings)} is set up for dropship\n`);
+      await setupKibana(flags, (line) => process.stdout.write(`${line}\n`));
     } finally {
       await client.close();
     }
