@@ -78,8 +78,8 @@ async function fingerprintOf(fh: FileHandle, size: number, length = Math.min(siz
 
 export class FileFollower {
   private readonly tracked = new Map<string, Tracked>();
-  /** Files let go, with the offset their last line ended at: their checkpoint goes once settled. */
-  private readonly finished = new Map<string, number>();
+  /** Files let go (by inode), with the generation and end offset: their checkpoint goes once settled. */
+  private readonly finished = new Map<string, { generation: number; endOffset: number }>();
   private readonly watchers = new Map<string, FSWatcher>();
   private wake: (() => void) | undefined;
   private readonly pollMs: number;
@@ -158,7 +158,7 @@ export class FileFollower {
       if (t !== undefined) {
         t.path = path;
         t.draining = false;
-      } else if (!this.finished.has(key)) {
+      } else {
         await this.track(path, st.dev, st.ino, initial ? this.opts.startAt : 'beginning', false);
       }
       this.watchDir(dirname(path));
@@ -171,10 +171,13 @@ export class FileFollower {
       }
     }
     if (initial) await this.recoverRotatedWhileDown(seen);
-    for (const [key, endOffset] of this.finished) {
+    for (const [key, done] of this.finished) {
       const [dev, ino] = key.split(':').map(Number) as [number, number];
       const cp = store.get(dev, ino);
-      if (cp === undefined || cp.offset >= endOffset) {
+      // The inode may already belong to a new file (another generation): leave its checkpoint.
+      if (cp === undefined || cp.generation !== done.generation) {
+        this.finished.delete(key);
+      } else if (cp.offset >= done.endOffset) {
         store.delete(dev, ino);
         this.finished.delete(key);
       }
@@ -290,7 +293,7 @@ export class FileFollower {
           const last = t.splitter.flush();
           await t.fh.close().catch(() => undefined);
           this.tracked.delete(inodeKey(t.dev, t.ino));
-          this.finished.set(inodeKey(t.dev, t.ino), last.lines.length > 0 ? last.endOffset : t.readOffset);
+          this.finished.set(inodeKey(t.dev, t.ino), { generation: t.generation, endOffset: last.lines.length > 0 ? last.endOffset : t.readOffset });
           this.emit({ type: 'closed', path: t.path, offset: t.readOffset });
           if (last.lines.length > 0) return this.batchOf(t, last);
         }

@@ -97,7 +97,12 @@ export class BulkServer {
     return `http://127.0.0.1:${this.port}`;
   }
 
-  /** How many times the server has seen this id in a `_bulk` request. */
+  /** Whether a document with this id is stored (kept in every mode, unlike sources and attempts). */
+  hasId(id: string): boolean {
+    return this.ids.has(id);
+  }
+
+  /** How many times the server has seen this id in a `_bulk` request (only with storeSources). */
   attemptsFor(id: string): number {
     return this.attempts.get(id) ?? 0;
   }

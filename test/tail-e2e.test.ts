@@ -1,0 +1,202 @@
+/**
+ * `dropship tail` end to end, as a user runs it: the real CLI in a child process, real files,
+ * the real logrotate, real syslog sent by logger(1) over loopback, and the loopback `_bulk`
+ * server of test/helpers/bulk-server.ts standing in for Elasticsearch.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { appendFileSync, createWriteStream, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
+import { promisify } from 'node:util';
+import { execFile } from 'node:child_process';
+import { documentId } from '../src/sinks/elasticsearch/doc-id.js';
+import { BulkServer } from './helpers/bulk-server.js';
+
+const run = promisify(execFile);
+const CLI = join(import.meta.dirname, '..', 'src', 'cli', 'main.ts');
+
+function startTail(args: string[], env: Record<string, string> = {}): { child: ChildProcess; stderr: () => string } {
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'tail', ...args], {
+    env: { PATH: process.env.PATH ?? '', TZ: 'UTC', ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => (err += d));
+  return { child, stderr: () => err };
+}
+
+async function until(cond: () => boolean, ms: number): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (!cond() && Date.now() < end) await delay(50);
+  return cond();
+}
+
+function exited(child: ChildProcess): Promise<number | null> {
+  return child.exitCode !== null ? Promise.resolve(child.exitCode) : new Promise((ok) => child.once('exit', (code) => ok(code)));
+}
+
+/** A netfilter line with its own ISO timestamp, so its document id is known in advance. */
+function line(n: number, tag = 'e2e'): { text: string; id: string } {
+  const ts = new Date(Date.UTC(2024, 0, 1) + n * 1000).toISOString();
+  const text = `${ts} gw kernel: DROP IN=ppp0 OUT= MAC= SRC=203.0.113.${n % 250 + 1} DST=198.51.100.1 LEN=40 TOS=0x00 PREC=0x00 TTL=50 ID=${n % 65536} PROTO=TCP SPT=${1024 + (n % 60000)} DPT=23 WINDOW=1024 RES=0x00 SYN URGP=0 ${tag}=${n}`;
+  return { text, id: documentId(ts, text) };
+}
+
+describe('dropship tail → Elasticsearch', () => {
+  test('crash test: kill -9 at random moments, restart, every line indexed exactly once', async () => {
+    const N = 200_000;
+    const dir = mkdtempSync(join(tmpdir(), 'dropship-crash-'));
+    const log = join(dir, 'router.log');
+    const ids: string[] = [];
+    const out = createWriteStream(log);
+    for (let n = 0; n < N; n++) {
+      const l = line(n);
+      ids.push(l.id);
+      if (!out.write(l.text + '\n')) await new Promise<void>((ok) => out.once('drain', () => ok()));
+    }
+    await new Promise((ok) => out.end(ok));
+    const server = await BulkServer.start({ storeSources: false });
+    const args = [log, '--es-hosts', server.url, '--state-dir', join(dir, 'state'), '--summary-interval', '0', '--no-geoip'];
+    try {
+      let kills = 0;
+      for (let round = 0; round < 4 && server.storedCount < N; round++) {
+        const t = startTail(args);
+        // Kill somewhere between "just started" and "well into the file".
+        const before = server.storedCount;
+        await until(() => server.storedCount > before + 1000 + Math.random() * 30_000, 60_000);
+        t.child.kill('SIGKILL');
+        await exited(t.child);
+        kills++;
+      }
+      const last = startTail(args);
+      const complete = await until(() => server.storedCount >= N, 180_000);
+      last.child.kill('SIGTERM');
+      assert.equal(await exited(last.child), 0, last.stderr());
+      assert.ok(kills >= 1);
+      assert.ok(complete, `only ${server.storedCount} of ${N} lines indexed`);
+      assert.equal(server.storedCount, N, 'no line indexed twice');
+      const missing = ids.filter((id) => !server.hasId(id));
+      assert.deepEqual(missing.slice(0, 5), [], `${missing.length} lines never reached Elasticsearch`);
+    } finally {
+      await server.close();
+    }
+  });
+
+  const hasLogrotate = (() => {
+    try {
+      execFileSync('logrotate', ['--version'], { stdio: 'ignore' });
+      return true;
+    } catch {
+      return false;
+    }
+  })();
+
+  test('logrotate (create + compress) while a writer appends: every line exactly once', { skip: !hasLogrotate && !process.env.CI ? 'logrotate not installed' : false }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dropship-rotate-e2e-'));
+    const log = join(dir, 'router.log');
+    writeFileSync(log, '');
+    const conf = join(dir, 'logrotate.conf');
+    writeFileSync(conf, `${log} {\n  create\n  compress\n  delaycompress\n  rotate 10\n}\n`);
+    const server = await BulkServer.start({ storeSources: false });
+    const t = startTail([log, '--es-hosts', server.url, '--state-dir', join(dir, 'state'), '--summary-interval', '0', '--no-geoip', '--poll-interval', '50']);
+    // The writer runs in its own process, so this one (which hosts the _bulk server) stays responsive.
+    const writerScript = `
+      const { appendFileSync } = require('node:fs');
+      let n = 0;
+      const line = (n) => { const ts = new Date(Date.UTC(2024, 0, 1) + n * 1000).toISOString();
+        return ts + ' gw kernel: DROP IN=ppp0 OUT= MAC= SRC=203.0.113.' + (n % 250 + 1) + ' DST=198.51.100.1 LEN=40 TOS=0x00 PREC=0x00 TTL=50 ID=' + (n % 65536) + ' PROTO=TCP SPT=' + (1024 + (n % 60000)) + ' DPT=23 WINDOW=1024 RES=0x00 SYN URGP=0 rot=' + n; };
+      const timer = setInterval(() => { let chunk = ''; for (let k = 0; k < 20; k++, n++) chunk += line(n) + '\\n'; appendFileSync(process.argv[1], chunk); }, 5);
+      process.on('SIGTERM', () => { clearInterval(timer); console.log(n); process.exit(0); });`;
+    // Files rotated away before dropship first looks are not its business: start writing once it follows.
+    assert.ok(await until(() => t.stderr().includes('file opened'), 30_000), t.stderr());
+    const writer = spawn(process.execPath, ['-e', writerScript, log], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let written = '';
+    writer.stdout!.on('data', (d: Buffer) => (written += d));
+    const ids: string[] = [];
+    try {
+      for (let r = 0; r < 3; r++) {
+        await delay(700);
+        await run('logrotate', ['-f', '-s', join(dir, 'logrotate.state'), conf]);
+      }
+      await delay(300);
+      writer.kill('SIGTERM');
+      await exited(writer);
+      const n = Number(written.trim());
+      assert.ok(n > 1000, `writer wrote ${n} lines`);
+      for (let k = 0; k < n; k++) ids.push(line(k, 'rot').id);
+      const complete = await until(() => server.storedCount >= ids.length, 60_000);
+      const lost = ids.map((id, k) => [id, k] as const).filter(([id]) => !server.hasId(id)).map(([, k]) => k);
+      if (!complete) writeFileSync('/tmp/e2e-rot-stderr.log', t.stderr());
+      assert.ok(complete, `only ${server.storedCount} of ${ids.length} indexed; missing lines ${lost[0]}…${lost[lost.length - 1]} (${lost.length})\n${t.stderr().slice(-3000)}`);
+      await delay(1500); // anything extra would show up now
+      assert.equal(server.storedCount, ids.length);
+      const missing = ids.map((id, n) => [id, n] as const).filter(([id]) => !server.hasId(id)).map(([, n]) => n);
+      assert.deepEqual(missing.slice(0, 10), [], `${missing.length} lines missing`);
+    } finally {
+      writer.kill('SIGTERM');
+      t.child.kill('SIGTERM');
+      await exited(t.child);
+      await server.close();
+    }
+  });
+
+  test('syslog from logger(1) over UDP and TCP, RFC 3164 and 5424, through an Elasticsearch outage', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dropship-syslog-e2e-'));
+    const server = await BulkServer.start();
+    // Free ports: bind, note, release (a small race, acceptable in a test).
+    const free = (): number => {
+      const out = execFileSync(process.execPath, ['-e', "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"]);
+      return Number(out.toString().trim());
+    };
+    const udp = free();
+    const tcp = free();
+    const t = startTail(['--syslog-udp', `127.0.0.1:${udp}`, '--syslog-tcp', `127.0.0.1:${tcp}`, '--es-hosts', server.url,
+      '--state-dir', join(dir, 'state'), '--summary-interval', '0', '--no-geoip', '--poll-interval', '50']);
+    try {
+      assert.ok(await until(() => t.stderr().includes('listening for syslog'), 20_000), t.stderr());
+      const send = (i: number, transport: string[], format: string): void => {
+        execFileSync('logger', ['-n', '127.0.0.1', ...transport, format, '-t', 'kernel',
+          `DROP IN=ppp0 OUT= MAC= SRC=203.0.113.7 DST=198.51.100.1 LEN=40 TOS=0x00 PREC=0x00 TTL=50 ID=1 PROTO=TCP SPT=${10000 + i} DPT=23 WINDOW=1024 RES=0x00 SYN URGP=0`]);
+      };
+      const variants: [string[], string][] = [
+        [['-P', String(udp), '-d'], '--rfc3164'], [['-P', String(udp), '-d'], '--rfc5424'],
+        [['-P', String(tcp), '-T'], '--rfc3164'], [['-P', String(tcp), '-T', '--octet-count'], '--rfc5424'],
+      ];
+      let i = 0;
+      for (; i < 40; i++) send(i, ...variants[i % 4]!);
+      await server.refuseConnections(); // Elasticsearch goes away...
+      for (; i < 80; i++) send(i, ...variants[i % 4]!);
+      await delay(2500);
+      await server.acceptConnections(); // ...and comes back
+      for (; i < 120; i++) send(i, ...variants[i % 4]!);
+      const all = await until(() => server.storedCount >= 120, 60_000);
+      assert.ok(all, `only ${server.storedCount} of 120 messages indexed\n${t.stderr().slice(-2000)}`);
+      const ports = new Set(server.documents().map((d) => (d as { source: { port: number } }).source.port));
+      assert.equal(ports.size, 120);
+      const observers = new Set(server.documents().map((d) => JSON.stringify((d as { observer: { ip: string[] } }).observer.ip)));
+      assert.deepEqual([...observers], ['["127.0.0.1"]']);
+    } finally {
+      t.child.kill('SIGTERM');
+      await exited(t.child);
+      await server.close();
+    }
+  });
+
+  test('stdin to --output stdout; usage errors exit 2', async () => {
+    const input = [line(1).text, line(2).text].join('\n') + '\n';
+    const r = execFileSync(process.execPath, ['--import', 'tsx', CLI, 'tail', '-', '--output', 'stdout', '--no-geoip', '--state-dir', mkdtempSync(join(tmpdir(), 'dropship-stdin-')), '--summary-interval', '0'], { input, env: { PATH: process.env.PATH ?? '' } });
+    const docs = r.toString().trim().split('\n').map((l) => JSON.parse(l) as { destination: { port: number } });
+    assert.equal(docs.length, 2);
+    for (const bad of [['--output', 'kafka'], ['--syslog-udp', 'nope']]) {
+      try {
+        execFileSync(process.execPath, ['--import', 'tsx', CLI, 'tail', '/nonexistent', ...bad], { stdio: 'pipe' });
+        assert.fail('should exit non-zero');
+      } catch (e) {
+        assert.equal((e as { status: number }).status, 2, String((e as { stderr: Buffer }).stderr));
+      }
+    }
+  });
+});
