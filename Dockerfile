@@ -25,6 +25,8 @@ WORKDIR /app
 COPY --from=deps /app/package.json ./package.json
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# Read at run time: the Elasticsearch assets `setup` installs and the Kibana saved objects.
+COPY pipelines ./pipelines
 COPY kibana/dropship.ndjson ./kibana/dropship.ndjson
 RUN chmod 755 dist/cli/main.js && ln -s /app/dist/cli/main.js /usr/local/bin/dropship
 # The official Node image's unprivileged user (uid 1000).

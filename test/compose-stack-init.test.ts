@@ -64,6 +64,6 @@ test('Dockerfile: multi-stage, lockfile install, non-root, only runtime artefact
   const last = stages.at(-1)!;
   assert.match(last, /^USER node$/m);
   const copied = [...last.matchAll(/^COPY (?:--from=\w+ )?(\S+)/gm)].map((m) => m[1]);
-  assert.deepEqual(copied, ['/app/package.json', '/app/node_modules', '/app/dist', 'kibana/dropship.ndjson']);
+  assert.deepEqual(copied, ['/app/package.json', '/app/node_modules', '/app/dist', 'pipelines', 'kibana/dropship.ndjson']);
   assert.match(stages[0]!, /--omit=dev/);
 });

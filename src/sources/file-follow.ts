@@ -87,6 +87,7 @@ export class FileFollower {
   private readonly chunkBytes: number;
   private readonly maxLineBytes: number;
   private started = false;
+  private lastScan = 0;
 
   constructor(private readonly opts: FollowOptions) {
     this.pollMs = opts.pollIntervalMs ?? 250;
@@ -103,6 +104,9 @@ export class FileFollower {
           await this.scan(true);
           this.started = true;
         }
+        // Scan when idle, and at least every second under sustained load, so a busy file never
+        // hides a rotation or a new file.
+        if (Date.now() - this.lastScan >= Math.max(this.pollMs, 1000)) await this.scan(false);
         let batch = await this.readSome();
         if (batch === undefined) {
           await this.scan(false);
@@ -146,6 +150,7 @@ export class FileFollower {
   }
 
   private async scan(initial: boolean): Promise<void> {
+    this.lastScan = Date.now();
     const store = this.opts.store;
     const paths = await this.expand();
     const seen = new Set<string>();
