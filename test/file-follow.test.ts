@@ -4,6 +4,7 @@ import { appendFileSync, existsSync, mkdtempSync, readdirSync, renameSync, write
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { hasTool } from './helpers/tools.js';
 import { setTimeout as delay } from 'node:timers/promises';
 import { FileFollower, type FollowOptions } from '../src/sources/file-follow.js';
 import { CheckpointStore, StateError } from '../src/state/checkpoints.js';
@@ -124,14 +125,7 @@ describe('file follower', () => {
   });
 });
 
-const hasLogrotate = (() => {
-  try {
-    execFileSync('logrotate', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
+const hasLogrotate = hasTool('logrotate');
 
 describe('rotation by the real logrotate while a writer appends', { skip: !hasLogrotate && !process.env.CI ? 'logrotate not installed (apt-get install logrotate)' : false }, () => {
   for (const mode of ['create', 'copytruncate', 'compress\n  delaycompress'] as const) {

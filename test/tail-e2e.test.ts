@@ -9,6 +9,7 @@ import { appendFileSync, createWriteStream, mkdtempSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { hasTool } from './helpers/tools.js';
 import { setTimeout as delay } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { execFile } from 'node:child_process';
@@ -85,14 +86,7 @@ describe('dropship tail → Elasticsearch', () => {
     }
   });
 
-  const hasLogrotate = (() => {
-    try {
-      execFileSync('logrotate', ['--version'], { stdio: 'ignore' });
-      return true;
-    } catch {
-      return false;
-    }
-  })();
+  const hasLogrotate = hasTool('logrotate');
 
   test('logrotate (create + compress) while a writer appends: every line exactly once', { skip: !hasLogrotate && !process.env.CI ? 'logrotate not installed' : false }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'dropship-rotate-e2e-'));

@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it, type TestContext } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import type { Client, estypes } from '@elastic/elasticsearch';
-import { GenericContainer, getContainerRuntimeClient, Wait, type StartedTestContainer } from 'testcontainers';
+import { GenericContainer, Wait, type StartedTestContainer } from 'testcontainers';
+import { dockerGate } from '../helpers/docker.js';
 import { createClient, resolveConnection } from '../../src/es/connection.js';
 import { DASHBOARD_FIELD_TYPES } from '../../src/es/expected-fields.js';
 import { checkMappedFields } from '../../src/es/field-check.js';
@@ -22,22 +23,8 @@ const VERSIONS = (process.env.DROPSHIP_ES_VERSIONS ?? '8.17.4,9.0.3').split(',')
 const NAMESPACE = 'it';
 const DOCS = 40;
 
-let dockerProblem: string | undefined;
-
-before(async () => {
-  try {
-    await getContainerRuntimeClient();
-  } catch (err) {
-    dockerProblem = `no Docker engine reachable: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`;
-  }
-});
-
-function skipWithoutDocker(t: TestContext): boolean {
-  if (!dockerProblem) return false;
-  console.log(`skipping "${t.name}": ${dockerProblem}`);
-  t.skip(dockerProblem);
-  return true;
-}
+const docker = dockerGate();
+const skipWithoutDocker = docker.skipWithoutDocker;
 
 /** The sample: DOCS firewall documents over 10 ports (4 each), one auth document, and edge cases. */
 function sample(): EcsDocument[] {
@@ -64,7 +51,7 @@ for (const version of VERSIONS) {
     let dir = '';
 
     before(async () => {
-      if (dockerProblem) return;
+      if (docker.problem()) return;
       dir = await mkdtemp(join(tmpdir(), 'dropship-it-'));
       container = await new GenericContainer(`docker.elastic.co/elasticsearch/elasticsearch:${version}`)
         .withEnvironment({

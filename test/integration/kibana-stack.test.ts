@@ -3,10 +3,11 @@ import { execFile } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it, type TestContext } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import { GenericContainer, getContainerRuntimeClient, Network, Wait, type StartedNetwork, type StartedTestContainer } from 'testcontainers';
+import { GenericContainer, Network, Wait, type StartedNetwork, type StartedTestContainer } from 'testcontainers';
+import { dockerGate } from '../helpers/docker.js';
 import { fieldsUsedByPanels } from '../../kibana/src/fields-used.js';
 
 /**
@@ -20,21 +21,8 @@ const VERSION = process.env.DROPSHIP_STACK_VERSION ?? '9.1.0';
 const CLI = join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.ts');
 const run = promisify(execFile);
 
-let dockerProblem: string | undefined;
-before(async () => {
-  try {
-    await getContainerRuntimeClient();
-  } catch (err) {
-    dockerProblem = `no Docker engine reachable: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`;
-  }
-});
-
-function skipWithoutDocker(t: TestContext): boolean {
-  if (!dockerProblem) return false;
-  console.log(`skipping "${t.name}": ${dockerProblem}`);
-  t.skip(dockerProblem);
-  return true;
-}
+const docker = dockerGate();
+const skipWithoutDocker = docker.skipWithoutDocker;
 
 async function kibanaGet(base: string, path: string): Promise<unknown> {
   const res = await fetch(`${base}${path}`, { headers: { 'kbn-xsrf': 'dropship-test' } });
@@ -50,7 +38,7 @@ describe(`Kibana and Elasticsearch ${VERSION}`, () => {
   let kibanaUrl = '';
 
   before(async () => {
-    if (dockerProblem) return;
+    if (docker.problem()) return;
     network = await new Network().start();
     es = await new GenericContainer(`docker.elastic.co/elasticsearch/elasticsearch:${VERSION}`)
       .withNetwork(network)
