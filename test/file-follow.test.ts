@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdtempSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -143,7 +144,7 @@ describe('rotation by the real logrotate while a writer appends', { skip: !hasLo
         n += 20;
       }, 3);
       for (let r = 0; r < 4; r++) {
-        await delay(250);
+        await delay(500);
         execFileSync('logrotate', ['-f', '-s', join(dir, 'logrotate.state'), conf]);
       }
       await delay(200);
@@ -151,15 +152,28 @@ describe('rotation by the real logrotate while a writer appends', { skip: !hasLo
       await f.waitFor(n, 15_000);
       await delay(500);
       await f.stop();
-      const expected = seqLines(0, n, mode.split('\n')[0]);
+      // copytruncate has a window between copy and truncate in which appended lines end up in
+      // no file at all (logrotate's manual says so); what exists on disk must all arrive.
+      const onDisk = new Set(
+        readdirSync(dir)
+          .filter((f) => f.startsWith('router.log'))
+          .flatMap((f) => {
+            const raw = readFileSync(join(dir, f));
+            return (f.endsWith('.gz') ? gunzipSync(raw) : raw).toString('utf8').split('\n').filter((l) => l !== '');
+          }),
+      );
+      const written = seqLines(0, n, mode.split('\n')[0]);
+      const expected = mode === 'copytruncate' ? written.filter((l) => onDisk.has(l)) : written;
+      if (mode !== 'copytruncate') assert.equal(onDisk.size, n, 'every written line is in some file');
       const got = new Map<string, number>();
       for (const l of f.lines) got.set(l, (got.get(l) ?? 0) + 1);
       const missing = expected.filter((l) => !got.has(l));
       const twice = [...got].filter(([, c]) => c > 1).map(([l]) => l);
       assert.ok(n > 1000, `writer wrote ${n} lines`);
-      assert.deepEqual(missing, [], `${missing.length} of ${n} lines lost; files: ${readdirSync(dir).join(', ')}`);
+      assert.ok(expected.length > n * 0.9, `${n - expected.length} lines lost by logrotate itself`);
+      assert.deepEqual(missing, [], `${missing.length} of ${expected.length} lines lost; files: ${readdirSync(dir).join(', ')}`);
       assert.deepEqual(twice, [], `${twice.length} lines delivered twice`);
-      assert.equal(f.lines.length, n);
+      assert.equal(f.lines.length, expected.length);
       if (mode.startsWith('compress')) assert.ok(existsSync(`${log}.2.gz`), 'logrotate compressed a rotated file');
     });
   }

@@ -290,6 +290,7 @@ export class FileFollower {
           if (bytesRead === 0) break;
           t.readOffset += bytesRead;
           t.lastGrowth = Date.now();
+          await this.refreshFingerprint(t, st.size);
           const batch = t.splitter.push(buf.subarray(0, bytesRead));
           if (batch.lines.length > 0) return this.batchOf(t, batch);
           continue; // only part of a line so far: read on
@@ -306,6 +307,21 @@ export class FileFollower {
       }
     }
     return undefined;
+  }
+
+  /**
+   * A file first seen short (new, or just truncated) gets a fingerprint of its few first bytes;
+   * it is lengthened as the file grows, so that a later copy can still be recognised by it and an
+   * empty fingerprint never matches everything.
+   */
+  private async refreshFingerprint(t: Tracked, size: number): Promise<void> {
+    const cp = this.opts.store.get(t.dev, t.ino);
+    if (cp === undefined || cp.generation !== t.generation) return;
+    const want = Math.min(size, FINGERPRINT_BYTES);
+    if (cp.fingerprintLength >= want) return;
+    cp.fingerprint = await fingerprintOf(t.fh, size, want);
+    cp.fingerprintLength = want;
+    this.opts.store.set(cp);
   }
 
   /**
