@@ -5,7 +5,8 @@
  * in its own process. Prints both throughputs and their ratio, dropship's peak RSS and its
  * append-to-indexed latency, and whether the targets of PRODUCT.md hold.
  *
- *   npm run bench:ship -- [--lines 1000000] [--timeout 600] [--keep]
+ *   npm run bench:ship -- [--lines 1000000] [--timeout 600] [--keep] [--cpu-prof <dir>]
+ *                         [--dropship-args "--workers 2"]
  *
  * Exits non-zero when a shipper does not deliver every line (or delivers more), stalls, or fails
  * to start; missing a performance target is printed, not fatal.
@@ -37,6 +38,12 @@ const { values: args } = parseArgs({
     'latency-samples': { type: 'string', default: '5' },
     /** Keep the temp dir (log file, configs, shipper logs) for inspection. */
     keep: { type: 'boolean', default: false },
+    /** Write V8 CPU profiles of dropship (main thread and each worker) to this directory. */
+    'cpu-prof': { type: 'string' },
+    /** Extra `dropship tail` arguments for experiments (e.g. "--workers 2"); figures to report use none. */
+    'dropship-args': { type: 'string', default: '' },
+    /** Extra node flags for dropship's process, for experiments (e.g. "--max-semi-space-size=8"). */
+    'dropship-node-args': { type: 'string', default: '' },
   },
 });
 const LINES = Number(args.lines);
@@ -285,6 +292,8 @@ interface ShipResult {
   ndjsonBytes: number;
   requests: number;
   resent: number;
+  /** CPU the bulk server spent on this shipper's requests. */
+  serverCpuSeconds: number;
 }
 
 async function runDropship(server: ServerHandle, dir: string, file: string): Promise<ShipResult & { latenciesMs: number[] }> {
@@ -293,8 +302,10 @@ async function runDropship(server: ServerHandle, dir: string, file: string): Pro
   const watched = startWatched(
     'dropship',
     process.execPath,
-    [CLI, 'tail', file, '--output', 'elasticsearch', '--es-hosts', `http://127.0.0.1:${server.port}`,
-      '--state-dir', join(dir, 'dropship-state'), '--start-at', 'beginning', '--summary-interval', '0'],
+    [...(args['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', resolve(args['cpu-prof'])] : []),
+      ...args['dropship-node-args'].split(' ').filter((a) => a !== ''), CLI, 'tail', file, '--output', 'elasticsearch', '--es-hosts', `http://127.0.0.1:${server.port}`,
+      '--state-dir', join(dir, 'dropship-state'), '--start-at', 'beginning', '--summary-interval', '0',
+      ...args['dropship-args'].split(' ').filter((a) => a !== '')],
     join(dir, 'dropship.log'),
   );
   try {
@@ -328,6 +339,7 @@ async function runDropship(server: ServerHandle, dir: string, file: string): Pro
       seconds, cpuSeconds, peakRss: watched.peak, latenciesMs,
       ndjsonBytes: after.bytes - before.bytes, requests: after.requests - before.requests,
       resent: after.items - before.items - (after.stored - before.stored),
+      serverCpuSeconds: (after.cpuMs - before.cpuMs) / 1000,
     };
   } finally {
     await watched.terminate(2000);
@@ -426,6 +438,7 @@ async function runSyslogNg(server: ServerHandle, dir: string, file: string): Pro
       seconds, cpuSeconds, peakRss: watched.peak,
       ndjsonBytes: after.bytes - before.bytes, requests: after.requests - before.requests,
       resent: after.items - before.items - (after.stored - before.stored),
+      serverCpuSeconds: (after.cpuMs - before.cpuMs) / 1000,
     };
   } finally {
     await watched.terminate(2000);
@@ -433,6 +446,14 @@ async function runSyslogNg(server: ServerHandle, dir: string, file: string): Pro
 }
 
 // ---------------------------------------------------------------------------------------------
+
+function loadAverage(): string {
+  try {
+    return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+  } catch {
+    return 'unknown';
+  }
+}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((ok) => setTimeout(ok, ms));
@@ -444,6 +465,8 @@ const holds = (ok: boolean): string => (ok ? 'holds' : 'MISSED');
 
 async function main(): Promise<void> {
   checkPrerequisites();
+  // Other processes on these cores skew both shippers; the load average makes that visible.
+  const loadBefore = loadAverage();
   const dir = await mkdtemp(join(tmpdir(), 'dropship-bench-'));
   let server: ServerHandle | undefined;
   try {
@@ -471,11 +494,12 @@ async function main(): Promise<void> {
     const cpu = (r: ShipResult): string => (r.cpuSeconds === undefined ? '' : `, ${r.cpuSeconds.toFixed(1)} CPU-s (${(r.cpuSeconds / r.seconds).toFixed(2)} cores)`);
     const row = (name: string, r: ShipResult): string =>
       `${name.padEnd(16)}${perSec(LINES, r.seconds).padStart(9)} lines/s ${(bytes / 1e6 / r.seconds).toFixed(1).padStart(6)} MB/s  ` +
-      `(${r.seconds.toFixed(2)} s${cpu(r)}; peak RSS ${mib(r.peakRss)}; ${r.requests} bulk requests, ${(r.ndjsonBytes / LINES).toFixed(0)} B/doc NDJSON; ${r.resent} resent)`;
+      `(${r.seconds.toFixed(2)} s${cpu(r)}; peak RSS ${mib(r.peakRss)}; ${r.requests} bulk requests, ${(r.ndjsonBytes / LINES).toFixed(0)} B/doc NDJSON; ${r.resent} resent; server ${r.serverCpuSeconds.toFixed(1)} CPU-s)`;
 
     console.log('');
     console.log(`machine         ${availableParallelism()} CPUs (${cpus()[0]?.model.trim() ?? 'unknown'}), node ${process.version}, ${new Date().toISOString()}`);
     console.log(`input           ${LINES.toLocaleString('en')} lines, ${(bytes / 1e6).toFixed(1)} MB`);
+    console.log(`load average    ${loadBefore} before, ${loadAverage()} after (1/5/15 min; the bench itself adds ~2)`);
     console.log(row('dropship', d));
     console.log(row('syslog-ng', s));
     console.log(`bulk server     ${mib(serverStats.rss)} RSS, ${(serverStats.cpuMs / 1000).toFixed(1)} CPU-s over both runs (separate process, same cores)`);
