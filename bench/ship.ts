@@ -491,7 +491,9 @@ async function main(): Promise<void> {
     const sorted = [...d.latenciesMs].sort((a, b) => a - b);
     const maxLatency = sorted[sorted.length - 1] ?? Number.POSITIVE_INFINITY;
     const medianLatency = sorted[Math.floor(sorted.length / 2)] ?? Number.POSITIVE_INFINITY;
-    const cpu = (r: ShipResult): string => (r.cpuSeconds === undefined ? '' : `, ${r.cpuSeconds.toFixed(1)} CPU-s (${(r.cpuSeconds / r.seconds).toFixed(2)} cores)`);
+    // CPU per line is the figure least skewed by other load on the machine.
+    const cpu = (r: ShipResult): string =>
+      r.cpuSeconds === undefined ? '' : `, ${r.cpuSeconds.toFixed(1)} CPU-s = ${((r.cpuSeconds * 1e6) / LINES).toFixed(0)} µs/line on ${(r.cpuSeconds / r.seconds).toFixed(2)} cores`;
     const row = (name: string, r: ShipResult): string =>
       `${name.padEnd(16)}${perSec(LINES, r.seconds).padStart(9)} lines/s ${(bytes / 1e6 / r.seconds).toFixed(1).padStart(6)} MB/s  ` +
       `(${r.seconds.toFixed(2)} s${cpu(r)}; peak RSS ${mib(r.peakRss)}; ${r.requests} bulk requests, ${(r.ndjsonBytes / LINES).toFixed(0)} B/doc NDJSON; ${r.resent} resent; server ${r.serverCpuSeconds.toFixed(1)} CPU-s)`;
