@@ -471,7 +471,7 @@ async function main(): Promise<void> {
   let server: ServerHandle | undefined;
   try {
     const file = join(dir, 'router.log');
-    let t = performance.now();
+    const t = performance.now();
     const bytes = await writeLogFile(file, LINES, Number(args.seed));
     console.log(`input           ${LINES.toLocaleString('en')} lines, ${(bytes / 1e6).toFixed(1)} MB (${(bytes / LINES).toFixed(0)} B/line) in ${dir}, written in ${((performance.now() - t) / 1000).toFixed(1)} s`);
 
@@ -480,7 +480,6 @@ async function main(): Promise<void> {
     await copyFile(file, syslogNgFile);
 
     server = await ServerHandle.start();
-    t = performance.now();
     const d = await runDropship(server, dir, file);
     console.log(`dropship        ${d.seconds.toFixed(2)} s`);
     const s = await runSyslogNg(server, dir, syslogNgFile);
