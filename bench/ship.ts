@@ -1,0 +1,524 @@
+/**
+ * End-to-end shipping bench (issue 5): one generated router log file, shipped in the same run by
+ * `dropship tail` (the compiled CLI, as users run it) and by syslog-ng doing the comparable job
+ * (file source → kv-parser → geoip2 → HTTP `_bulk`), both to one loopback `_bulk` server running
+ * in its own process. Prints both throughputs and their ratio, dropship's peak RSS and its
+ * append-to-indexed latency, and whether the targets of PRODUCT.md hold.
+ *
+ *   npm run bench:ship -- [--lines 1000000] [--timeout 600] [--keep] [--cpu-prof <dir>]
+ *                         [--dropship-args "--workers 2"]
+ *
+ * Exits non-zero when a shipper does not deliver every line (or delivers more), stalls, or fails
+ * to start; missing a performance target is printed, not fatal.
+ */
+import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createWriteStream, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { appendFile, copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { createLineGenerator } from './generate.js';
+
+const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
+const CLI = join(ROOT, 'dist/cli/main.js');
+const SYSLOG_NG = '/usr/sbin/syslog-ng';
+const SYSLOG_NG_PACKAGES = ['syslog-ng-core', 'syslog-ng-mod-http', 'syslog-ng-mod-geoip2'];
+const COUNTRY_MMDB = join(ROOT, 'node_modules/@ip-location-db/geo-whois-asn-country-mmdb/geo-whois-asn-country.mmdb');
+
+const { values: args } = parseArgs({
+  options: {
+    lines: { type: 'string', default: '1000000' },
+    seed: { type: 'string', default: '42' },
+    /** Per shipper, seconds. */
+    timeout: { type: 'string', default: '600' },
+    /** Seconds without a single new document before a shipper counts as stalled. */
+    stall: { type: 'string', default: '60' },
+    'latency-samples': { type: 'string', default: '5' },
+    /** Keep the temp dir (log file, configs, shipper logs) for inspection. */
+    keep: { type: 'boolean', default: false },
+    /** Write V8 CPU profiles of dropship (main thread and each worker) to this directory. */
+    'cpu-prof': { type: 'string' },
+    /** Extra `dropship tail` arguments for experiments (e.g. "--workers 2"); figures to report use none. */
+    'dropship-args': { type: 'string', default: '' },
+    /** Extra node flags for dropship's process, for experiments (e.g. "--max-semi-space-size=8"). */
+    'dropship-node-args': { type: 'string', default: '' },
+  },
+});
+const LINES = Number(args.lines);
+const TIMEOUT_MS = Number(args.timeout) * 1000;
+const STALL_MS = Number(args.stall) * 1000;
+const LATENCY_SAMPLES = Number(args['latency-samples']);
+if (!Number.isSafeInteger(LINES) || LINES < 1) fail(`--lines must be a positive integer, got ${args.lines}`);
+
+// Targets from PRODUCT.md "Quality bars → Performance".
+const TARGET_RATIO = 2;
+const TARGET_RSS_BYTES = 150 * 2 ** 20;
+const TARGET_LATENCY_MS = 2000;
+
+class BenchFailure extends Error {}
+
+function fail(message: string): never {
+  throw new BenchFailure(message);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Preconditions: checked before anything slow happens, each with the way to fix it.
+
+function checkPrerequisites(): void {
+  const missing = SYSLOG_NG_PACKAGES.filter((pkg) => {
+    try {
+      return !execFileSync('dpkg-query', ['-W', '-f', '${Status}', pkg], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).includes('install ok installed');
+    } catch {
+      return true;
+    }
+  });
+  if (missing.length > 0 || !existsSync(SYSLOG_NG)) {
+    fail(
+      `syslog-ng is needed for the comparison but ${missing.length > 0 ? `${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} not installed` : `${SYSLOG_NG} is missing`}.\n` +
+        `Install it (Debian/Ubuntu) with:\n  sudo apt-get install ${SYSLOG_NG_PACKAGES.join(' ')}\n` +
+        'The system syslog-ng service is not used: the bench runs its own instance in the foreground.',
+    );
+  }
+  if (!existsSync(COUNTRY_MMDB)) fail(`the bundled country database is missing (${COUNTRY_MMDB}); run npm install`);
+  if (!existsSync(CLI)) fail(`${CLI} is missing; run npm run build (or npm run bench:ship, which builds first)`);
+  // A stale build would measure code that is no longer the source.
+  const built = statSync(CLI).mtimeMs;
+  const newest = newestMtime(join(ROOT, 'src'));
+  if (newest.mtime > built) fail(`dist/ is older than ${newest.path}; run npm run build first`);
+}
+
+function newestMtime(dir: string): { path: string; mtime: number } {
+  let best = { path: dir, mtime: 0 };
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (!entry.isFile()) continue;
+    const path = join(entry.parentPath, entry.name);
+    const mtime = statSync(path).mtimeMs;
+    if (mtime > best.mtime) best = { path, mtime };
+  }
+  return best;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The input file, written once, streaming: a million lines as strings would cost ~300 MB here.
+
+async function writeLogFile(path: string, lines: number, seed: number): Promise<number> {
+  const next = createLineGenerator(seed);
+  const out = createWriteStream(path);
+  let bytes = 0;
+  const CHUNK = 10_000;
+  for (let written = 0; written < lines; ) {
+    const n = Math.min(CHUNK, lines - written);
+    let chunk = '';
+    for (let i = 0; i < n; i++) chunk += next() + '\n';
+    bytes += Buffer.byteLength(chunk);
+    written += n;
+    if (!out.write(chunk)) await once(out, 'drain');
+  }
+  out.end();
+  await once(out, 'finish');
+  return bytes;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The `_bulk` server, in its own process so its CPU and memory are not charged to a shipper.
+
+interface ServerStats {
+  items: number;
+  stored: number;
+  bytes: number;
+  requests: number;
+  rss: number;
+  cpuMs: number;
+}
+
+class ServerHandle {
+  private queue: Promise<unknown> = Promise.resolve();
+  private constructor(
+    readonly child: ChildProcess,
+    readonly port: number,
+  ) {}
+
+  static async start(): Promise<ServerHandle> {
+    const child = fork(fileURLToPath(new URL('./bulk-server-child.ts', import.meta.url)), [], { execArgv: ['--import', 'tsx'] });
+    const exited = once(child, 'exit').then(() => fail('the bulk server exited before it was ready'));
+    const ready = once(child, 'message') as Promise<[{ type: string; port: number }]>;
+    const [message] = await Promise.race([ready, exited]);
+    return new ServerHandle(child, message.port);
+  }
+
+  /** One request at a time: replies carry no id, so they are matched by order. */
+  stats(): Promise<ServerStats> {
+    const next = this.queue.then(async () => {
+      this.child.send('stats');
+      const [m] = (await once(this.child, 'message')) as [ServerStats];
+      return m;
+    });
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null) return;
+    this.child.send('stop');
+    await Promise.race([once(this.child, 'exit'), sleep(5000).then(() => this.child.kill('SIGKILL'))]);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Process observation through /proc: dropship's parser workers are threads, so the process's
+// VmHWM (the kernel's own high-water mark of resident memory) covers all of them.
+
+function procStatus(pid: number): { hwm: number; rss: number } | undefined {
+  try {
+    const text = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (key: string): number => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? 0) * 1024;
+    return { hwm: kb('VmHWM'), rss: kb('VmRSS') };
+  } catch {
+    return undefined;
+  }
+}
+
+/** User + system CPU seconds of a live process (all its threads). */
+function procCpuSeconds(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    const hz = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    return ticks / hz;
+  } catch {
+    return undefined;
+  }
+}
+
+class Watched {
+  peakHwm = 0;
+  peakRss = 0;
+  exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  private readonly timer: NodeJS.Timeout;
+  readonly exit: Promise<void>;
+
+  constructor(
+    readonly name: string,
+    readonly child: ChildProcess,
+    readonly logPath: string,
+  ) {
+    this.exit = once(child, 'exit').then(([code, signal]) => {
+      this.exited = { code: code as number | null, signal: signal as NodeJS.Signals | null };
+    });
+    this.timer = setInterval(() => this.sample(), 50);
+  }
+
+  sample(): void {
+    const s = this.child.pid === undefined ? undefined : procStatus(this.child.pid);
+    if (s === undefined) return;
+    this.peakHwm = Math.max(this.peakHwm, s.hwm);
+    this.peakRss = Math.max(this.peakRss, s.rss);
+  }
+
+  /** The peak resident memory seen, by the kernel's count if it was readable. */
+  get peak(): number {
+    return Math.max(this.peakHwm, this.peakRss);
+  }
+
+  async terminate(graceMs = 15_000): Promise<boolean> {
+    this.sample();
+    clearInterval(this.timer);
+    if (this.exited !== undefined) return false;
+    this.child.kill('SIGTERM');
+    const clean = await Promise.race([this.exit.then(() => true), sleep(graceMs).then(() => false)]);
+    if (!clean) {
+      this.child.kill('SIGKILL');
+      await this.exit;
+    }
+    return clean;
+  }
+
+  logTail(lines = 20): string {
+    try {
+      return readFileSync(this.logPath, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+    } catch {
+      return '(no log)';
+    }
+  }
+}
+
+function startWatched(name: string, command: string, argv: string[], logPath: string): Watched {
+  const log = createWriteStream(logPath);
+  const env = { ...process.env };
+  // The bench decides where the shipper sends documents, not the caller's environment.
+  for (const key of Object.keys(env)) if (key.startsWith('ELASTICSEARCH_')) delete env[key];
+  const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe'], env });
+  child.stdout!.pipe(log, { end: false });
+  child.stderr!.pipe(log, { end: false });
+  child.on('error', (err) => log.write(`spawn failed: ${err.message}\n`));
+  return new Watched(name, child, logPath);
+}
+
+/**
+ * Polls the server until it has stored `target` documents. Fails on a timeout, on a stall (no
+ * new document for a while), or when the shipper exits first.
+ */
+async function waitForStored(server: ServerHandle, target: number, watched: Watched, started: number, intervalMs = 20): Promise<number> {
+  let last = -1;
+  let lastChange = performance.now();
+  for (;;) {
+    const { stored } = await server.stats();
+    const now = performance.now();
+    if (stored >= target) return now;
+    if (stored !== last) {
+      last = stored;
+      lastChange = now;
+    }
+    if (watched.exited !== undefined) {
+      fail(`${watched.name} exited (code ${watched.exited.code}, signal ${watched.exited.signal}) with ${stored}/${target} documents at the server:\n${watched.logTail()}`);
+    }
+    if (now - started > TIMEOUT_MS) fail(`${watched.name}: timed out after ${TIMEOUT_MS / 1000} s with ${stored}/${target} documents at the server:\n${watched.logTail()}`);
+    if (now - lastChange > STALL_MS) fail(`${watched.name}: no new document for ${STALL_MS / 1000} s, stuck at ${stored}/${target}:\n${watched.logTail()}`);
+    await sleep(intervalMs);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The two runs.
+
+interface ShipResult {
+  seconds: number;
+  cpuSeconds: number | undefined;
+  peakRss: number;
+  ndjsonBytes: number;
+  requests: number;
+  resent: number;
+  /** CPU the bulk server spent on this shipper's requests. */
+  serverCpuSeconds: number;
+}
+
+async function runDropship(server: ServerHandle, dir: string, file: string): Promise<ShipResult & { latenciesMs: number[] }> {
+  const before = await server.stats();
+  const started = performance.now();
+  const watched = startWatched(
+    'dropship',
+    process.execPath,
+    [...(args['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', resolve(args['cpu-prof'])] : []),
+      ...args['dropship-node-args'].split(' ').filter((a) => a !== ''), CLI, 'tail', file, '--output', 'elasticsearch', '--es-hosts', `http://127.0.0.1:${server.port}`,
+      '--state-dir', join(dir, 'dropship-state'), '--start-at', 'beginning', '--summary-interval', '0',
+      ...args['dropship-args'].split(' ').filter((a) => a !== '')],
+    join(dir, 'dropship.log'),
+  );
+  try {
+    const done = await waitForStored(server, before.stored + LINES, watched, started);
+    const seconds = (done - started) / 1000;
+    const cpuSeconds = procCpuSeconds(watched.child.pid!);
+    const after = await server.stats();
+
+    // Latency is what a user sees on a quiet router: dropship idle, one new line. Let the bulk
+    // load settle first so the sample is not a leftover of the last batch.
+    await sleep(2000);
+    const extra = createLineGenerator(Number(args.seed) + 1);
+    const latenciesMs: number[] = [];
+    let expected = after.stored;
+    for (let i = 0; i < LATENCY_SAMPLES; i++) {
+      expected += 1;
+      const t0 = performance.now();
+      await appendFile(file, extra() + '\n');
+      const t1 = await waitForStored(server, expected, watched, t0, 5);
+      latenciesMs.push(t1 - t0);
+      // Spread the samples over the poll cycle rather than locking onto one phase of it.
+      await sleep(700 + Math.random() * 600);
+    }
+    const final = await server.stats();
+    if (final.stored !== expected) fail(`dropship: the server holds ${final.stored - before.stored} documents, expected ${expected - before.stored}`);
+
+    const clean = await watched.terminate();
+    if (!clean) fail(`dropship did not exit within 15 s of SIGTERM:\n${watched.logTail()}`);
+    if (watched.exited?.code !== 0) fail(`dropship exited with code ${watched.exited?.code} (signal ${watched.exited?.signal}) after SIGTERM:\n${watched.logTail()}`);
+    return {
+      seconds, cpuSeconds, peakRss: watched.peak, latenciesMs,
+      ndjsonBytes: after.bytes - before.bytes, requests: after.requests - before.requests,
+      resent: after.items - before.items - (after.stored - before.stored),
+      serverCpuSeconds: (after.cpuMs - before.cpuMs) / 1000,
+    };
+  } finally {
+    await watched.terminate(2000);
+  }
+}
+
+/**
+ * A fair syslog-ng: what elasticsearch-http() expands to (http() with a `_bulk` body), tuned for
+ * throughput rather than left at its defaults, and with flow control so it cannot win by
+ * dropping messages. See bench/README.md for the reasoning behind each setting.
+ */
+function syslogNgConfig(file: string, port: number): string {
+  const q = (s: string): string => JSON.stringify(s);
+  // `create` with an _id, as dropship sends, so the server handles both shippers' actions alike.
+  const action = '{"create":{"_index":"syslog-ng-bench","_id":"sng-${UNIQID}"}}';
+  const doc = '$(format-json --scope rfc5424 --scope nv-pairs --exclude DATE --key ISODATE @timestamp=${ISODATE})';
+  return `@version: 3.38
+options {
+  use-uniqid(yes);
+  stats-freq(0);
+  use-dns(no);
+  use-fqdn(no);
+  keep-hostname(yes);
+  log-fifo-size(200000);
+};
+
+source s_file {
+  file(${q(file)}
+    follow-freq(1)
+    log-iw-size(100000)
+    log-fetch-limit(10000)
+    log-msg-size(65536)
+  );
+};
+
+parser p_kv { kv-parser(prefix("nf.")); };
+
+parser p_geo {
+  geoip2("\${nf.SRC}" prefix("geo.") database(${q(COUNTRY_MMDB)}));
+};
+
+destination d_bulk {
+  http(
+    url("http://127.0.0.1:${port}/_bulk")
+    method("POST")
+    headers("Content-Type: application/x-ndjson")
+    body(${q(`${action}\n${doc}`)})
+    delimiter("\\n")
+    body-suffix("\\n")
+    workers(4)
+    batch-lines(5000)
+    batch-bytes(5000000)
+    batch-timeout(500)
+    timeout(60)
+  );
+};
+
+log {
+  source(s_file);
+  parser(p_kv);
+  parser(p_geo);
+  destination(d_bulk);
+  flags(flow-control);
+};
+`;
+}
+
+async function runSyslogNg(server: ServerHandle, dir: string, file: string): Promise<ShipResult> {
+  const confPath = join(dir, 'syslog-ng.conf');
+  await writeFile(confPath, syslogNgConfig(file, server.port));
+  try {
+    execFileSync(SYSLOG_NG, ['--syntax-only', '-f', confPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (err) {
+    const e = err as { stderr?: Buffer };
+    fail(`syslog-ng rejects the bench configuration (${confPath}):\n${e.stderr?.toString() ?? String(err)}`);
+  }
+  const before = await server.stats();
+  const started = performance.now();
+  const watched = startWatched(
+    'syslog-ng',
+    SYSLOG_NG,
+    ['-F', '--no-caps', '-f', confPath, '--persist-file', join(dir, 'syslog-ng.persist'),
+      '--pidfile', join(dir, 'syslog-ng.pid'), '--control', join(dir, 'syslog-ng.ctl')],
+    join(dir, 'syslog-ng.log'),
+  );
+  try {
+    const done = await waitForStored(server, before.stored + LINES, watched, started);
+    const seconds = (done - started) / 1000;
+    const cpuSeconds = procCpuSeconds(watched.child.pid!);
+    // Anything beyond the file's lines would be a duplicate or an internal message.
+    await sleep(1000);
+    const after = await server.stats();
+    if (after.stored !== before.stored + LINES) fail(`syslog-ng: the server holds ${after.stored - before.stored} documents, expected ${LINES}`);
+    await watched.terminate();
+    return {
+      seconds, cpuSeconds, peakRss: watched.peak,
+      ndjsonBytes: after.bytes - before.bytes, requests: after.requests - before.requests,
+      resent: after.items - before.items - (after.stored - before.stored),
+      serverCpuSeconds: (after.cpuMs - before.cpuMs) / 1000,
+    };
+  } finally {
+    await watched.terminate(2000);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function loadAverage(): string {
+  try {
+    return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+  } catch {
+    return 'unknown';
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((ok) => setTimeout(ok, ms));
+}
+
+const mib = (b: number): string => `${(b / 2 ** 20).toFixed(0)} MiB`;
+const perSec = (n: number, s: number): string => Math.round(n / s).toLocaleString('en');
+const holds = (ok: boolean): string => (ok ? 'holds' : 'MISSED');
+
+async function main(): Promise<void> {
+  checkPrerequisites();
+  // Other processes on these cores skew both shippers; the load average makes that visible.
+  const loadBefore = loadAverage();
+  const dir = await mkdtemp(join(tmpdir(), 'dropship-bench-'));
+  let server: ServerHandle | undefined;
+  try {
+    const file = join(dir, 'router.log');
+    const t = performance.now();
+    const bytes = await writeLogFile(file, LINES, Number(args.seed));
+    console.log(`input           ${LINES.toLocaleString('en')} lines, ${(bytes / 1e6).toFixed(1)} MB (${(bytes / LINES).toFixed(0)} B/line) in ${dir}, written in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+
+    // syslog-ng gets its own copy: dropship's latency samples are appended to the file it tails.
+    const syslogNgFile = join(dir, 'router-syslog-ng.log');
+    await copyFile(file, syslogNgFile);
+
+    server = await ServerHandle.start();
+    const d = await runDropship(server, dir, file);
+    console.log(`dropship        ${d.seconds.toFixed(2)} s`);
+    const s = await runSyslogNg(server, dir, syslogNgFile);
+    console.log(`syslog-ng       ${s.seconds.toFixed(2)} s`);
+    const serverStats = await server.stats();
+
+    const ratio = s.seconds / d.seconds;
+    const sorted = [...d.latenciesMs].sort((a, b) => a - b);
+    const maxLatency = sorted[sorted.length - 1] ?? Number.POSITIVE_INFINITY;
+    const medianLatency = sorted[Math.floor(sorted.length / 2)] ?? Number.POSITIVE_INFINITY;
+    // CPU per line is the figure least skewed by other load on the machine.
+    const cpu = (r: ShipResult): string =>
+      r.cpuSeconds === undefined ? '' : `, ${r.cpuSeconds.toFixed(1)} CPU-s = ${((r.cpuSeconds * 1e6) / LINES).toFixed(0)} µs/line on ${(r.cpuSeconds / r.seconds).toFixed(2)} cores`;
+    const row = (name: string, r: ShipResult): string =>
+      `${name.padEnd(16)}${perSec(LINES, r.seconds).padStart(9)} lines/s ${(bytes / 1e6 / r.seconds).toFixed(1).padStart(6)} MB/s  ` +
+      `(${r.seconds.toFixed(2)} s${cpu(r)}; peak RSS ${mib(r.peakRss)}; ${r.requests} bulk requests, ${(r.ndjsonBytes / LINES).toFixed(0)} B/doc NDJSON; ${r.resent} resent; server ${r.serverCpuSeconds.toFixed(1)} CPU-s)`;
+
+    console.log('');
+    console.log(`machine         ${availableParallelism()} CPUs (${cpus()[0]?.model.trim() ?? 'unknown'}), node ${process.version}, ${new Date().toISOString()}`);
+    console.log(`input           ${LINES.toLocaleString('en')} lines, ${(bytes / 1e6).toFixed(1)} MB`);
+    console.log(`load average    ${loadBefore} before, ${loadAverage()} after (1/5/15 min; the bench itself adds ~2)`);
+    console.log(row('dropship', d));
+    console.log(row('syslog-ng', s));
+    console.log(`bulk server     ${mib(serverStats.rss)} RSS, ${(serverStats.cpuMs / 1000).toFixed(1)} CPU-s over both runs (separate process, same cores)`);
+    console.log('');
+    console.log(`ratio           ${ratio.toFixed(2)}× (dropship / syslog-ng throughput)          target ≥ ${TARGET_RATIO}: ${holds(ratio >= TARGET_RATIO)}`);
+    console.log(`peak RSS        ${mib(d.peakRss)} (dropship, VmHWM incl. worker threads)       target ≤ ${mib(TARGET_RSS_BYTES)}: ${holds(d.peakRss <= TARGET_RSS_BYTES)}`);
+    console.log(`latency         ${d.latenciesMs.map((l) => `${l.toFixed(0)}`).join(', ')} ms append→indexed (median ${medianLatency.toFixed(0)}, max ${maxLatency.toFixed(0)})  target ≤ ${TARGET_LATENCY_MS} ms: ${holds(maxLatency <= TARGET_LATENCY_MS)}`);
+    console.log('every line delivered exactly once by both shippers');
+  } finally {
+    await server?.stop();
+    if (args.keep) console.log(`kept ${dir}`);
+    else await rm(dir, { recursive: true, force: true });
+  }
+}
+
+try {
+  await main();
+} catch (err) {
+  console.error(`\nBENCH FAILED: ${err instanceof BenchFailure ? err.message : (err as Error).stack ?? String(err)}`);
+  process.exitCode = 1;
+}
