@@ -38,7 +38,9 @@ export async function createPool(config: ProcessorConfig, workers: number): Prom
     jobs.clear();
   };
   for (let i = 0; i < workers; i++) {
-    const w = new Worker(url, { workerData: config });
+    // A bounded heap makes the worker collect before garbage piles up (RSS), at little cost:
+    // its live data is one batch of lines and their documents.
+    const w = new Worker(url, { workerData: config, resourceLimits: { maxOldGenerationSizeMb: 96, maxYoungGenerationSizeMb: 16 } });
     w.on('message', (m: { id: number; batch?: ProcessedBatch; error?: string; ready?: boolean }) => {
       if (m.ready) return;
       const job = jobs.get(m.id);

@@ -10,11 +10,18 @@ import { hash } from 'node:crypto';
  */
 export const DOC_ID_BYTES = 20;
 
+let lastText = '';
+let lastCanonical = '';
+
 /** Epoch ms as a decimal string; an unparsable value is used verbatim so bad input still hashes. */
 export function canonicalTimestamp(timestamp: unknown): string {
   if (typeof timestamp === 'string') {
+    // Consecutive log lines often share their second: parse each distinct text once.
+    if (timestamp === lastText) return lastCanonical;
     const ms = Date.parse(timestamp);
-    return Number.isFinite(ms) ? String(ms) : timestamp;
+    lastText = timestamp;
+    lastCanonical = Number.isFinite(ms) ? String(ms) : timestamp;
+    return lastCanonical;
   }
   if (typeof timestamp === 'number' && Number.isFinite(timestamp)) return String(Math.trunc(timestamp));
   return '';
