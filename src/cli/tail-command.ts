@@ -13,7 +13,7 @@ import { senderOfSpoolFile, Spool } from '../sources/spool.js';
 import { parseListenAddress, SyslogListener } from '../sources/syslog-listener.js';
 import { CheckpointStore } from '../state/checkpoints.js';
 import { UsageError } from './errors.js';
-import { addProcessingOptions, processorConfig, type ProcessingOptions } from './options.js';
+import { addProcessingOptions, positiveInt, processorConfig, type ProcessingOptions } from './options.js';
 
 interface TailOptions extends ProcessingOptions, ConnectionFlags {
   syslogUdp?: string;
@@ -31,12 +31,6 @@ interface TailOptions extends ProcessingOptions, ConnectionFlags {
 
 export function defaultStateDir(): string {
   return process.env.DROPSHIP_STATE_DIR ?? join(process.env.XDG_STATE_HOME ?? join(homedir(), '.local', 'state'), 'dropship');
-}
-
-function positiveInt(name: string, value: string): number {
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < 0) throw new UsageError(`${name} must be a whole number, got "${value}"`);
-  return n;
 }
 
 /** Stdin has no position to resume from: its batches commit nothing. */
