@@ -170,18 +170,25 @@ export async function runImport(inputs: string[], o: ImportOptions, log: Logger 
   const checkpointTimer = setInterval(() => void store?.flush().catch((err: Error) => log.error({ err }, 'checkpoint write failed')), 1000);
   const progress = startProgress({ snapshot, stream: process.stderr, intervalSeconds: progressSeconds });
 
+  let failure: unknown;
   try {
     await pipeline.run(source);
-  } finally {
-    await output.close();
-    progress.stop();
-    clearInterval(checkpointTimer);
-    await pool.close();
-    await client?.close();
-    await store?.flush();
-    process.off('SIGINT', stop);
-    process.off('SIGTERM', stop);
+  } catch (err) {
+    failure = err;
   }
+  // Every step runs whatever failed before it: what the output settled is still checkpointed.
+  for (const step of [() => output.close(), () => pool.close(), async () => client?.close(), async () => store?.flush()]) {
+    try {
+      await step();
+    } catch (err) {
+      failure ??= err;
+    }
+  }
+  progress.stop();
+  clearInterval(checkpointTimer);
+  process.off('SIGINT', stop);
+  process.off('SIGTERM', stop);
+  if (failure !== undefined) throw failure;
 
   const stats = output.stats();
   const summary: ImportSummary = {

@@ -84,6 +84,9 @@ export class Pipeline {
       const result = this.pool.process(input);
       result.catch(() => undefined); // awaited in order by the chain
       chain = chain.then(() => this.deliver(batch, result));
+      // Marked handled here: after a failure every later link rejects too, and only one of them
+      // is awaited (the rest would end the process as unhandled rejections).
+      chain.catch(() => undefined);
       delivered.push(chain);
       if (delivered.length >= this.depth) await delivered.shift();
     }
