@@ -1,5 +1,6 @@
 import type { Client, estypes } from '@elastic/elasticsearch';
 import type { SourceBatch } from '../pipeline/run.js';
+import { describeError } from '../es/redact.js';
 import { ORIGINAL_FIELDS, recordOf } from './json-records.js';
 
 /**
@@ -33,19 +34,28 @@ export interface IndexReadOptions {
 export async function* indexBatches(o: IndexReadOptions): AsyncGenerator<SourceBatch> {
   const keepAlive = o.keepAlive ?? '5m';
   const size = o.pageSize ?? 1000;
-  const pit = await o.client.openPointInTime({ index: o.pattern, keep_alive: keepAlive });
-  let id = pit.id;
+  let id: string;
+  try {
+    id = (await o.client.openPointInTime({ index: o.pattern, keep_alive: keepAlive })).id;
+  } catch (err) {
+    throw new Error(`cannot open a point in time on ${o.pattern}: ${describeError(err)}`);
+  }
   let after: estypes.SortResults | undefined;
   try {
     for (let page = 0; !o.signal.aborted; page++) {
-      const response = await o.client.search({
-        pit: { id, keep_alive: keepAlive },
-        sort: [{ _shard_doc: 'asc' }],
-        size,
-        _source: [...ORIGINAL_FIELDS, '@timestamp'],
-        track_total_hits: page === 0,
-        ...(after === undefined ? {} : { search_after: after }),
-      });
+      let response: estypes.SearchResponse;
+      try {
+        response = await o.client.search({
+          pit: { id, keep_alive: keepAlive },
+          sort: [{ _shard_doc: 'asc' }],
+          size,
+          _source: [...ORIGINAL_FIELDS, '@timestamp'],
+          track_total_hits: page === 0,
+          ...(after === undefined ? {} : { search_after: after }),
+        });
+      } catch (err) {
+        throw new Error(`reading ${o.pattern} failed after ${o.counters.read} documents: ${describeError(err)}`);
+      }
       // Elasticsearch may hand out a new id for the same point in time: always use the latest.
       id = response.pit_id ?? id;
       if (page === 0) {
