@@ -22,7 +22,7 @@ import { defaultStateDir } from './tail-command.js';
  * again (per-file checkpoints in `<state-dir>/import.json`, deterministic ids for everything else).
  */
 
-interface ImportOptions extends ProcessingOptions, ConnectionFlags {
+export interface ImportOptions extends ProcessingOptions, ConnectionFlags {
   fromIndex?: string;
   output: string;
   namespace: string;
