@@ -84,6 +84,19 @@ test('firstLineInstant anchors the next-older file of a rotated set', () => {
   assert.equal(new Date(firstLineInstant(scan, segments, UTC)!).toISOString(), '2027-01-01T00:00:05.000Z');
 });
 
+test('a file whose months jump back and forth is not in time order: no years are derived from it', () => {
+  const scanner = new YearScanner();
+  const months = ['Jan', 'Dec', 'Mar', 'Nov'];
+  for (let i = 0; i < 1000; i++) scanner.addLine(line(`${months[i % 4]} 10 10:00:00`));
+  const scan = scanner.result();
+  assert.equal(scan.ordered, false);
+  assert.deepEqual(scan.changes, []);
+  const ordered = new YearScanner();
+  ordered.addLine(line('Dec 31 00:00:00'));
+  ordered.addLine(line('Jan  1 00:00:00'));
+  assert.equal(ordered.result().ordered, true);
+});
+
 test('segmentAt finds the segment of any line', () => {
   const segments = [{ fromLine: 0, year: 2024 }, { fromLine: 10, year: 2025 }, { fromLine: 11, year: 2026 }];
   assert.deepEqual([0, 9, 10, 11, 1000].map((n) => segmentAt(segments, n)), [0, 0, 1, 2, 2]);

@@ -136,7 +136,10 @@ export async function runImport(inputs: string[], o: ImportOptions, log: Logger 
   async function* fileSource(): AsyncGenerator<SourceBatch> {
     for (const set of sets) {
       if (set.every((f) => f.done)) continue;
-      if (scans) await dateRotatedSet(set, zone, archive, abort.signal);
+      if (scans) {
+        await dateRotatedSet(set, zone, archive, abort.signal, (path) =>
+          log.warn({ file: path }, `${path}: timestamps are not in time order; each line's year is inferred from the file's modification time`));
+      }
       for (const f of set) {
         if (f.done || abort.signal.aborted) continue;
         try {

@@ -137,7 +137,9 @@ async function scanYears(f: ArchiveFile, counters: ArchiveCounters, signal: Abor
  * alone is wrong for files copied without preserving times; the newer file's first line alone
  * would carry one mistake down the whole set; the earlier of the two is the tighter bound.
  */
-export async function dateRotatedSet(files: ArchiveFile[], zone: TimeZone, counters: ArchiveCounters, signal: AbortSignal): Promise<void> {
+export async function dateRotatedSet(
+  files: ArchiveFile[], zone: TimeZone, counters: ArchiveCounters, signal: AbortSignal, onUnordered?: (path: string) => void,
+): Promise<void> {
   let newerFirstMs: number | undefined;
   for (let i = files.length - 1; i >= 0; i--) {
     const f = files[i]!;
@@ -151,6 +153,12 @@ export async function dateRotatedSet(files: ArchiveFile[], zone: TimeZone, count
     }
     const scan = (await scanYears(f, counters, signal)).result();
     if (signal.aborted) return;
+    if (!scan.ordered) {
+      // Each line's year is then inferred on its own, relative to the file's mtime.
+      onUnordered?.(f.path);
+      newerFirstMs = undefined;
+      continue;
+    }
     const anchor = newerFirstMs === undefined ? f.mtimeMs : Math.min(f.mtimeMs, newerFirstMs);
     const last = lastLineYear(scan, zone, anchor);
     if (last === undefined) {

@@ -33,6 +33,11 @@ export interface YearChange {
 /** What the first pass keeps: bounded by the number of New Years in the file, not its size. */
 export interface YearScan {
   changes: YearChange[];
+  /**
+   * False when the month goes back and forth more often than any time-ordered log can (a sorted
+   * or merged export, shuffled lines): no year can be derived from the order, so none is claimed.
+   */
+  ordered: boolean;
   /** First and last year-less timestamps (undefined when the file has none). */
   first: WallTime | undefined;
   last: WallTime | undefined;
@@ -57,9 +62,13 @@ export function yearStep(a: number, b: number): -1 | 0 | 1 {
   return b < a ? 1 : 0;
 }
 
+/** More year changes than this: the file is not in time order (and memory stays bounded). */
+export const MAX_YEAR_CHANGES = 100;
+
 /** First pass: feed lines in file order. */
 export class YearScanner {
   private readonly changes: YearChange[] = [];
+  private ordered = true;
   private first: WallTime | undefined;
   private last: WallTime | undefined;
   private line = 0;
@@ -75,7 +84,13 @@ export class YearScanner {
     if (t === undefined) return;
     if (this.last !== undefined) {
       const step = yearStep(this.last.month, t.month);
-      if (step !== 0) this.changes.push({ line, step });
+      if (step !== 0 && this.ordered) {
+        if (this.changes.length < MAX_YEAR_CHANGES) this.changes.push({ line, step });
+        else {
+          this.ordered = false;
+          this.changes.length = 0;
+        }
+      }
     }
     this.first ??= t;
     this.last = t;
@@ -87,7 +102,7 @@ export class YearScanner {
   }
 
   result(): YearScan {
-    return { changes: [...this.changes], first: this.first, last: this.last };
+    return { changes: [...this.changes], ordered: this.ordered, first: this.first, last: this.last };
   }
 }
 
