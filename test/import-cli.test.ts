@@ -180,6 +180,37 @@ test('an import killed with SIGKILL halfway and restarted ends with each line ex
   for (const o of originals) assert.ok(seen.has(o));
 });
 
+test('SIGTERM finishes what was read, checkpoints it, says so and exits 1; the next run resumes', async () => {
+  const base = join(dir, 'interrupted');
+  const state = join(dir, 'state-interrupted');
+  const { mkdirSync } = await import('node:fs');
+  mkdirSync(base);
+  const total = 20_000;
+  const lines: string[] = [];
+  for (let i = 0; i < total; i++) lines.push(syslogLine(new Date(Date.UTC(2026, 6, 1) + i * 1000), i));
+  writeFileSync(join(base, 'fw.log'), lines.join('\n') + '\n');
+  const ns = 'interrupted';
+  const stored = (): number => [...server.docs.values()].filter((d) => d.index.endsWith(`-${ns}`)).length;
+  server.onBulkRequest = () => ({ kind: 'delay', ms: 40 });
+  const args = ['import', base, '--state-dir', state, '--timezone', 'UTC', '--namespace', ns, '--workers', '1'];
+  const run1 = startCli(args, env());
+  const deadline = Date.now() + 60_000;
+  while (stored() === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  run1.child.kill('SIGTERM');
+  const r1 = await run1.done;
+  server.onBulkRequest = undefined;
+  assert.equal(r1.status, 1, r1.stderr);
+  assert.match(r1.stderr, /^dropship import \(interrupted\): /m);
+  assert.match(r1.stderr, /^dropship: interrupted: run the same command again to resume$/m);
+  const first = summaryOf(r1.stderr);
+  assert.ok(first.lines < total, `stopped early: ${first.lines} lines`);
+  const r2 = await runCli(args, env());
+  assert.equal(r2.status, 0, r2.stderr);
+  // Everything the first run settled was checkpointed: the second reads only the rest.
+  assert.equal(summaryOf(r2.stderr).lines, total - first.lines);
+  assert.equal(stored(), total);
+});
+
 test('JSON exports: an array, NDJSON, and a _search response; the original line comes from event.original, message or log.original', async () => {
   const base = join(dir, 'json');
   const { mkdirSync } = await import('node:fs');

@@ -31,6 +31,11 @@ test('discover walks directories (hidden files left out), expands globs and repo
   const globbed = await discover([join(dir, 'router.log*'), join(dir, 'none*'), join(dir, 'missing.log')]);
   assert.deepEqual(globbed.sets.map((s) => s.files.length), [2]);
   assert.deepEqual(globbed.missing, [join(dir, 'none*'), join(dir, 'missing.log')]);
+  mkdirSync(join(dir, 'state'));
+  writeFileSync(join(dir, 'state', 'import.json'), '{}');
+  writeFileSync(join(dir, 'out.ndjson'), '');
+  const excluded = await discover([dir], [join(dir, 'state'), join(dir, 'out.ndjson')]);
+  assert.deepEqual(excluded.sets.flatMap((s) => s.files), walked.sets.flatMap((s) => s.files));
 });
 
 test('sniffKind tells log lines, NDJSON and JSON documents apart by their first bytes', () => {

@@ -89,7 +89,7 @@ export async function runImport(inputs: string[], o: ImportOptions, log: Logger 
   let store: CheckpointStore | undefined;
   let unreadable = 0;
   if (o.fromIndex === undefined) {
-    const found = await discover(inputs);
+    const found = await discover(inputs, [o.stateDir, ...(o.output.startsWith('ndjson:') ? [o.output.slice(7)] : [])]);
     if (found.missing.length > 0) throw new Error(`nothing matches ${found.missing.map((m) => `"${m}"`).join(', ')}`);
     store = await CheckpointStore.open(o.stateDir, 'import.json');
     for (const set of found.sets) {
@@ -210,6 +210,7 @@ export async function runImport(inputs: string[], o: ImportOptions, log: Logger 
     interrupted: abort.signal.aborted,
   };
   for (const line of formatSummary(summary)) process.stderr.write(`${line}\n`);
+  if (summary.interrupted) throw new Error('interrupted: run the same command again to resume');
   if (failedFiles > 0) throw new Error(`${n(failedFiles)} file(s) could not be imported completely (see above); run again to retry them`);
   return summary;
 }

@@ -1,5 +1,5 @@
 import { readdir, stat } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve, sep } from 'node:path';
 import { glob, isDynamicPattern } from 'tinyglobby';
 
 /**
@@ -71,8 +71,11 @@ async function walk(dir: string, out: string[]): Promise<void> {
   }
 }
 
-/** Expands the command-line arguments. Unreadable directories are reported by the caller's error. */
-export async function discover(args: readonly string[]): Promise<Discovery> {
+/**
+ * Expands the command-line arguments. `exclude` are paths never to import although they match
+ * (dropship's own state directory and output file, when they lie among the inputs).
+ */
+export async function discover(args: readonly string[], exclude: readonly string[] = []): Promise<Discovery> {
   const files: string[] = [];
   const missing: string[] = [];
   for (const arg of args) {
@@ -88,7 +91,9 @@ export async function discover(args: readonly string[]): Promise<Discovery> {
     else if (st.isDirectory()) await walk(path, files);
     else files.push(path);
   }
-  return { sets: groupRotated(files), missing };
+  const skip = exclude.map((p) => resolve(p));
+  const wanted = files.filter((f) => !skip.some((p) => f === p || f.startsWith(p.endsWith(sep) ? p : p + sep)));
+  return { sets: groupRotated(wanted), missing };
 }
 
 export type InputKind = 'lines' | 'ndjson' | 'json';
