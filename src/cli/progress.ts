@@ -40,12 +40,16 @@ function amount(n: number, unit: ProgressSnapshot['unit']): string {
   return unit === 'bytes' ? formatBytes(n) : `${Math.round(n).toLocaleString('en-US')} docs`;
 }
 
-/** The non-terminal progress line; ETA extrapolates the average rate so far. */
-export function progressLine(s: ProgressSnapshot, elapsedMs: number): string {
+/**
+ * The non-terminal progress line. ETA extrapolates `recentPerMs` (work per ms lately) when given,
+ * else the average so far: the dating pass reads faster than the import, so the average misleads.
+ */
+export function progressLine(s: ProgressSnapshot, elapsedMs: number, recentPerMs?: number): string {
   const pct = s.total > 0 ? Math.min(100, (100 * s.done) / s.total) : 100;
   const secs = elapsedMs / 1000;
   const rate = secs > 0 ? Math.round(s.lines / secs) : 0;
-  const eta = s.done > 0 && s.total > s.done ? formatDuration(((s.total - s.done) * elapsedMs) / s.done) : s.total > 0 && s.done >= s.total ? '0s' : '?';
+  const perMs = recentPerMs !== undefined && recentPerMs > 0 ? recentPerMs : elapsedMs > 0 ? s.done / elapsedMs : 0;
+  const eta = s.total > 0 && s.done >= s.total ? '0s' : perMs > 0 && s.total > s.done ? formatDuration((s.total - s.done) / perMs) : '?';
   return `import: ${pct.toFixed(1)}% ${amount(s.done, s.unit)} of ${amount(s.total, s.unit)}, ${s.lines.toLocaleString('en-US')} lines, ${rate.toLocaleString('en-US')} lines/s, ETA ${eta}`;
 }
 
@@ -88,7 +92,14 @@ export function startProgress(o: ProgressOptions): Progress {
     };
   }
   if (o.intervalSeconds <= 0) return { stop: () => undefined };
-  const timer = setInterval(() => o.stream.write(`${progressLine(o.snapshot(), Date.now() - started)}\n`), o.intervalSeconds * 1000);
+  let last = { at: started, done: 0 };
+  const timer = setInterval(() => {
+    const now = Date.now();
+    const snap = o.snapshot();
+    const recent = now > last.at ? (snap.done - last.done) / (now - last.at) : undefined;
+    last = { at: now, done: snap.done };
+    o.stream.write(`${progressLine(snap, now - started, recent)}\n`);
+  }, o.intervalSeconds * 1000);
   timer.unref();
   return { stop: () => clearInterval(timer) };
 }
