@@ -116,6 +116,23 @@ test('a rotated set with .gz members spanning New Year is imported with every ti
   assert.equal(server.storedCount - before, 1000);
 });
 
+test('a rotated file whose mtime was changed later (a copy) is anchored on the next-newer file instead', async () => {
+  const base = join(dir, 'touched');
+  const { mkdirSync } = await import('node:fs');
+  mkdirSync(base);
+  const older = [syslogLine(new Date(Date.UTC(2026, 5, 29, 12)), 1), syslogLine(new Date(Date.UTC(2026, 5, 30, 12)), 2)];
+  const newer = [syslogLine(new Date(Date.UTC(2026, 6, 1, 12)), 3), syslogLine(new Date(Date.UTC(2026, 6, 2, 12)), 4)];
+  writeFileSync(join(base, 'fw.log.1.gz'), gzipSync(older.join('\n') + '\n'));
+  writeFileSync(join(base, 'fw.log'), newer.join('\n') + '\n');
+  // fw.log.1.gz was copied a year later: its own mtime would put "Jun 30" in 2027.
+  utimesSync(join(base, 'fw.log.1.gz'), new Date('2027-08-01T00:00:00Z'), new Date('2027-08-01T00:00:00Z'));
+  utimesSync(join(base, 'fw.log'), new Date('2026-07-02T13:00:00Z'), new Date('2026-07-02T13:00:00Z'));
+  const r = await runCli(['import', base, '--state-dir', join(dir, 'state-touched'), '--timezone', 'UTC', '--output', 'stdout'], env());
+  assert.equal(r.status, 0, r.stderr);
+  const stamps = r.stdout.trim().split('\n').map((l) => (JSON.parse(l) as Doc)['@timestamp']);
+  assert.deepEqual(stamps, ['2026-06-29T12:00:00.000Z', '2026-06-30T12:00:00.000Z', '2026-07-01T12:00:00.000Z', '2026-07-02T12:00:00.000Z']);
+});
+
 test('--year forces the year, and ISO timestamps in the file win over inference', async () => {
   const base = join(dir, 'forced');
   const { mkdirSync } = await import('node:fs');
