@@ -133,6 +133,24 @@ test('a rotated file whose mtime was changed later (a copy) is anchored on the n
   assert.deepEqual(stamps, ['2026-06-29T12:00:00.000Z', '2026-06-30T12:00:00.000Z', '2026-07-01T12:00:00.000Z', '2026-07-02T12:00:00.000Z']);
 });
 
+test('a live log that grew since it was imported: the next run reads only the new lines', async () => {
+  const base = join(dir, 'grown');
+  const state = join(dir, 'state-grown');
+  const { mkdirSync, appendFileSync } = await import('node:fs');
+  mkdirSync(base);
+  const path = join(base, 'fw.log');
+  const l = (n: number): string => syslogLine(new Date(Date.UTC(2026, 7, 1, 0, 0, n)), n);
+  writeFileSync(path, `${l(1)}\n${l(2)}\n`);
+  const args = ['import', base, '--state-dir', state, '--timezone', 'UTC', '--output', 'stdout'];
+  const first = await runCli(args, env());
+  assert.equal(first.status, 0, first.stderr);
+  assert.equal(first.stdout.trim().split('\n').length, 2);
+  appendFileSync(path, `${l(3)}\n`);
+  const second = await runCli(args, env());
+  assert.equal(second.status, 0, second.stderr);
+  assert.deepEqual(second.stdout.trim().split('\n').map((s) => (JSON.parse(s) as Doc).event.original), [l(3)]);
+});
+
 test('--year forces the year, and ISO timestamps in the file win over inference', async () => {
   const base = join(dir, 'forced');
   const { mkdirSync } = await import('node:fs');

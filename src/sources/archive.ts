@@ -74,39 +74,33 @@ export async function planFile(path: string, store: CheckpointStore, reimport: b
   const fh = await open(path, 'r');
   let st;
   let fingerprint: string;
+  let old: Partial<ImportCheckpoint> | undefined;
   try {
     st = await fh.stat();
     fingerprint = await fingerprintOf(fh, st.size);
+    old = store.get(st.dev, st.ino) as Partial<ImportCheckpoint> | undefined;
+    // A reused inode or a rewritten file is a new file: its fingerprint (of the length recorded) differs.
+    const recorded = old?.fingerprintLength;
+    const same = old !== undefined && typeof old.line === 'number' && recorded !== undefined && recorded <= st.size &&
+      (await fingerprintOf(fh, st.size, recorded)) === old.fingerprint;
+    if (!same) old = undefined;
   } finally {
     await fh.close();
   }
   const gz = await isGzipFile(path);
   const kind = sniffKind(await readHead(path));
-  const fingerprintLength = Math.min(st.size, FINGERPRINT_BYTES);
-  const old = store.get(st.dev, st.ino) as Partial<ImportCheckpoint> | undefined;
-  // A reused inode or a rewritten file is a new file: its fingerprint (of the old length) differs.
-  const same = old !== undefined && typeof old.line === 'number' && old.fingerprintLength !== undefined &&
-    old.fingerprintLength <= st.size && (old.fingerprintLength === fingerprintLength ? old.fingerprint === fingerprint : await fingerprintAt(path, st.size, old.fingerprintLength) === old.fingerprint);
-  const grown = same && !gz && kind === 'lines' && st.size > (old.size ?? 0);
-  const resume = same && !reimport;
+  const grown = old !== undefined && !gz && kind === 'lines' && st.size > (old.size ?? 0);
+  const resume = reimport ? undefined : old;
   const checkpoint: ImportCheckpoint = {
-    dev: st.dev, ino: st.ino, fingerprint, fingerprintLength, path, generation: 0, updated: new Date().toISOString(),
-    offset: resume ? old.offset ?? 0 : 0,
-    line: resume ? old.line ?? 0 : 0,
-    complete: resume && old.complete === true && !grown,
+    dev: st.dev, ino: st.ino, fingerprint, fingerprintLength: Math.min(st.size, FINGERPRINT_BYTES), path, generation: 0,
+    updated: new Date().toISOString(),
+    offset: resume?.offset ?? 0,
+    line: resume?.line ?? 0,
+    complete: resume?.complete === true && !grown,
     size: st.size,
-    ...(same && old.firstMs !== undefined ? { firstMs: old.firstMs } : {}),
+    ...(old?.firstMs !== undefined ? { firstMs: old.firstMs } : {}),
   };
   return { path, kind, gz, size: st.size, mtimeMs: st.mtimeMs, checkpoint, done: checkpoint.complete };
-}
-
-async function fingerprintAt(path: string, size: number, length: number): Promise<string> {
-  const fh = await open(path, 'r');
-  try {
-    return await fingerprintOf(fh, size, length);
-  } finally {
-    await fh.close();
-  }
 }
 
 /** Bytes the import will read from disk for this file (both passes), for progress. */
