@@ -50,7 +50,8 @@ export class CheckpointStore {
 
   /**
    * Loads the state directory (`fileName` lets `import` keep its own records apart from the
-   * followed files of `tail`); a corrupt or foreign file is an error, never a silent reset. */
+   * followed files of `tail`); a corrupt or foreign file is an error, never a silent reset.
+   */
   static async open(stateDir: string, fileName = 'files.json'): Promise<CheckpointStore> {
     await mkdir(stateDir, { recursive: true });
     const store = new CheckpointStore(join(stateDir, fileName));
