@@ -92,7 +92,8 @@ const gzTotal = readdirSync(dir).filter((f) => f.endsWith('.gz')).reduce((sum, f
 console.log(`set             ${FILES} files, ${(gzTotal / 1e6).toFixed(1)} MB gzip (level 1), ${(set.textBytes / 1e6).toFixed(1)} MB of text, ${set.lines.toLocaleString('en')} lines`);
 console.log(`generation      ${reused ? 'reused from an earlier run, took' : 'took'} ${set.seconds.toFixed(1)} s`);
 
-const child = fork(fileURLToPath(new URL('./bulk-server-child.ts', import.meta.url)), [], { execArgv: ['--import', 'tsx'] });
+// The server keeps every id (tens of millions at 1 GB): room beyond V8's default heap limit.
+const child = fork(fileURLToPath(new URL('./bulk-server-child.ts', import.meta.url)), [], { execArgv: ['--max-old-space-size=8192', '--import', 'tsx'] });
 const [ready] = (await once(child, 'message')) as [{ port: number }];
 const state = join(dir, '.state');
 rmSync(state, { recursive: true, force: true });
