@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { EXIT_USAGE, reportError } from './errors.js';
+import { registerImport } from './import-command.js';
 import { registerParse } from './parse-command.js';
 import { registerSetup } from './setup-command.js';
 import { registerTail } from './tail-command.js';
@@ -14,6 +15,7 @@ const program = new Command('dropship')
 
 registerParse(program);
 registerTail(program);
+registerImport(program);
 registerSetup(program);
 
 function packageVersion(): string {

@@ -17,6 +17,13 @@ export function parseYearOption(value: string | undefined): number | undefined {
   return Number(value);
 }
 
+/** A whole number option (counts, seconds); a usage error otherwise. */
+export function positiveInt(name: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 0) throw new UsageError(`${name} must be a whole number, got "${value}"`);
+  return n;
+}
+
 export interface ProcessingOptions {
   timezone?: string;
   year?: string;

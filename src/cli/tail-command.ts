@@ -1,19 +1,20 @@
+import type { Client } from '@elastic/elasticsearch';
 import { Option, type Command } from 'commander';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { addConnectionOptions, connectionWarnings, createClient, describeConnection, resolveConnection, type ConnectionFlags } from '../es/connection.js';
 import { createLogger, type Logger } from '../log.js';
 import { createPool, defaultWorkerCount } from '../pipeline/pool.js';
-import { Committer, Pipeline, type Output, type SourceBatch } from '../pipeline/run.js';
-import { ElasticsearchSink, FileDeadLetterQueue, namespaceProblem } from '../sinks/elasticsearch/index.js';
-import { NdjsonOutput } from '../sinks/ndjson.js';
+import { Committer, Pipeline, type SourceBatch } from '../pipeline/run.js';
+import { namespaceProblem } from '../sinks/elasticsearch/index.js';
 import { FileFollower, type FollowEvent } from '../sources/file-follow.js';
 import { readLineBatches } from '../sources/lines.js';
 import { senderOfSpoolFile, Spool } from '../sources/spool.js';
 import { parseListenAddress, SyslogListener } from '../sources/syslog-listener.js';
 import { CheckpointStore } from '../state/checkpoints.js';
 import { UsageError } from './errors.js';
-import { addProcessingOptions, processorConfig, type ProcessingOptions } from './options.js';
+import { addProcessingOptions, positiveInt, processorConfig, type ProcessingOptions } from './options.js';
+import { openOutput } from './output.js';
 
 interface TailOptions extends ProcessingOptions, ConnectionFlags {
   syslogUdp?: string;
@@ -31,12 +32,6 @@ interface TailOptions extends ProcessingOptions, ConnectionFlags {
 
 export function defaultStateDir(): string {
   return process.env.DROPSHIP_STATE_DIR ?? join(process.env.XDG_STATE_HOME ?? join(homedir(), '.local', 'state'), 'dropship');
-}
-
-function positiveInt(name: string, value: string): number {
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < 0) throw new UsageError(`${name} must be a whole number, got "${value}"`);
-  return n;
 }
 
 /** Stdin has no position to resume from: its batches commit nothing. */
@@ -75,25 +70,17 @@ export async function runTail(paths: string[], o: TailOptions, log: Logger = cre
   const committer = new Committer();
   const onAck = (seq: number): void => committer.ack(seq);
 
-  let output: Output & { stats?: () => object };
-  let closeClient = async (): Promise<void> => undefined;
-  if (o.output === 'elasticsearch') {
-    const settings = resolveConnection(o);
-    for (const w of connectionWarnings(settings)) log.warn(w);
-    const client = createClient(settings);
-    closeClient = () => client.close();
-    output = new ElasticsearchSink<number>({
-      client, namespace: o.namespace, onAck, logger: log,
-      deadLetter: new FileDeadLetterQueue(join(o.stateDir, 'dead-letter.ndjson')),
-    });
-    log.info({ elasticsearch: describeConnection(settings) }, 'shipping to Elasticsearch');
-  } else if (o.output === 'stdout') {
-    output = await NdjsonOutput.open<number>({ target: process.stdout, onAck });
-  } else if (o.output.startsWith('ndjson:') && o.output.length > 7) {
-    output = await NdjsonOutput.open<number>({ target: o.output.slice(7), onAck });
-  } else {
-    throw new UsageError(`--output must be elasticsearch, stdout or ndjson:<file>, got "${o.output}"`);
-  }
+  let client: Client | undefined;
+  const output = await openOutput({
+    output: o.output, namespace: o.namespace, stateDir: o.stateDir, onAck, log,
+    client: () => {
+      const settings = resolveConnection(o);
+      for (const w of connectionWarnings(settings)) log.warn(w);
+      client = createClient(settings);
+      log.info({ elasticsearch: describeConnection(settings) }, 'shipping to Elasticsearch');
+      return client;
+    },
+  });
 
   const pool = await createPool(config, workers);
   const pipeline = new Pipeline(pool, output, committer);
@@ -130,7 +117,7 @@ export async function runTail(paths: string[], o: TailOptions, log: Logger = cre
     await listener?.refreshKernelDrops();
     log.info({
       lines: pipeline.counters.lines, documents: pipeline.counters.documents, unparsed: pipeline.counters.unparsed,
-      output: output.stats?.(), lag_bytes: (await follower?.pendingBytes()) ?? 0, syslog: listener?.counters,
+      output: output.stats(), lag_bytes: (await follower?.pendingBytes()) ?? 0, syslog: listener?.counters,
     }, final ? 'final summary' : 'summary');
   };
   const summaryTimer = summaryMs > 0 ? setInterval(() => void summary(false), summaryMs) : undefined;
@@ -156,7 +143,7 @@ export async function runTail(paths: string[], o: TailOptions, log: Logger = cre
     await spool?.close();
     await output.close();
     await pool.close();
-    await closeClient();
+    await client?.close();
     clearInterval(checkpointTimer);
     if (summaryTimer !== undefined) clearInterval(summaryTimer);
     await store.flush();

@@ -23,6 +23,8 @@ export interface ParseMeta {
   receivedMs?: number;
   /** Reference instant for year inference (file mtime when importing); defaults to receivedMs. */
   referenceMs?: number;
+  /** Year of a year-less timestamp decided by the caller (an import that dated the whole file). */
+  year?: number;
 }
 
 export type LineParser = (line: string, meta?: ParseMeta) => EcsDocument;
@@ -97,6 +99,7 @@ export function createParser(opts: ParserOptions): LineParser {
     try {
       const header = parseSyslogHeader(line);
       timeOpts.referenceMs = meta?.referenceMs;
+      timeOpts.year = meta?.year ?? opts.year;
       const ts = resolveTimestamp(header, timeOpts, receivedMs);
       if (ts.ms !== lastTsMs) {
         lastTsMs = ts.ms;

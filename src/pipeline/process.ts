@@ -2,7 +2,7 @@ import { createEnricher, type EnrichOptions } from '../enrich/index.js';
 import type { EcsDocument } from '../model/document.js';
 import { DATASET_FIREWALL } from '../model/document.js';
 import { TAG_TRUNCATED } from '../normalize/ecs.js';
-import { createParser } from '../parse/index.js';
+import { createParser, type ParseMeta } from '../parse/index.js';
 import { MAX_LINE_BYTES } from '../sources/lines.js';
 import { timeZone } from '../time/zone.js';
 import { documentId } from '../sinks/elasticsearch/doc-id.js';
@@ -29,6 +29,13 @@ export interface LineInput {
   /** Sender address of lines received over syslog (observer.ip). */
   senderIp?: string | undefined;
   receivedMs?: number | undefined;
+  /** Year of the lines' year-less timestamps, when the source decided it (import of a file). */
+  year?: number | undefined;
+  /**
+   * Per line: when that record was logged, from its own metadata (an exported document's
+   * `@timestamp`); NaN where unknown. Stands in for receivedMs and anchors year inference.
+   */
+  lineReceivedMs?: number[] | undefined;
 }
 
 /** Serialized documents, in input order (blank lines produce none). */
@@ -60,13 +67,15 @@ export async function createProcessor(config: ProcessorConfig): Promise<Processo
   return (input) => {
     const out: ProcessedBatch = { json: [], ids: [], datasets: [], lines: input.lines.length, unparsed: 0 };
     let t = 0;
-    const meta = input.receivedMs === undefined ? undefined : { receivedMs: input.receivedMs };
+    const meta: ParseMeta | undefined = input.receivedMs === undefined && input.year === undefined ? undefined : {};
+    if (meta !== undefined && input.receivedMs !== undefined) meta.receivedMs = input.receivedMs;
+    if (meta !== undefined && input.year !== undefined) meta.year = input.year;
     for (let i = 0; i < input.lines.length; i++) {
       const line = input.lines[i]!;
       const cut = input.truncated[t] === i;
       if (cut) t++;
       if (!cut && isBlank(line)) continue;
-      const doc: EcsDocument = parse(line, meta);
+      const doc: EcsDocument = parse(line, metaOf(input, i, meta));
       if (input.senderIp !== undefined) addSender(doc, input.senderIp);
       enricher.enrich(doc);
       if (cut && !doc.tags?.includes(TAG_TRUNCATED)) {
@@ -80,6 +89,13 @@ export async function createProcessor(config: ProcessorConfig): Promise<Processo
     }
     return out;
   };
+}
+
+/** The batch's meta, or this line's own receive time where the record carries one. */
+function metaOf(input: LineInput, i: number, batch: ParseMeta | undefined): ParseMeta | undefined {
+  const own = input.lineReceivedMs?.[i];
+  if (own === undefined || !Number.isFinite(own)) return batch;
+  return { ...batch, receivedMs: own };
 }
 
 /** The syslog sender is the router: observer.ip, and its hostname when the header had none. */

@@ -77,10 +77,16 @@ export class Pipeline {
     const delivered: Promise<void>[] = [];
     for await (const batch of source) {
       // Only the data crosses to a worker thread; the commit callback stays here.
-      const input = { lines: batch.lines, truncated: batch.truncated, senderIp: batch.senderIp, receivedMs: batch.receivedMs };
+      const input: LineInput = {
+        lines: batch.lines, truncated: batch.truncated, senderIp: batch.senderIp, receivedMs: batch.receivedMs,
+        year: batch.year, lineReceivedMs: batch.lineReceivedMs,
+      };
       const result = this.pool.process(input);
       result.catch(() => undefined); // awaited in order by the chain
       chain = chain.then(() => this.deliver(batch, result));
+      // Marked handled here: after a failure every later link rejects too, and only one of them
+      // is awaited (the rest would end the process as unhandled rejections).
+      chain.catch(() => undefined);
       delivered.push(chain);
       if (delivered.length >= this.depth) await delivered.shift();
     }

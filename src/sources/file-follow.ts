@@ -46,7 +46,7 @@ export interface FileBatch extends LineBatch {
   generation: number;
 }
 
-const FINGERPRINT_BYTES = 1024;
+export const FINGERPRINT_BYTES = 1024;
 
 let lastGeneration = 0;
 /**
@@ -70,7 +70,7 @@ interface Tracked {
   lastGrowth: number;
 }
 
-async function fingerprintOf(fh: FileHandle, size: number, length = Math.min(size, FINGERPRINT_BYTES)): Promise<string> {
+export async function fingerprintOf(fh: FileHandle, size: number, length = Math.min(size, FINGERPRINT_BYTES)): Promise<string> {
   const buf = Buffer.alloc(length);
   const { bytesRead } = await fh.read(buf, 0, length, 0);
   return createHash('sha256').update(buf.subarray(0, bytesRead)).digest('hex');

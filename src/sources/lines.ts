@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
-import type { Readable } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 
 /** Bytes kept of one line; the rest up to the newline is skipped (the line is tagged). */
@@ -127,10 +127,24 @@ export async function isGzipFile(path: string): Promise<boolean> {
   }
 }
 
+export interface OpenOptions {
+  /** Byte of the file to start at (plain files; a gzip stream can only be read from its start). */
+  start?: number;
+  /** Told the size of every chunk read from disk (before gunzip): progress in file bytes. */
+  onRawBytes?: (bytes: number) => void;
+}
+
 /** Opens a file, transparently gunzipping it when it starts with the gzip magic bytes. */
-export async function openMaybeGzip(path: string): Promise<Readable> {
+export async function openMaybeGzip(path: string, options: OpenOptions = {}): Promise<Readable> {
   const gz = await isGzipFile(path);
-  const raw = createReadStream(path, { highWaterMark: 256 * 1024 });
+  let raw: Readable = createReadStream(path, { highWaterMark: 256 * 1024, start: gz ? 0 : options.start ?? 0 });
+  const onRawBytes = options.onRawBytes;
+  if (onRawBytes !== undefined) {
+    // A pass-through counter rather than a 'data' listener, which would start the flow early.
+    const file = raw;
+    raw = file.pipe(new Transform({ transform(chunk: Buffer, _enc, done) { onRawBytes(chunk.length); done(null, chunk); } }));
+    file.on('error', (err) => raw.destroy(err));
+  }
   if (!gz) return raw;
   const gunzip = createGunzip();
   raw.on('error', (err) => gunzip.destroy(err));

@@ -48,10 +48,13 @@ export class CheckpointStore {
 
   private constructor(readonly path: string) {}
 
-  /** Loads the state directory; a corrupt or foreign file is an error, never a silent reset. */
-  static async open(stateDir: string): Promise<CheckpointStore> {
+  /**
+   * Loads the state directory (`fileName` lets `import` keep its own records apart from the
+   * followed files of `tail`); a corrupt or foreign file is an error, never a silent reset.
+   */
+  static async open(stateDir: string, fileName = 'files.json'): Promise<CheckpointStore> {
     await mkdir(stateDir, { recursive: true });
-    const store = new CheckpointStore(join(stateDir, 'files.json'));
+    const store = new CheckpointStore(join(stateDir, fileName));
     let text: string;
     try {
       text = await readFile(store.path, 'utf8');

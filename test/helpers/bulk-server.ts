@@ -8,6 +8,10 @@ import { gunzipSync } from 'node:zlib';
  * version_conflict_engine_exception), and can be scripted to misbehave. Also answers `GET /` with
  * a version body and records any other request (templates, pipelines...) so setup code can be
  * tested against it. Reusable by sink, tail and import tests and by the bench.
+ *
+ * Documents put in `searchable` can be read back the way `import --from-index` reads an index:
+ * `POST /<index>/_pit`, `POST /_search` with `pit` + `sort: [{_shard_doc}]` + `search_after`, and
+ * `DELETE /_pit`, with the request and response shapes of Elasticsearch's documentation.
  */
 
 export interface ItemFault {
@@ -46,6 +50,16 @@ export interface StoredDoc {
   source: string;
 }
 
+export interface SearchableDoc {
+  _id: string;
+  _source: Record<string, unknown>;
+}
+
+interface PointInTime {
+  docs: { _index: string; _id: string; _source: Record<string, unknown>; shardDoc: number }[];
+  closed: boolean;
+}
+
 export interface RecordedRequest {
   method: string;
   path: string;
@@ -56,7 +70,7 @@ const CREATED = 201;
 
 export class BulkServer {
   readonly docs = new Map<string, StoredDoc>();
-  private readonly ids = new Set<string>();
+  private readonly ids = new IdSet();
   private readonly attempts = new Map<string, number>();
   /** Non-bulk requests, in order (e.g. the PUTs of `dropship setup`). */
   readonly recorded: RecordedRequest[] = [];
@@ -65,6 +79,11 @@ export class BulkServer {
   bulkRequests = 0;
   itemsReceived = 0;
   bytesReceived = 0;
+  /** Indices readable through point-in-time searches, by name. */
+  readonly searchable = new Map<string, SearchableDoc[]>();
+  /** Point-in-time traffic, for assertions. */
+  readonly pitStats = { opened: 0, searches: 0, closed: 0, pageSizes: [] as number[] };
+  private readonly pits = new Map<string, PointInTime>();
   /** Per-item fault injection; return undefined for normal processing. */
   onItem: ((item: BulkItemContext) => ItemFault | undefined) | undefined;
   /** Whole-request fault injection, by 1-based `_bulk` request number. */
@@ -158,6 +177,9 @@ export class BulkServer {
     const method = req.method ?? 'GET';
     if (url.pathname === '/_bulk' || url.pathname.endsWith('/_bulk')) return this.bulk(req, res, body);
     if (method === 'GET' && url.pathname === '/') return send(res, 200, this.rootBody());
+    if (method === 'POST' && url.pathname.endsWith('/_pit')) return this.openPit(res, decodeURIComponent(url.pathname.slice(1, -5)));
+    if ((method === 'POST' || method === 'GET') && url.pathname === '/_search') return this.pitSearch(res, body);
+    if (method === 'DELETE' && url.pathname === '/_pit') return this.closePit(res, body);
     this.recorded.push({ method, path: decodeURIComponent(url.pathname), body });
     if (method === 'GET' || method === 'HEAD') {
       const found = this.getResponses.get(url.pathname);
@@ -250,6 +272,58 @@ export class BulkServer {
     res.end(response);
   }
 
+  private openPit(res: ServerResponse, target: string): void {
+    const patterns = target.split(',').map((p) => new RegExp(`^${p.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`));
+    const names = [...this.searchable.keys()].filter((name) => patterns.some((p) => p.test(name))).sort();
+    if (names.length === 0 && !target.includes('*')) {
+      return send(res, 404, { error: { type: 'index_not_found_exception', reason: `no such index [${target}]` }, status: 404 });
+    }
+    let shardDoc = 0;
+    const docs = names.flatMap((name) => this.searchable.get(name)!.map((d) => ({ _index: name, _id: d._id, _source: d._source, shardDoc: shardDoc++ })));
+    const id = Buffer.from(`pit-${++this.pitStats.opened}-0`).toString('base64url');
+    this.pits.set(id, { docs, closed: false });
+    send(res, 200, { id, _shards: { total: 1, successful: 1, skipped: 0, failed: 0 } });
+  }
+
+  private pitSearch(res: ServerResponse, body: string): void {
+    const q = JSON.parse(body || '{}') as { pit?: { id?: string }; size?: number; search_after?: number[]; sort?: unknown; _source?: string[] | boolean; track_total_hits?: boolean };
+    this.pitStats.searches++;
+    const pit = q.pit?.id === undefined ? undefined : this.pits.get(q.pit.id);
+    if (pit === undefined || pit.closed) {
+      return send(res, 404, { error: { type: 'search_context_missing_exception', reason: 'No search context found for id' }, status: 404 });
+    }
+    if (JSON.stringify(q.sort) !== '[{"_shard_doc":"asc"}]') {
+      return send(res, 400, { error: { type: 'illegal_argument_exception', reason: 'this server sorts by _shard_doc only' }, status: 400 });
+    }
+    const size = q.size ?? 10;
+    this.pitStats.pageSizes.push(size);
+    const after = q.search_after?.[0] ?? -1;
+    const page = pit.docs.filter((d) => d.shardDoc > after).slice(0, size);
+    // Elasticsearch may return a new id for the same point in time; callers must use the latest.
+    const nextId = Buffer.from(`pit-${this.pitStats.opened}-${this.pitStats.searches}`).toString('base64url');
+    this.pits.set(nextId, pit);
+    send(res, 200, {
+      pit_id: nextId,
+      took: 1,
+      timed_out: false,
+      _shards: { total: 1, successful: 1, skipped: 0, failed: 0 },
+      hits: {
+        ...(q.track_total_hits === false ? {} : { total: { value: pit.docs.length, relation: 'eq' } }),
+        max_score: null,
+        hits: page.map((d) => ({ _index: d._index, _id: d._id, _score: null, _source: filterSource(d._source, q._source), sort: [d.shardDoc] })),
+      },
+    });
+  }
+
+  private closePit(res: ServerResponse, body: string): void {
+    const id = (JSON.parse(body || '{}') as { id?: string }).id;
+    const pit = id === undefined ? undefined : this.pits.get(id);
+    if (pit === undefined || pit.closed) return send(res, 404, { succeeded: true, num_freed: 0 });
+    pit.closed = true;
+    this.pitStats.closed++;
+    send(res, 200, { succeeded: true, num_freed: 1 });
+  }
+
   /** Documents stored, as parsed objects. */
   documents(): unknown[] {
     return [...this.docs.values()].map((d) => JSON.parse(d.source) as unknown);
@@ -257,6 +331,44 @@ export class BulkServer {
 
   get storedCount(): number {
     return this.ids.size;
+  }
+}
+
+/** `_source` filtering by a list of (dotted) field paths, nested or written with dots. */
+function filterSource(source: Record<string, unknown>, includes: string[] | boolean | undefined): Record<string, unknown> {
+  if (!Array.isArray(includes)) return source;
+  const out: Record<string, unknown> = {};
+  for (const path of includes) {
+    if (path in source) out[path] = source[path];
+    const parts = path.split('.');
+    let v: unknown = source;
+    for (const p of parts) v = v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[p] : undefined;
+    if (v === undefined || parts.length === 1) continue;
+    let target = out;
+    for (const p of parts.slice(0, -1)) target = (target[p] ??= {}) as Record<string, unknown>;
+    target[parts[parts.length - 1]!] = v;
+  }
+  return out;
+}
+
+/** A set of ids past V8's limit of 2^24 entries per Set: the import bench stores tens of millions. */
+class IdSet {
+  private readonly shards = Array.from({ length: 64 }, () => new Set<string>());
+
+  private shard(id: string): Set<string> {
+    return this.shards[(id.charCodeAt(id.length - 1) * 31 + id.charCodeAt(id.length >> 1)) & 63]!;
+  }
+
+  has(id: string): boolean {
+    return this.shard(id).has(id);
+  }
+
+  add(id: string): void {
+    this.shard(id).add(id);
+  }
+
+  get size(): number {
+    return this.shards.reduce((sum, s) => sum + s.size, 0);
   }
 }
 

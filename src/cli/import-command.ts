@@ -1,0 +1,233 @@
+import type { Client } from '@elastic/elasticsearch';
+import type { Command } from 'commander';
+import { addConnectionOptions, connectionWarnings, createClient, describeConnection, resolveConnection, type ConnectionFlags } from '../es/connection.js';
+import { createLogger, type Logger } from '../log.js';
+import { createPool, defaultWorkerCount } from '../pipeline/pool.js';
+import { Committer, Pipeline, type SourceBatch } from '../pipeline/run.js';
+import { namespaceProblem } from '../sinks/elasticsearch/index.js';
+import { archiveBatches, dateRotatedSet, planFile, plannedBytes, type ArchiveCounters, type ArchiveFile } from '../sources/archive.js';
+import { discover } from '../sources/import-files.js';
+import { indexBatches, type IndexReadCounters } from '../sources/index-reader.js';
+import { CheckpointStore } from '../state/checkpoints.js';
+import { timeZone } from '../time/zone.js';
+import { UsageError } from './errors.js';
+import { addProcessingOptions, positiveInt, processorConfig, type ProcessingOptions } from './options.js';
+import { checkOutputOption, openOutput } from './output.js';
+import { formatDuration, startProgress, type ProgressSnapshot } from './progress.js';
+import { defaultStateDir } from './tail-command.js';
+
+/**
+ * `dropship import`: re-index archives once — rotated sets of plain and .gz logs, JSON exports, or
+ * an existing index — dated from the files themselves, with progress, safe to interrupt and to run
+ * again (per-file checkpoints in `<state-dir>/import.json`, deterministic ids for everything else).
+ */
+
+export interface ImportOptions extends ProcessingOptions, ConnectionFlags {
+  fromIndex?: string;
+  output: string;
+  namespace: string;
+  stateDir: string;
+  workers?: string;
+  reimport?: boolean;
+  progressInterval: string;
+}
+
+export interface ImportSummary {
+  files: number;
+  /** Files recorded as completely imported by an earlier run, not read again. */
+  skippedFiles: number;
+  failedFiles: number;
+  lines: number;
+  output: 'elasticsearch' | 'ndjson';
+  /** Elasticsearch: created; NDJSON: written. */
+  indexed: number;
+  alreadyPresent: number;
+  unparsed: number;
+  deadLettered: number;
+  withoutOriginal: number;
+  elapsedMs: number;
+  peakRssBytes: number;
+  interrupted: boolean;
+}
+
+const n = (v: number): string => v.toLocaleString('en-US');
+
+/** The end-of-import report, for people; the last line says when nothing new was indexed. */
+export function formatSummary(s: ImportSummary): string[] {
+  const files = s.files > 0 ? `${n(s.files)} files (${n(s.skippedFiles)} already imported, skipped${s.failedFiles > 0 ? `; ${n(s.failedFiles)} FAILED` : ''}), ` : '';
+  const written = s.output === 'elasticsearch'
+    ? `${n(s.indexed)} indexed, ${n(s.alreadyPresent)} already present, ${n(s.unparsed)} unparsed, ${n(s.deadLettered)} dead-lettered`
+    : `${n(s.indexed)} written, ${n(s.unparsed)} unparsed`;
+  const without = s.withoutOriginal > 0 ? `, ${n(s.withoutOriginal)} documents without an original line (not imported)` : '';
+  const lines = [
+    `dropship import${s.interrupted ? ' (interrupted)' : ''}: ${files}${n(s.lines)} lines read, ${written}${without}; ` +
+      `${formatDuration(s.elapsedMs)}, peak memory ${Math.round(s.peakRssBytes / 1e6)} MB`,
+  ];
+  if (s.indexed === 0 && s.failedFiles === 0 && !s.interrupted) {
+    if (s.files > 0 && s.skippedFiles === s.files) lines.push(`nothing new: all ${n(s.files)} files were imported before (--reimport reads them again)`);
+    else if (s.alreadyPresent > 0 && s.deadLettered === 0) lines.push(`nothing new: all ${n(s.alreadyPresent)} documents were already present`);
+    else lines.push('nothing new was indexed');
+  }
+  return lines;
+}
+
+export async function runImport(inputs: string[], o: ImportOptions, log: Logger = createLogger()): Promise<ImportSummary> {
+  const started = Date.now();
+  const config = processorConfig(o);
+  const zone = timeZone(config.timezone);
+  if (o.fromIndex !== undefined && inputs.length > 0) throw new UsageError('give files to import or --from-index, not both');
+  if (o.fromIndex === undefined && inputs.length === 0) throw new UsageError('nothing to import: give files, directories or globs, or --from-index <pattern>');
+  if (o.fromIndex === '') throw new UsageError('--from-index needs an index name or pattern');
+  const problem = namespaceProblem(o.namespace);
+  if (problem !== undefined) throw new UsageError(`--namespace: ${problem}`);
+  checkOutputOption(o.output);
+  const workers = o.workers === undefined ? defaultWorkerCount() : positiveInt('--workers', o.workers);
+  const progressSeconds = positiveInt('--progress-interval', o.progressInterval);
+
+  // Everything that can fail on the command line fails before anything is read or sent.
+  const sets: ArchiveFile[][] = [];
+  let store: CheckpointStore | undefined;
+  let unreadable = 0;
+  if (o.fromIndex === undefined) {
+    const found = await discover(inputs, [o.stateDir, ...(o.output.startsWith('ndjson:') ? [o.output.slice(7)] : [])]);
+    if (found.missing.length > 0) throw new Error(`nothing matches ${found.missing.map((m) => `"${m}"`).join(', ')}`);
+    store = await CheckpointStore.open(o.stateDir, 'import.json');
+    for (const set of found.sets) {
+      const planned: ArchiveFile[] = [];
+      for (const path of set.files) {
+        try {
+          planned.push(await planFile(path, store, o.reimport === true));
+        } catch (err) {
+          unreadable++;
+          log.error({ file: path }, `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+        }
+      }
+      if (planned.length > 0) sets.push(planned);
+    }
+  }
+  const files = sets.flat();
+  let failedFiles = unreadable;
+
+  let client: Client | undefined;
+  const getClient = (): Client => {
+    if (client === undefined) {
+      const settings = resolveConnection(o);
+      for (const w of connectionWarnings(settings)) log.warn(w);
+      client = createClient(settings);
+      log.info({ elasticsearch: describeConnection(settings) }, 'connecting to Elasticsearch');
+    }
+    return client;
+  };
+  if (o.fromIndex !== undefined) getClient();
+
+  const committer = new Committer();
+  const output = await openOutput({ output: o.output, namespace: o.namespace, stateDir: o.stateDir, onAck: (seq) => committer.ack(seq), log, client: getClient });
+  const pool = await createPool(config, workers);
+  const pipeline = new Pipeline(pool, output, committer);
+  const abort = new AbortController();
+  const archive: ArchiveCounters = { rawBytes: 0, withoutOriginal: 0 };
+  const index: IndexReadCounters = { total: 0, read: 0, withoutOriginal: 0 };
+  const scans = config.year === undefined;
+  const totalBytes = files.reduce((sum, f) => sum + plannedBytes(f, scans), 0);
+  const snapshot = (): ProgressSnapshot => o.fromIndex === undefined
+    ? { unit: 'bytes', done: archive.rawBytes, total: totalBytes, lines: pipeline.counters.lines }
+    : { unit: 'docs', done: index.read, total: index.total, lines: pipeline.counters.lines };
+
+  async function* fileSource(): AsyncGenerator<SourceBatch> {
+    for (const set of sets) {
+      if (set.every((f) => f.done)) continue;
+      if (scans) {
+        await dateRotatedSet(set, zone, archive, abort.signal, (path) =>
+          log.warn({ file: path }, `${path}: timestamps are not in time order; each line's year is inferred from the file's modification time`));
+      }
+      for (const f of set) {
+        if (f.done || abort.signal.aborted) continue;
+        try {
+          yield* archiveBatches(f, { store: store!, counters: archive, signal: abort.signal });
+        } catch (err) {
+          // One damaged file (a truncated .gz, invalid JSON) must not stop the others; what was
+          // read of it is delivered and checkpointed, the rest is reported.
+          failedFiles++;
+          log.error({ file: f.path }, `cannot import ${f.path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+        }
+      }
+    }
+  }
+
+  const source = o.fromIndex === undefined
+    ? fileSource()
+    : indexBatches({ client: getClient(), pattern: o.fromIndex, counters: index, signal: abort.signal, onCloseError: (err) => log.warn({ err }, 'could not close the point in time (it expires by itself)') });
+
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) {
+      log.warn(`${signal} again: exiting without waiting; the import resumes from its last checkpoint`);
+      process.exit(1);
+    }
+    stopping = true;
+    log.info(`${signal}: finishing what was read, then exiting`);
+    abort.abort();
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  const checkpointTimer = setInterval(() => void store?.flush().catch((err: Error) => log.error({ err }, 'checkpoint write failed')), 1000);
+  const progress = startProgress({ snapshot, stream: process.stderr, intervalSeconds: progressSeconds });
+
+  let failure: unknown;
+  try {
+    await pipeline.run(source);
+  } catch (err) {
+    failure = err;
+  }
+  // Every step runs whatever failed before it: what the output settled is still checkpointed.
+  for (const step of [() => output.close(), () => pool.close(), async () => client?.close(), async () => store?.flush()]) {
+    try {
+      await step();
+    } catch (err) {
+      failure ??= err;
+    }
+  }
+  progress.stop();
+  clearInterval(checkpointTimer);
+  process.off('SIGINT', stop);
+  process.off('SIGTERM', stop);
+  if (failure !== undefined) throw failure;
+
+  const stats = output.stats();
+  const summary: ImportSummary = {
+    files: files.length + unreadable,
+    skippedFiles: files.filter((f) => f.done).length,
+    failedFiles,
+    lines: pipeline.counters.lines,
+    output: output.kind,
+    indexed: 'written' in stats ? stats.written : stats.indexed,
+    alreadyPresent: 'written' in stats ? 0 : stats.duplicates,
+    unparsed: pipeline.counters.unparsed,
+    deadLettered: 'written' in stats ? 0 : stats.deadLettered,
+    withoutOriginal: archive.withoutOriginal + index.withoutOriginal,
+    elapsedMs: Date.now() - started,
+    peakRssBytes: process.resourceUsage().maxRSS * 1024,
+    interrupted: abort.signal.aborted,
+  };
+  for (const line of formatSummary(summary)) process.stderr.write(`${line}\n`);
+  if (summary.interrupted) throw new Error('interrupted: run the same command again to resume');
+  if (failedFiles > 0) throw new Error(`${n(failedFiles)} file(s) could not be imported completely (see above); run again to retry them`);
+  return summary;
+}
+
+export function registerImport(program: Command): void {
+  const cmd = program
+    .command('import')
+    .description('re-index archives once: plain and .gz logs (rotated sets, directories), NDJSON/JSON exports, or --from-index')
+    .argument('[paths...]', 'files, directories (walked) or globs; rotated sets are read oldest first')
+    .option('--from-index <pattern>', 're-process the original lines of an existing index (e.g. filebeat-*)')
+    .option('--output <where>', 'elasticsearch, stdout, or ndjson:<file>', 'elasticsearch')
+    .option('--namespace <name>', 'data stream namespace', 'default')
+    .option('--state-dir <dir>', 'import checkpoints and dead-letter file', defaultStateDir())
+    .option('--workers <n>', 'parser threads (default: cores - 1; 0 parses on the main thread)')
+    .option('--reimport', 'read files recorded as imported again (their documents end as "already present")')
+    .option('--progress-interval <seconds>', 'without a terminal: seconds between progress lines (0: none)', '10');
+  addConnectionOptions(addProcessingOptions(cmd)).action(async (paths: string[], o: ImportOptions) => {
+    await runImport(paths, o);
+  });
+}
