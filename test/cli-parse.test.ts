@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -92,4 +92,17 @@ test('parse: enrichment on by default (bundled country database, services, scann
   const missing = run(['parse', '--geoip', join(dir, 'none.mmdb')], line);
   assert.equal(missing.status, 1);
   assert.match(missing.stderr, /^dropship: cannot read GeoIP database/);
+});
+
+test('the built bin is executable and runs (what npx dropship runs after npm ci)', (t) => {
+  const bin = join(import.meta.dirname, '..', 'dist', 'cli', 'main.js');
+  if (!existsSync(bin)) {
+    if (process.env.CI) assert.fail('dist/cli/main.js missing: npm ci should have built it');
+    t.skip('dist/ not built (run npm run build)');
+    return;
+  }
+  assert.ok((statSync(bin).mode & 0o111) !== 0, 'dist/cli/main.js is executable');
+  const r = spawnSync(bin, ['--help'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /parse \[options\]/);
 });
