@@ -11,6 +11,7 @@ import { indexBatches, type IndexReadCounters } from '../sources/index-reader.js
 import { CheckpointStore } from '../state/checkpoints.js';
 import { timeZone } from '../time/zone.js';
 import { UsageError } from './errors.js';
+import { stopOnSignals } from './signals.js';
 import { addProcessingOptions, positiveInt, processorConfig, type ProcessingOptions } from './options.js';
 import { checkOutputOption, openOutput } from './output.js';
 import { formatDuration, startProgress, type ProgressSnapshot } from './progress.js';
@@ -158,18 +159,7 @@ export async function runImport(inputs: string[], o: ImportOptions, log: Logger 
     ? fileSource()
     : indexBatches({ client: getClient(), pattern: o.fromIndex, counters: index, signal: abort.signal, onCloseError: (err) => log.warn({ err }, 'could not close the point in time (it expires by itself)') });
 
-  let stopping = false;
-  const stop = (signal: string): void => {
-    if (stopping) {
-      log.warn(`${signal} again: exiting without waiting; the import resumes from its last checkpoint`);
-      process.exit(1);
-    }
-    stopping = true;
-    log.info(`${signal}: finishing what was read, then exiting`);
-    abort.abort();
-  };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
+  const removeSignalHandlers = stopOnSignals(abort, log, 'the import resumes from its last checkpoint');
   const checkpointTimer = setInterval(() => void store?.flush().catch((err: Error) => log.error({ err }, 'checkpoint write failed')), 1000);
   const progress = startProgress({ snapshot, stream: process.stderr, intervalSeconds: progressSeconds });
 
@@ -189,8 +179,7 @@ export async function runImport(inputs: string[], o: ImportOptions, log: Logger 
   }
   progress.stop();
   clearInterval(checkpointTimer);
-  process.off('SIGINT', stop);
-  process.off('SIGTERM', stop);
+  removeSignalHandlers();
   if (failure !== undefined) throw failure;
 
   const stats = output.stats();

@@ -13,6 +13,7 @@ import { senderOfSpoolFile, Spool } from '../sources/spool.js';
 import { parseListenAddress, SyslogListener } from '../sources/syslog-listener.js';
 import { CheckpointStore } from '../state/checkpoints.js';
 import { UsageError } from './errors.js';
+import { stopOnSignals } from './signals.js';
 import { addProcessingOptions, positiveInt, processorConfig, type ProcessingOptions } from './options.js';
 import { openOutput } from './output.js';
 
@@ -122,18 +123,7 @@ export async function runTail(paths: string[], o: TailOptions, log: Logger = cre
   };
   const summaryTimer = summaryMs > 0 ? setInterval(() => void summary(false), summaryMs) : undefined;
 
-  let stopping = false;
-  const stop = (signal: string): void => {
-    if (stopping) {
-      log.warn(`${signal} again: exiting without waiting; unacknowledged lines are re-read at the next start`);
-      process.exit(1);
-    }
-    stopping = true;
-    log.info(`${signal}: finishing what was read, then exiting`);
-    abort.abort();
-  };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
+  const removeSignalHandlers = stopOnSignals(abort, log, 'unacknowledged lines are re-read at the next start');
   if (useStdin && follower === undefined && listener === undefined) process.stdin.once('end', () => abort.abort());
 
   try {
@@ -148,8 +138,7 @@ export async function runTail(paths: string[], o: TailOptions, log: Logger = cre
     if (summaryTimer !== undefined) clearInterval(summaryTimer);
     await store.flush();
     await summary(true);
-    process.off('SIGINT', stop);
-    process.off('SIGTERM', stop);
+    removeSignalHandlers();
   }
 }
 
