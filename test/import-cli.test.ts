@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -30,7 +30,10 @@ before(async () => {
   server = await BulkServer.start();
   dir = mkdtempSync(join(tmpdir(), 'dropship-import-'));
 });
-after(async () => server.close());
+after(async () => {
+  await server.close();
+  rmSync(dir, { recursive: true, force: true });
+});
 
 function env(): Record<string, string> {
   return { ELASTICSEARCH_HOSTS: server.url };

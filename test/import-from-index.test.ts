@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -19,7 +19,10 @@ before(async () => {
   server = await BulkServer.start();
   dir = mkdtempSync(join(tmpdir(), 'dropship-from-index-'));
 });
-after(async () => server.close());
+after(async () => {
+  await server.close();
+  rmSync(dir, { recursive: true, force: true });
+});
 
 function line(n: number, ts = 'Dec 31 23:30:00'): string {
   return `<4>${ts} router kernel: DROP IN=ppp0 OUT= SRC=198.51.100.${n % 250} DST=203.0.113.1 LEN=40 TTL=50 ID=${n} PROTO=TCP SPT=${2000 + n} DPT=445 WINDOW=1024 SYN URGP=0`;

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -36,6 +36,7 @@ test('discover walks directories (hidden files left out), expands globs and repo
   writeFileSync(join(dir, 'out.ndjson'), '');
   const excluded = await discover([dir], [join(dir, 'state'), join(dir, 'out.ndjson')]);
   assert.deepEqual(excluded.sets.flatMap((s) => s.files), walked.sets.flatMap((s) => s.files));
+  rmSync(dir, { recursive: true, force: true });
 });
 
 test('sniffKind tells log lines, NDJSON and JSON documents apart by their first bytes', () => {
