@@ -5,8 +5,8 @@ import { createRequire } from 'node:module';
 import { Reader } from 'maxmind';
 import { defaultDatabasePath, openGeoDatabase } from '../src/enrich/geoip.js';
 import { createEnricher } from '../src/enrich/index.js';
-import type { EcsDocument } from '../src/model/document.js';
 import { timeZone } from '../src/time/zone.js';
+import { docWithSource } from './helpers/doc.js';
 
 const path = defaultDatabasePath();
 // The raw records, read with the maxmind reader directly: the oracle for what dropship writes.
@@ -19,14 +19,7 @@ const WELL_KNOWN = [
   ['2001:4860:4860::8888', 'US'], // Google Public DNS over IPv6
 ] as const;
 
-function doc(ip: string): EcsDocument {
-  return {
-    '@timestamp': '2026-01-05T10:00:00.000Z',
-    ecs: { version: '8.17.0' },
-    event: { kind: 'event', original: 'x', created: '2026-01-05T10:00:01.000Z' },
-    source: { ip },
-  };
-}
+const doc = docWithSource;
 
 describe('embedded @ip-location-db country database', () => {
   it('is a country database opened from the installed package', async () => {

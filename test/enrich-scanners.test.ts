@@ -8,8 +8,8 @@ import { SCANNER_NETWORKS, SCANNERS_COMPILED } from '../src/enrich/data/scanners
 import { KNOWN_SCANNER_TAG, createEnricher } from '../src/enrich/index.js';
 import { parseIp } from '../src/net/ip.js';
 import { DEFAULT_USER_SCANNER_NAME, ScannerIndex, addScannerListFile, builtinScanners, parseScannerList } from '../src/enrich/scanners.js';
-import type { EcsDocument } from '../src/model/document.js';
 import { timeZone } from '../src/time/zone.js';
+import { docWithSource } from './helpers/doc.js';
 
 // An independent oracle: addresses as BigInts and a linear scan over the published list.
 interface Net { v: 4 | 6; first: bigint; last: bigint; name: string; operator: string }
@@ -52,14 +52,7 @@ function match(ip: string, idx: ScannerIndex = index) {
   return idx.match(v, words);
 }
 
-function doc(ip: string): EcsDocument {
-  return {
-    '@timestamp': '2026-01-05T10:00:00.000Z',
-    ecs: { version: '8.17.0' },
-    event: { kind: 'event', original: 'x', created: '2026-01-05T10:00:01.000Z' },
-    source: { ip },
-  };
-}
+const doc = docWithSource;
 
 describe('known scanners', () => {
   it('is dated and sourced', () => {

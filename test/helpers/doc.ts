@@ -42,3 +42,13 @@ export function expectFields(doc: EcsDocument, expected: Record<string, unknown>
     assert.deepEqual(at(doc, path), want, `${label}: ${path}`);
   }
 }
+
+/** The smallest valid document with a source address, for enrichment tests. */
+export function docWithSource(ip: string): EcsDocument {
+  return {
+    '@timestamp': '2026-01-05T10:00:00.000Z',
+    ecs: { version: '8.17.0' },
+    event: { kind: 'event', original: 'x', created: '2026-01-05T10:00:01.000Z' },
+    source: { ip },
+  };
+}
