@@ -44,6 +44,8 @@ const { values: args } = parseArgs({
     'dropship-args': { type: 'string', default: '' },
     /** Extra node flags for dropship's process, for experiments (e.g. "--max-semi-space-size=8"). */
     'dropship-node-args': { type: 'string', default: '' },
+    /** Run dropship alone (no syslog-ng, so no ratio): for profiling iterations, not for reporting. */
+    'skip-peer': { type: 'boolean', default: false },
   },
 });
 const LINES = Number(args.lines);
@@ -464,7 +466,7 @@ const perSec = (n: number, s: number): string => Math.round(n / s).toLocaleStrin
 const holds = (ok: boolean): string => (ok ? 'holds' : 'MISSED');
 
 async function main(): Promise<void> {
-  checkPrerequisites();
+  if (!args['skip-peer']) checkPrerequisites();
   // Other processes on these cores skew both shippers; the load average makes that visible.
   const loadBefore = loadAverage();
   const dir = await mkdtemp(join(tmpdir(), 'dropship-bench-'));
@@ -477,16 +479,16 @@ async function main(): Promise<void> {
 
     // syslog-ng gets its own copy: dropship's latency samples are appended to the file it tails.
     const syslogNgFile = join(dir, 'router-syslog-ng.log');
-    await copyFile(file, syslogNgFile);
+    if (!args['skip-peer']) await copyFile(file, syslogNgFile);
 
     server = await ServerHandle.start();
     const d = await runDropship(server, dir, file);
     console.log(`dropship        ${d.seconds.toFixed(2)} s`);
-    const s = await runSyslogNg(server, dir, syslogNgFile);
-    console.log(`syslog-ng       ${s.seconds.toFixed(2)} s`);
+    const s = args['skip-peer'] ? undefined : await runSyslogNg(server, dir, syslogNgFile);
+    if (s !== undefined) console.log(`syslog-ng       ${s.seconds.toFixed(2)} s`);
     const serverStats = await server.stats();
 
-    const ratio = s.seconds / d.seconds;
+    const ratio = s === undefined ? Number.NaN : s.seconds / d.seconds;
     const sorted = [...d.latenciesMs].sort((a, b) => a - b);
     const maxLatency = sorted[sorted.length - 1] ?? Number.POSITIVE_INFINITY;
     const medianLatency = sorted[Math.floor(sorted.length / 2)] ?? Number.POSITIVE_INFINITY;
@@ -502,13 +504,13 @@ async function main(): Promise<void> {
     console.log(`input           ${LINES.toLocaleString('en')} lines, ${(bytes / 1e6).toFixed(1)} MB`);
     console.log(`load average    ${loadBefore} before, ${loadAverage()} after (1/5/15 min; the bench itself adds ~2)`);
     console.log(row('dropship', d));
-    console.log(row('syslog-ng', s));
+    if (s !== undefined) console.log(row('syslog-ng', s));
     console.log(`bulk server     ${mib(serverStats.rss)} RSS, ${(serverStats.cpuMs / 1000).toFixed(1)} CPU-s over both runs (separate process, same cores)`);
     console.log('');
-    console.log(`ratio           ${ratio.toFixed(2)}× (dropship / syslog-ng throughput)          target ≥ ${TARGET_RATIO}: ${holds(ratio >= TARGET_RATIO)}`);
+    if (s !== undefined) console.log(`ratio           ${ratio.toFixed(2)}× (dropship / syslog-ng throughput)          target ≥ ${TARGET_RATIO}: ${holds(ratio >= TARGET_RATIO)}`);
     console.log(`peak RSS        ${mib(d.peakRss)} (dropship, VmHWM incl. worker threads)       target ≤ ${mib(TARGET_RSS_BYTES)}: ${holds(d.peakRss <= TARGET_RSS_BYTES)}`);
     console.log(`latency         ${d.latenciesMs.map((l) => `${l.toFixed(0)}`).join(', ')} ms append→indexed (median ${medianLatency.toFixed(0)}, max ${maxLatency.toFixed(0)})  target ≤ ${TARGET_LATENCY_MS} ms: ${holds(maxLatency <= TARGET_LATENCY_MS)}`);
-    console.log('every line delivered exactly once by both shippers');
+    console.log(s === undefined ? 'every line delivered exactly once (syslog-ng skipped: --skip-peer)' : 'every line delivered exactly once by both shippers');
   } finally {
     await server?.stop();
     if (args.keep) console.log(`kept ${dir}`);
