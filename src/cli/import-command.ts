@@ -123,7 +123,7 @@ export async function runImport(inputs: string[], o: ImportOptions, log: Logger 
 
   const committer = new Committer();
   const output = await openOutput({ output: o.output, namespace: o.namespace, stateDir: o.stateDir, onAck: (seq) => committer.ack(seq), log, client: getClient });
-  const pool = await createPool(config, workers);
+  const pool = await createPool({ ...config, format: output.kind === 'elasticsearch' ? 'bulk' : 'ndjson', namespace: o.namespace }, workers);
   const pipeline = new Pipeline(pool, output, committer);
   const abort = new AbortController();
   const archive: ArchiveCounters = { rawBytes: 0, withoutOriginal: 0 };

@@ -5,7 +5,7 @@ import { openMaybeGzip, readLineBatches } from '../sources/lines.js';
 import { addProcessingOptions, processorConfig, type ProcessingOptions } from './options.js';
 
 /** Writes with backpressure; resolves false once stdout is gone (e.g. `| head`). */
-function writer(out: NodeJS.WritableStream): (s: string) => Promise<boolean> {
+function writer(out: NodeJS.WritableStream): (s: string | Uint8Array) => Promise<boolean> {
   let closed = false;
   out.on('error', () => {
     closed = true;
@@ -25,7 +25,7 @@ function writer(out: NodeJS.WritableStream): (s: string) => Promise<boolean> {
 }
 
 export async function runParse(files: string[], options: ProcessingOptions): Promise<void> {
-  const process_ = await createProcessor({ ...processorConfig(options), ids: false });
+  const process_ = await createProcessor({ ...processorConfig(options), format: 'ndjson' });
   const write = writer(process.stdout);
   for (const file of files.length === 0 ? ['-'] : files) {
     let stream: Readable;
@@ -37,7 +37,7 @@ export async function runParse(files: string[], options: ProcessingOptions): Pro
     try {
       for await (const batch of readLineBatches(stream)) {
         const out = process_(batch);
-        if (out.json.length > 0 && !(await write(out.json.join('\n') + '\n'))) return;
+        if (out.docs > 0 && !(await write(out.body))) return;
       }
     } catch (err) {
       throw new Error(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);

@@ -83,7 +83,7 @@ export async function runTail(paths: string[], o: TailOptions, log: Logger = cre
     },
   });
 
-  const pool = await createPool(config, workers);
+  const pool = await createPool({ ...config, format: output.kind === 'elasticsearch' ? 'bulk' : 'ndjson', namespace: o.namespace }, workers);
   const pipeline = new Pipeline(pool, output, committer);
   const abort = new AbortController();
   const sources: Promise<void>[] = [];

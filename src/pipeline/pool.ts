@@ -46,7 +46,8 @@ export async function createPool(config: ProcessorConfig, workers: number): Prom
       const job = jobs.get(m.id);
       if (job === undefined) return;
       jobs.delete(m.id);
-      if (m.batch !== undefined) job.resolve(m.batch);
+      // A Buffer arrives as a plain Uint8Array over the same memory.
+      if (m.batch !== undefined) job.resolve({ ...m.batch, body: Buffer.from(m.batch.body.buffer, m.batch.body.byteOffset, m.batch.body.byteLength) });
       else job.reject(new Error(m.error ?? 'worker failed'));
     });
     w.on('error', (err) => failAll(err));

@@ -7,16 +7,13 @@ import type { LineInput, ProcessedBatch } from './process.js';
  * document and every document before it.
  */
 
-export interface OutputDocument {
-  json: string;
-  id: string;
-  dataset: string;
-}
-
 /** What the Elasticsearch sink and the NDJSON output both offer. */
 export interface Output {
-  /** false when over the memory budget: wait for whenWritable() before pushing more. */
-  pushSerialized(doc: OutputDocument, token: number): boolean;
+  /**
+   * A processed batch: `docs` documents already in this output's format (see ProcessorConfig).
+   * false when over the memory budget: wait for whenWritable() before pushing more.
+   */
+  pushBatch(body: Buffer, docs: number, token: number): boolean;
   whenWritable(): Promise<void>;
   flush(): Promise<void>;
   close(): Promise<void>;
@@ -34,8 +31,8 @@ export interface PipelineCounters {
 }
 
 /**
- * Documents are numbered in push order and the output acknowledges numbers in order; a commit
- * waits for the number of its batch's last document.
+ * Batches are numbered in push order and the output acknowledges numbers in order; a commit
+ * waits for the number of the last batch pushed before it.
  */
 export class Committer {
   private pushed = -1;
@@ -97,13 +94,9 @@ export class Pipeline {
     const processed = await result;
     this.counters.lines += processed.lines;
     this.counters.unparsed += processed.unparsed;
-    for (let i = 0; i < processed.json.length; i++) {
-      const writable = this.output.pushSerialized(
-        { json: processed.json[i]!, id: processed.ids[i]!, dataset: processed.datasets[i]! },
-        this.committer.next(),
-      );
-      this.counters.documents++;
-      if (!writable) await this.output.whenWritable();
+    if (processed.docs > 0) {
+      this.counters.documents += processed.docs;
+      if (!this.output.pushBatch(processed.body, processed.docs, this.committer.next())) await this.output.whenWritable();
     }
     if (batch.commit !== undefined) this.committer.after(batch.commit);
   }

@@ -7,7 +7,12 @@ try {
   const processor = await createProcessor(workerData as ProcessorConfig);
   port.on('message', (m: { id: number; input: LineInput }) => {
     try {
-      port.postMessage({ id: m.id, batch: processor(m.input) });
+      const batch = processor(m.input);
+      const { body } = batch;
+      // Hand the bytes over instead of copying them, when the buffer owns its whole ArrayBuffer
+      // (a small Buffer.from() result lives in a shared pool and must be copied).
+      const own = body.byteOffset === 0 && body.byteLength === body.buffer.byteLength;
+      port.postMessage({ id: m.id, batch }, own ? [body.buffer as ArrayBuffer] : []);
     } catch (err) {
       port.postMessage({ id: m.id, error: err instanceof Error ? err.message : String(err) });
     }

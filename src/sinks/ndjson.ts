@@ -7,10 +7,6 @@ import type { Writable } from 'node:stream';
  * exactly what is on disk.
  */
 
-export interface OutputDocument {
-  json: string;
-}
-
 export interface NdjsonOutputOptions<T> {
   /** A file path, or a stream such as process.stdout. */
   target: string | Writable;
@@ -22,7 +18,7 @@ export interface NdjsonOutputOptions<T> {
 
 export class NdjsonOutput<T> {
   private fh: FileHandle | undefined;
-  private buffer: string[] = [];
+  private buffer: Buffer[] = [];
   private bufferBytes = 0;
   private lastToken: T | undefined;
   private hasToken = false;
@@ -31,6 +27,7 @@ export class NdjsonOutput<T> {
   private waiters: (() => void)[] = [];
   private failed: Error | undefined;
   written = 0;
+  private pending = 0;
 
   private constructor(private readonly opts: NdjsonOutputOptions<T>) {}
 
@@ -42,10 +39,12 @@ export class NdjsonOutput<T> {
     return out;
   }
 
-  pushSerialized(doc: OutputDocument, token: T): boolean {
+  /** `docs` documents, each a JSON line ending in a newline. */
+  pushBatch(body: Buffer, docs: number, token: T): boolean {
     if (this.failed) throw this.failed;
-    this.buffer.push(doc.json);
-    this.bufferBytes += doc.json.length + 1;
+    this.buffer.push(body);
+    this.bufferBytes += body.length;
+    this.pending += docs;
     this.lastToken = token;
     this.hasToken = true;
     if (this.bufferBytes >= (this.opts.maxBufferBytes ?? 1 << 20)) void this.flush().catch(() => undefined);
@@ -62,8 +61,9 @@ export class NdjsonOutput<T> {
   flush(): Promise<void> {
     this.writing = this.writing.then(async () => {
       if (this.buffer.length === 0) return;
-      const chunk = this.buffer.join('\n') + '\n';
-      const n = this.buffer.length;
+      const chunk = this.buffer.length === 1 ? this.buffer[0]! : Buffer.concat(this.buffer);
+      const n = this.pending;
+      this.pending = 0;
       const token = this.lastToken as T;
       const ack = this.hasToken;
       this.buffer = [];
@@ -96,7 +96,7 @@ export class NdjsonOutput<T> {
   }
 }
 
-function writeStream(stream: Writable, chunk: string): Promise<void> {
+function writeStream(stream: Writable, chunk: Buffer): Promise<void> {
   return new Promise((resolve, reject) => {
     stream.write(chunk, (err) => (err ? reject(err) : resolve()));
   });

@@ -71,28 +71,49 @@ export interface SinkStats {
   inFlightRequests: number;
 }
 
-interface Item<T> {
+/**
+ * What the sink accepted in one push: a processed batch of documents (or a single one). Acks and
+ * the memory budget count whole chunks; a chunk is settled once each of its documents is.
+ */
+interface Chunk<T> {
   readonly seq: number;
   readonly token: T;
-  readonly index: string;
-  readonly id: string;
-  /** Action line + source + "\n"; emptied once settled to free memory early. */
-  line: string;
-  readonly sourceStart: number;
+  readonly docs: number;
+  /** Documents not yet settled. */
+  unsettled: number;
+  /** What the chunk counts against the memory budget until it is settled. */
   readonly bytes: number;
-  settled: boolean;
-  /** Set when the document could not even be serialized. */
-  readonly localError?: string;
+}
+
+/**
+ * A run of one chunk's documents on its way to Elasticsearch: the whole chunk at first, its failed
+ * documents on a retry, a piece of it when it is too large for one request.
+ */
+interface Part<T> {
+  readonly chunk: Chunk<T>;
+  /** `_bulk` lines: an action line and a source line per document, each ending in "\n". */
+  readonly body: Buffer;
+  readonly docs: number;
 }
 
 interface Batch<T> {
-  items: Item<T>[];
+  parts: Part<T>[];
   bytes: number;
+  docs: number;
 }
 
 interface Waiter {
   readonly seq: number;
   readonly resolve: () => void;
+}
+
+interface DeadItem<T> {
+  readonly chunk: Chunk<T>;
+  readonly status: number;
+  readonly reason: string;
+  readonly index: string;
+  readonly id: string;
+  readonly document: string | null;
 }
 
 /** A document ready for the sink: plain data, so it can cross a worker-thread boundary. */
@@ -148,20 +169,20 @@ export class ElasticsearchSink<T = unknown> {
   private readonly log: SinkLogger;
   private readonly random: () => number;
 
-  private open: Batch<T> = { items: [], bytes: 0 };
+  private open: Batch<T> = { parts: [], bytes: 0, docs: 0 };
   private openTimer: NodeJS.Timeout | undefined;
   private readonly ready: Batch<T>[] = [];
   private active = 0;
   /**
    * One reusable request-body buffer per request slot. Building each body as a fresh 5 MB
-   * string/Buffer made glibc's heap fragment (RSS over 300 MB for a 24 MB budget); a slot's
-   * buffer is rewritten only after its previous request has finished.
+   * Buffer made glibc's heap fragment (RSS over 300 MB for a 24 MB budget); a slot's buffer is
+   * rewritten only after its previous request has finished.
    */
   private readonly freeSlots: number[] = [];
   private readonly slotBuffers: Buffer[] = [];
   private nextSeq = 0;
-  /** Documents in push order, not yet passed by the acknowledgement; `head` is the first live slot. */
-  private queue: (Item<T> | undefined)[] = [];
+  /** Chunks in push order, not yet passed by the acknowledgement; `head` is the first live slot. */
+  private queue: (Chunk<T> | undefined)[] = [];
   private head = 0;
   private ackedSeq = -1;
   private flushWaiters: Waiter[] = [];
@@ -215,29 +236,28 @@ export class ElasticsearchSink<T = unknown> {
     return this.pushSerialized(serializeDocument(doc), token);
   }
 
-  /**
-   * push() for a document already serialized by `serializeDocument`, e.g. in a worker thread:
-   * JSON serialization and hashing are most of the per-document cost, and this way they can be
-   * spread over cores while the sink's thread only batches and sends.
-   */
+  /** push() for a document already serialized by `serializeDocument`, e.g. in a worker thread. */
   pushSerialized(serialized: SerializedDocument, token: T): boolean {
-    if (this.closing) throw new Error('elasticsearch sink: push after close');
-    const item = this.encode(serialized, token);
-    this.queue.push(item);
-    this.counters.pushed++;
-    this.bufferedBytes += item.bytes + ENTRY_OVERHEAD_BYTES;
-    this.bufferedDocs++;
-    if (item.localError !== undefined) {
-      void this.deadLetterLocal(item);
-    } else {
-      if (this.open.items.length > 0 && this.open.bytes + item.bytes > this.maxBatchBytes) this.seal();
-      this.open.items.push(item);
-      this.open.bytes += item.bytes;
-      // The age timer starts with the first document and is never restarted: under a trickle a
-      // document waits at most flushIntervalMs, however steadily others keep arriving.
-      if (this.open.items.length === 1) this.openTimer = setTimeout(() => this.seal(), this.flushIntervalMs);
-      if (this.open.items.length >= this.maxBatchDocs || this.open.bytes >= this.maxBatchBytes) this.seal();
+    const index = this.indices[serialized.dataset] ?? this.indices[DATASET_FIREWALL]!;
+    const { id, json, error } = serialized;
+    if (error !== undefined || typeof json !== 'string' || json[0] !== '{' || typeof id !== 'string' || !/^[A-Za-z0-9_-]+$/.test(id)) {
+      const chunk = this.accept(0, 1, token);
+      void this.settleDeadLetters([{ chunk, status: 0, reason: error ?? 'document is not a JSON object with a valid id', index, id: String(id), document: null }]);
+      return this.bufferedBytes < this.maxBufferedBytes;
     }
+    // Index names are validated and ids are base64url, so neither needs JSON escaping.
+    return this.pushBatch(Buffer.from(`{"create":{"_index":"${index}","_id":"${id}"}}\n${json}\n`, 'utf8'), 1, token);
+  }
+
+  /**
+   * The fast path: `docs` documents already in `_bulk` form (a `create` action line with index and
+   * `_id`, then the source line, per document), e.g. a whole batch built by a parser thread. The
+   * sink looks inside only when Elasticsearch rejects some of them.
+   */
+  pushBatch(body: Buffer, docs: number, token: T): boolean {
+    const chunk = this.accept(body.length, docs, token);
+    if (docs > 0) this.enqueue({ chunk, body, docs });
+    else this.advanceAcks();
     return this.bufferedBytes < this.maxBufferedBytes;
   }
 
@@ -293,28 +313,38 @@ export class ElasticsearchSink<T = unknown> {
     };
   }
 
-  private encode(serialized: SerializedDocument, token: T): Item<T> {
-    const seq = this.nextSeq++;
-    const index = this.indices[serialized.dataset] ?? this.indices[DATASET_FIREWALL]!;
-    const { id, json, error } = serialized;
-    if (error !== undefined || typeof json !== 'string' || json[0] !== '{' || !/^[A-Za-z0-9_-]+$/.test(id)) {
-      return { seq, token, index, id: String(id), line: '', sourceStart: 0, bytes: 0, settled: false, localError: error ?? 'document is not a JSON object with a valid id' };
+  private accept(bytes: number, docs: number, token: T): Chunk<T> {
+    if (this.closing) throw new Error('elasticsearch sink: push after close');
+    const chunk: Chunk<T> = { seq: this.nextSeq++, token, docs, unsettled: docs, bytes: bytes + ENTRY_OVERHEAD_BYTES };
+    this.queue.push(chunk);
+    this.counters.pushed += docs;
+    this.bufferedBytes += chunk.bytes;
+    this.bufferedDocs += docs;
+    return chunk;
+  }
+
+  private enqueue(part: Part<T>): void {
+    if (part.docs > 1 && (part.body.length > this.maxBatchBytes || part.docs > this.maxBatchDocs)) {
+      for (const piece of splitPart(part, this.maxBatchBytes, this.maxBatchDocs)) this.enqueue(piece);
+      return;
     }
-    // Index names are validated and ids are base64url, so neither needs JSON escaping.
-    const action = `{"create":{"_index":"${index}","_id":"${id}"}}\n`;
-    const line = `${action}${json}\n`;
-    // String length, not Buffer.byteLength: the latter flattens and scans every line (a third of
-    // the encode cost); the two agree for the ASCII that logs nearly always are, and multi-byte
-    // text only makes a batch up to 3x larger than configured, far below http.max_content_length.
-    return { seq, token, index, id, line, sourceStart: action.length, bytes: line.length, settled: false };
+    const open = this.open;
+    if (open.docs > 0 && (open.bytes + part.body.length > this.maxBatchBytes || open.docs + part.docs > this.maxBatchDocs)) this.seal();
+    this.open.parts.push(part);
+    this.open.bytes += part.body.length;
+    this.open.docs += part.docs;
+    // The age timer starts with the first document and is never restarted: under a trickle a
+    // document waits at most flushIntervalMs, however steadily others keep arriving.
+    if (this.open.parts.length === 1) this.openTimer = setTimeout(() => this.seal(), this.flushIntervalMs);
+    if (this.open.docs >= this.maxBatchDocs || this.open.bytes >= this.maxBatchBytes) this.seal();
   }
 
   private seal(): void {
     clearTimeout(this.openTimer);
     this.openTimer = undefined;
-    if (this.open.items.length === 0) return;
+    if (this.open.parts.length === 0) return;
     this.ready.push(this.open);
-    this.open = { items: [], bytes: 0 };
+    this.open = { parts: [], bytes: 0, docs: 0 };
     this.pump();
   }
 
@@ -323,7 +353,7 @@ export class ElasticsearchSink<T = unknown> {
       const batch = this.ready.shift()!;
       const slot = this.freeSlots.pop() ?? this.active;
       this.active++;
-      void this.deliver(batch.items, slot).finally(() => {
+      void this.deliver(batch.parts, slot).finally(() => {
         this.active--;
         this.freeSlots.push(slot);
         this.pump();
@@ -331,25 +361,17 @@ export class ElasticsearchSink<T = unknown> {
     }
   }
 
-  /** Write the batch's NDJSON into the slot's buffer, growing it when a batch needs more. */
-  private body(items: readonly Item<T>[], slot: number): Buffer {
-    let buffer = this.slotBuffers[slot] ?? Buffer.allocUnsafeSlow(Math.ceil(this.maxBatchBytes * 1.1));
-    let offset = 0;
-    for (const item of items) {
-      const line = item.line;
-      // UTF-8 takes at most 3 bytes per UTF-16 unit, so the exact (costly) size is only needed
-      // for the lines that might not fit; Buffer#write would silently truncate them.
-      if (offset + line.length * 3 > buffer.length) {
-        const bytes = Buffer.byteLength(line);
-        if (offset + bytes > buffer.length) {
-          const grown = Buffer.allocUnsafeSlow(Math.max(buffer.length * 2, offset + bytes));
-          buffer.copy(grown, 0, 0, offset);
-          buffer = grown;
-        }
-      }
-      offset += buffer.write(line, offset, 'utf8');
+  /** Copy the parts into the slot's buffer, growing it when a batch needs more. */
+  private body(parts: readonly Part<T>[], slot: number): Buffer {
+    let size = 0;
+    for (const part of parts) size += part.body.length;
+    let buffer = this.slotBuffers[slot];
+    if (buffer === undefined || buffer.length < size) {
+      buffer = Buffer.allocUnsafeSlow(Math.max(size, Math.ceil(this.maxBatchBytes * 1.1)));
+      this.slotBuffers[slot] = buffer;
     }
-    this.slotBuffers[slot] = buffer;
+    let offset = 0;
+    for (const part of parts) offset += part.body.copy(buffer, offset);
     return buffer.subarray(0, offset);
   }
 
@@ -357,7 +379,7 @@ export class ElasticsearchSink<T = unknown> {
    * Drive one batch until every document in it is settled. The request slot stays taken during
    * backoff on purpose: when Elasticsearch struggles, fewer concurrent requests is the point.
    */
-  private async deliver(initial: Item<T>[], slot: number): Promise<void> {
+  private async deliver(initial: Part<T>[], slot: number): Promise<void> {
     let pending = initial;
     let attempt = 0;
     while (pending.length > 0 && !this.aborted) {
@@ -380,23 +402,23 @@ export class ElasticsearchSink<T = unknown> {
       } catch (err) {
         this.counters.failedRequests++;
         const failure = classifyRequestError(err);
-        if (failure.kind === 'split' && pending.length > 1) {
+        const docs = pending.reduce((n, p) => n + p.docs, 0);
+        if (failure.kind === 'split' && docs > 1) {
           // 413 or a request-level 400: halve the batch until the offending document stands alone.
-          const half = Math.ceil(pending.length / 2);
-          this.log.warn({ status: failure.status, docs: pending.length }, `bulk request rejected (${failure.reason}); splitting it`);
+          this.log.warn({ status: failure.status, docs }, `bulk request rejected (${failure.reason}); splitting it`);
+          const [first, second] = halve(pending);
           // One after the other: both halves write the same slot buffer.
-          await this.deliver(pending.slice(0, half), slot);
-          await this.deliver(pending.slice(half), slot);
+          await this.deliver(first, slot);
+          await this.deliver(second, slot);
           return;
         }
         if (failure.kind === 'split') {
-          await this.settleDeadLetters([{ item: pending[0]!, status: failure.status, reason: failure.reason }]);
+          const part = pending[0]!;
+          const doc = documentsOf(part.body)[0]!;
+          await this.settleDeadLetters([{ chunk: part.chunk, status: failure.status, reason: failure.reason, ...describeDocument(part.body, doc) }]);
           return;
         }
-        this.log.warn(
-          { attempt, docs: pending.length, status: failure.status },
-          `bulk request failed, retrying with backoff: ${failure.reason}`,
-        );
+        this.log.warn({ attempt, docs, status: failure.status }, `bulk request failed, retrying with backoff: ${failure.reason}`);
         continue;
       }
       pending = await this.handleResponse(pending, response, attempt);
@@ -404,49 +426,67 @@ export class ElasticsearchSink<T = unknown> {
   }
 
   /** Settle what succeeded or is hopeless; return the documents to retry. */
-  private async handleResponse(sent: Item<T>[], response: estypes.BulkResponse, attempt: number): Promise<Item<T>[]> {
+  private async handleResponse(sent: Part<T>[], response: estypes.BulkResponse, attempt: number): Promise<Part<T>[]> {
     const items = Array.isArray(response?.items) ? response.items : [];
-    const retry: Item<T>[] = [];
-    const dead: { item: Item<T>; status: number; reason: string }[] = [];
+    const retry: Part<T>[] = [];
+    const dead: DeadItem<T>[] = [];
     const retryReasons = new Map<string, number>();
-    for (let i = 0; i < sent.length; i++) {
-      const item = sent[i]!;
-      const result = items[i]?.create ?? items[i]?.index;
-      const status = typeof result?.status === 'number' ? result.status : 0;
-      if (status >= 200 && status < 300) {
-        this.counters.indexed++;
-        if (result?.failure_store === 'used') this.counters.failureStore++;
-        this.settle(item);
-      } else if (status === 409) {
-        this.counters.duplicates++;
-        this.settle(item);
-      } else if (status === 429 || status >= 500 || status === 0 || status === 408) {
-        // status 0: the response has fewer items than we sent; never assume they made it.
-        retry.push(item);
-        const key = status === 0 ? 'missing item in response' : `${status} ${result?.error?.type ?? ''}`.trim();
-        retryReasons.set(key, (retryReasons.get(key) ?? 0) + 1);
-      } else {
-        dead.push({ item, status, reason: itemReason(result?.error, status) });
+    let sentDocs = 0;
+    let offset = 0;
+    for (const part of sent) {
+      sentDocs += part.docs;
+      let done = 0;
+      let failed = false;
+      for (let i = offset; i < offset + part.docs; i++) {
+        const result = items[i]?.create ?? items[i]?.index;
+        const status = typeof result?.status === 'number' ? result.status : 0;
+        if (status >= 200 && status < 300) {
+          this.counters.indexed++;
+          if (result?.failure_store === 'used') this.counters.failureStore++;
+          done++;
+        } else if (status === 409) {
+          this.counters.duplicates++;
+          done++;
+        } else {
+          failed = true;
+        }
       }
+      if (failed) {
+        // The rare path: find the failed documents' lines in the part.
+        const docs = documentsOf(part.body);
+        const again: Buffer[] = [];
+        for (let d = 0; d < part.docs; d++) {
+          const result = items[offset + d]?.create ?? items[offset + d]?.index;
+          const status = typeof result?.status === 'number' ? result.status : 0;
+          if ((status >= 200 && status < 300) || status === 409) continue;
+          const doc = docs[d]!;
+          if (status === 429 || status >= 500 || status === 0 || status === 408) {
+            // status 0: the response has fewer items than we sent; never assume they made it.
+            again.push(part.body.subarray(doc.start, doc.end));
+            const key = status === 0 ? 'missing item in response' : `${status} ${result?.error?.type ?? ''}`.trim();
+            retryReasons.set(key, (retryReasons.get(key) ?? 0) + 1);
+          } else {
+            dead.push({ chunk: part.chunk, status, reason: itemReason(result?.error, status), ...describeDocument(part.body, doc) });
+          }
+        }
+        if (again.length > 0) retry.push({ chunk: part.chunk, body: Buffer.concat(again), docs: again.length });
+      }
+      this.settle(part.chunk, done);
+      offset += part.docs;
     }
     if (dead.length > 0) await this.settleDeadLetters(dead);
     if (retry.length > 0) {
-      this.counters.retriedItems += retry.length;
-      this.log.warn({ attempt, retrying: retry.length, of: sent.length, reasons: Object.fromEntries(retryReasons) }, 'retrying failed bulk items');
+      const retrying = retry.reduce((n, p) => n + p.docs, 0);
+      this.counters.retriedItems += retrying;
+      this.log.warn({ attempt, retrying, of: sentDocs, reasons: Object.fromEntries(retryReasons) }, 'retrying failed bulk items');
     }
     this.advanceAcks();
     return retry;
   }
 
   /** Dead-letter records are acknowledged only once stored; a failing store is retried, never skipped. */
-  private async settleDeadLetters(dead: { item: Item<T>; status: number; reason: string }[]): Promise<void> {
-    const records: DeadLetter[] = dead.map(({ item, status, reason }) => ({
-      reason,
-      status,
-      index: item.index,
-      id: item.id,
-      document: item.line ? item.line.slice(item.sourceStart, -1) : null,
-    }));
+  private async settleDeadLetters(dead: DeadItem<T>[]): Promise<void> {
+    const records: DeadLetter[] = dead.map(({ status, reason, index, id, document }) => ({ reason, status, index, id, document }));
     for (let attempt = 1; !this.aborted; attempt++) {
       try {
         await this.deadLetter.write(records);
@@ -458,9 +498,9 @@ export class ElasticsearchSink<T = unknown> {
     }
     if (this.aborted) return;
     const reasons = new Map<string, number>();
-    for (const { item, reason } of dead) {
+    for (const { chunk, reason } of dead) {
       this.counters.deadLettered++;
-      this.settle(item);
+      this.settle(chunk, 1);
       reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
     }
     const [firstReason] = reasons.keys();
@@ -468,27 +508,21 @@ export class ElasticsearchSink<T = unknown> {
     this.advanceAcks();
   }
 
-  private async deadLetterLocal(item: Item<T>): Promise<void> {
-    await this.settleDeadLetters([{ item, status: 0, reason: item.localError ?? 'unserializable' }]);
-  }
-
-  private settle(item: Item<T>): void {
-    if (item.settled) return;
-    item.settled = true;
-    item.line = '';
-    this.bufferedBytes -= item.bytes;
+  private settle(chunk: Chunk<T>, docs: number): void {
+    if (docs === 0) return;
+    chunk.unsettled -= docs;
+    this.bufferedDocs -= docs;
+    if (chunk.unsettled === 0) this.bufferedBytes -= chunk.bytes;
   }
 
   private advanceAcks(): void {
-    let last: Item<T> | undefined;
+    let last: Chunk<T> | undefined;
     while (this.head < this.queue.length) {
-      const item = this.queue[this.head];
-      if (!item?.settled) break;
+      const chunk = this.queue[this.head];
+      if (chunk === undefined || chunk.unsettled > 0) break;
       this.queue[this.head] = undefined;
       this.head++;
-      this.bufferedBytes -= ENTRY_OVERHEAD_BYTES;
-      this.bufferedDocs--;
-      last = item;
+      last = chunk;
     }
     // Compact now and then so the queue does not grow with everything ever pushed.
     if (this.head > 4096 && this.head * 2 > this.queue.length) {
@@ -532,6 +566,67 @@ export class ElasticsearchSink<T = unknown> {
       this.sleeping.add(sleeper);
     });
   }
+}
+
+const NEWLINE = 0x0a;
+
+/** Where each document (action line + source line) lies in a `_bulk` body. */
+function documentsOf(body: Buffer): { start: number; end: number }[] {
+  const docs: { start: number; end: number }[] = [];
+  let start = 0;
+  while (start < body.length) {
+    const actionEnd = body.indexOf(NEWLINE, start);
+    const sourceEnd = actionEnd < 0 ? -1 : body.indexOf(NEWLINE, actionEnd + 1);
+    const end = sourceEnd < 0 ? body.length : sourceEnd + 1;
+    docs.push({ start, end });
+    start = end;
+  }
+  return docs;
+}
+
+/** Index, id and source of one document of a `_bulk` body, for its dead-letter record. */
+function describeDocument(body: Buffer, doc: { start: number; end: number }): { index: string; id: string; document: string | null } {
+  const actionEnd = body.indexOf(NEWLINE, doc.start);
+  const action = body.toString('utf8', doc.start, actionEnd < 0 ? doc.end : actionEnd);
+  const meta = /"_index":"([^"\\]*)","_id":"([^"\\]*)"/.exec(action);
+  const sourceEnd = body[doc.end - 1] === NEWLINE ? doc.end - 1 : doc.end;
+  const document = actionEnd < 0 ? null : body.toString('utf8', actionEnd + 1, sourceEnd);
+  return { index: meta?.[1] ?? '', id: meta?.[2] ?? '', document };
+}
+
+/** Pieces of a part, each within the request limits (a single oversized document stands alone). */
+function splitPart<T>(part: Part<T>, maxBytes: number, maxDocs: number): Part<T>[] {
+  const pieces: Part<T>[] = [];
+  let start = 0;
+  let docs = 0;
+  let end = 0;
+  for (const doc of documentsOf(part.body)) {
+    if (docs > 0 && (doc.end - start > maxBytes || docs >= maxDocs)) {
+      pieces.push({ chunk: part.chunk, body: part.body.subarray(start, end), docs });
+      start = doc.start;
+      docs = 0;
+    }
+    docs++;
+    end = doc.end;
+  }
+  if (docs > 0) pieces.push({ chunk: part.chunk, body: part.body.subarray(start, end), docs });
+  return pieces;
+}
+
+/** Two halves by document count, splitting a part when one holds more than half. */
+function halve<T>(parts: Part<T>[]): [Part<T>[], Part<T>[]] {
+  if (parts.length > 1) {
+    const mid = Math.ceil(parts.length / 2);
+    return [parts.slice(0, mid), parts.slice(mid)];
+  }
+  const part = parts[0]!;
+  const docs = documentsOf(part.body);
+  const half = Math.ceil(docs.length / 2);
+  const cut = docs[half - 1]!.end;
+  return [
+    [{ chunk: part.chunk, body: part.body.subarray(0, cut), docs: half }],
+    [{ chunk: part.chunk, body: part.body.subarray(cut), docs: docs.length - half }],
+  ];
 }
 
 function positive(value: number | undefined, fallback: number): number {
