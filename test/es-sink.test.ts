@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Client } from '@elastic/elasticsearch';
 import { documentId, ElasticsearchSink, FileDeadLetterQueue, onShutdownSignals, serializeDocument } from '../src/sinks/elasticsearch/index.js';
+import { hash } from 'node:crypto';
+import fc from 'fast-check';
 import { harness } from './helpers/sink-harness.js';
 import { authDoc, netfilterDoc } from './helpers/netfilter-docs.js';
 
@@ -340,6 +342,55 @@ describe('elasticsearch sink', () => {
     } finally {
       await h.dispose();
     }
+  });
+
+  it('takes whole _bulk batches: retries and dead-letters single documents inside them, acks batches in order', async () => {
+    // Requests smaller than one batch, so batches are also split across requests.
+    const h = await harness({ maxBatchBytes: 20_000 });
+    const flaky = new Set([idOf(5), idOf(77), idOf(150), idOf(299)]);
+    const broken = idOf(123);
+    h.server.onItem = ({ id, attempt }) => {
+      if (id === broken) return { status: 400, type: 'document_parsing_exception', reason: 'bad field' };
+      return flaky.has(id) && attempt === 1 ? { status: 429 } : undefined;
+    };
+    try {
+      for (let b = 0; b < 10; b++) {
+        let body = '';
+        for (let n = b * 30; n < (b + 1) * 30; n++) {
+          const s = serializeDocument(netfilterDoc(n));
+          body += `{"create":{"_index":"logs-dropship.firewall-default","_id":"${s.id}"}}\n${s.json}\n`;
+        }
+        h.sink.pushBatch(Buffer.from(body), 30, b);
+      }
+      await h.sink.close();
+      const stats = h.sink.stats();
+      assert.equal(stats.pushed, 300);
+      assert.equal(stats.indexed, 299);
+      assert.equal(stats.deadLettered, 1);
+      assert.equal(stats.retriedItems, flaky.size);
+      assert.equal(h.server.storedCount, 299);
+      for (let n = 0; n < 300; n++) assert.equal(h.server.attemptsFor(idOf(n)), flaky.has(idOf(n)) ? 2 : 1, `doc ${n}`);
+      const [letter, ...more] = await h.deadLetters();
+      assert.equal(more.length, 0);
+      assert.equal(letter!.id, broken);
+      assert.equal(letter!.index, 'logs-dropship.firewall-default');
+      assert.deepEqual(letter!.document, JSON.parse(serializeDocument(netfilterDoc(123)).json));
+      assertContiguousAcks(h.acks, 9);
+      assert.equal(stats.bufferedBytes, 0);
+      assert.equal(h.sink.stats().bufferedDocs, 0);
+    } finally {
+      await h.dispose();
+    }
+  });
+
+  it('derives ids as base64url of the first 20 bytes of sha256(epoch ms, newline, original line)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 4102444800000 }), fc.string({ unit: 'binary' }), (ms, original) => {
+        const expected = hash('sha256', `${ms}\n${original}`, 'buffer').subarray(0, 20).toString('base64url');
+        assert.equal(documentId(new Date(ms).toISOString(), original), expected);
+      }),
+      { numRuns: 2000 },
+    );
   });
 
   it('rejects an invalid namespace up front', () => {

@@ -27,9 +27,20 @@ export function canonicalTimestamp(timestamp: unknown): string {
   return '';
 }
 
+const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+/**
+ * 20 bytes are 26 full base64 digits plus one that holds the last 4 bits and 2 zero bits; in the
+ * digest's full encoding that digit also carries 2 bits of byte 21. This table clears them.
+ */
+const LAST_DIGIT = new Map([...BASE64URL].map((c, i) => [c, BASE64URL[i & ~3]!]));
+const ID_LENGTH = Math.ceil((DOC_ID_BYTES * 8) / 6);
+
 export function documentId(timestamp: unknown, original: unknown): string {
   // The newline separator keeps "1700000000000" + "5 x" distinct from "170000000000" + "05 x":
   // a canonical timestamp never contains one.
   const input = `${canonicalTimestamp(timestamp)}\n${typeof original === 'string' ? original : ''}`;
-  return hash('sha256', input, 'buffer').subarray(0, DOC_ID_BYTES).toString('base64url');
+  // base64url of the first 20 bytes of the digest, computed from the digest's own base64url
+  // text: a third of the cost of slicing a Buffer and encoding it again.
+  const digest = hash('sha256', input, 'base64url');
+  return digest.slice(0, ID_LENGTH - 1) + LAST_DIGIT.get(digest[ID_LENGTH - 1]!)!;
 }
