@@ -13,7 +13,7 @@ import { timeZone } from '../time/zone.js';
 import { UsageError } from './errors.js';
 import { stopOnSignals } from './signals.js';
 import { addProcessingOptions, positiveInt, processorConfig, type ProcessingOptions } from './options.js';
-import { checkOutputOption, openOutput } from './output.js';
+import { addBulkOptions, checkOutputOption, openOutput, type BulkFlags } from './output.js';
 import { formatDuration, startProgress, type ProgressSnapshot } from './progress.js';
 import { defaultStateDir } from './tail-command.js';
 
@@ -23,7 +23,7 @@ import { defaultStateDir } from './tail-command.js';
  * again (per-file checkpoints in `<state-dir>/import.json`, deterministic ids for everything else).
  */
 
-export interface ImportOptions extends ProcessingOptions, ConnectionFlags {
+export interface ImportOptions extends ProcessingOptions, ConnectionFlags, Partial<BulkFlags> {
   fromIndex?: string;
   output: string;
   namespace: string;
@@ -122,7 +122,7 @@ export async function runImport(inputs: string[], o: ImportOptions, log: Logger 
   if (o.fromIndex !== undefined) getClient();
 
   const committer = new Committer();
-  const output = await openOutput({ output: o.output, namespace: o.namespace, stateDir: o.stateDir, onAck: (seq) => committer.ack(seq), log, client: getClient });
+  const output = await openOutput({ output: o.output, namespace: o.namespace, stateDir: o.stateDir, onAck: (seq) => committer.ack(seq), log, client: getClient, bulk: o });
   const pool = await createPool({ ...config, format: output.kind === 'elasticsearch' ? 'bulk' : 'ndjson', namespace: o.namespace }, workers);
   const pipeline = new Pipeline(pool, output, committer);
   const abort = new AbortController();
@@ -216,7 +216,7 @@ export function registerImport(program: Command): void {
     .option('--workers <n>', 'parser threads (default: cores - 1; 0 parses on the main thread)')
     .option('--reimport', 'read files recorded as imported again (their documents end as "already present")')
     .option('--progress-interval <seconds>', 'without a terminal: seconds between progress lines (0: none)', '10');
-  addConnectionOptions(addProcessingOptions(cmd)).action(async (paths: string[], o: ImportOptions) => {
+  addConnectionOptions(addBulkOptions(addProcessingOptions(cmd))).action(async (paths: string[], o: ImportOptions) => {
     await runImport(paths, o);
   });
 }

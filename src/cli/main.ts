@@ -2,10 +2,6 @@
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { EXIT_USAGE, reportError } from './errors.js';
-import { registerImport } from './import-command.js';
-import { registerParse } from './parse-command.js';
-import { registerSetup } from './setup-command.js';
-import { registerTail } from './tail-command.js';
 
 const program = new Command('dropship')
   .description('Turn home-router and small-office firewall logs into Elasticsearch data and Kibana dashboards.')
@@ -13,10 +9,19 @@ const program = new Command('dropship')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
-registerParse(program);
-registerTail(program);
-registerImport(program);
-registerSetup(program);
+type Register = (program: Command) => void;
+const commands: Record<string, () => Promise<Register>> = {
+  parse: async () => (await import('./parse-command.js')).registerParse,
+  tail: async () => (await import('./tail-command.js')).registerTail,
+  import: async () => (await import('./import-command.js')).registerImport,
+  setup: async () => (await import('./setup-command.js')).registerSetup,
+};
+// Only the command being run is loaded: a long-running `tail` then carries neither the ECS field
+// tables of `setup` nor the archive readers of `import` (tens of MB of RSS). Help, version and
+// anything unrecognised load them all, in this order.
+const named = process.argv.slice(2).find((arg) => !arg.startsWith('-'));
+const chosen = named !== undefined && Object.hasOwn(commands, named) ? [named] : Object.keys(commands);
+for (const name of chosen) (await commands[name]!())(program);
 
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };

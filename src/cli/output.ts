@@ -4,7 +4,24 @@ import type { Logger } from '../log.js';
 import type { Output } from '../pipeline/run.js';
 import { ElasticsearchSink, FileDeadLetterQueue, type SinkStats } from '../sinks/elasticsearch/index.js';
 import { NdjsonOutput } from '../sinks/ndjson.js';
+import type { Command } from 'commander';
 import { UsageError } from './errors.js';
+import { positiveInt } from './options.js';
+
+/** Bulk request tuning, for tail and import. */
+export interface BulkFlags {
+  bulkMaxBytes: string;
+  bulkConcurrency: string;
+}
+
+export const DEFAULT_BULK_MAX_BYTES = 2_000_000;
+export const DEFAULT_BULK_CONCURRENCY = 3;
+
+export function addBulkOptions(command: Command): Command {
+  return command
+    .option('--bulk-max-bytes <bytes>', 'largest _bulk request body', String(DEFAULT_BULK_MAX_BYTES))
+    .option('--bulk-concurrency <n>', '_bulk requests in flight at once', String(DEFAULT_BULK_CONCURRENCY));
+}
 
 /** `--output elasticsearch|stdout|ndjson:<file>` as the pipeline's output (tail and import). */
 export interface OpenedOutput extends Output {
@@ -21,6 +38,7 @@ export interface OutputOptions {
   log: Logger;
   /** Needed for --output elasticsearch. */
   client: () => Client;
+  bulk?: Partial<BulkFlags>;
 }
 
 /** Checks the --output value before anything is opened. */
@@ -34,6 +52,8 @@ export async function openOutput(o: OutputOptions): Promise<OpenedOutput> {
   if (o.output === 'elasticsearch') {
     const sink = new ElasticsearchSink<number>({
       client: o.client(), namespace: o.namespace, onAck: o.onAck, logger: o.log,
+      maxBatchBytes: positiveInt('--bulk-max-bytes', o.bulk?.bulkMaxBytes ?? String(DEFAULT_BULK_MAX_BYTES)),
+      concurrency: positiveInt('--bulk-concurrency', o.bulk?.bulkConcurrency ?? String(DEFAULT_BULK_CONCURRENCY)),
       deadLetter: new FileDeadLetterQueue(join(o.stateDir, 'dead-letter.ndjson')),
     });
     return Object.assign(sink, { kind: 'elasticsearch' as const });

@@ -15,9 +15,9 @@ import { CheckpointStore } from '../state/checkpoints.js';
 import { UsageError } from './errors.js';
 import { stopOnSignals } from './signals.js';
 import { addProcessingOptions, positiveInt, processorConfig, type ProcessingOptions } from './options.js';
-import { openOutput } from './output.js';
+import { addBulkOptions, openOutput, type BulkFlags } from './output.js';
 
-interface TailOptions extends ProcessingOptions, ConnectionFlags {
+interface TailOptions extends ProcessingOptions, ConnectionFlags, Partial<BulkFlags> {
   syslogUdp?: string;
   syslogTcp?: string;
   syslogAllow?: string;
@@ -52,6 +52,13 @@ async function* fileBatches(follower: FileFollower, signal: AbortSignal): AsyncG
   }
 }
 
+/** MiB figures an operator can watch for growth: the process's RSS and the main thread's heap. */
+function memorySummary(): { rss_mib: number; heap_mib: number; external_mib: number } {
+  const m = process.memoryUsage();
+  const mib = (n: number): number => Math.round(n / 2 ** 20);
+  return { rss_mib: mib(m.rss), heap_mib: mib(m.heapUsed), external_mib: mib(m.external) };
+}
+
 export async function runTail(paths: string[], o: TailOptions, log: Logger = createLogger()): Promise<void> {
   const config = processorConfig(o);
   const useStdin = paths.includes('-');
@@ -73,7 +80,7 @@ export async function runTail(paths: string[], o: TailOptions, log: Logger = cre
 
   let client: Client | undefined;
   const output = await openOutput({
-    output: o.output, namespace: o.namespace, stateDir: o.stateDir, onAck, log,
+    output: o.output, namespace: o.namespace, stateDir: o.stateDir, onAck, log, bulk: o,
     client: () => {
       const settings = resolveConnection(o);
       for (const w of connectionWarnings(settings)) log.warn(w);
@@ -119,6 +126,7 @@ export async function runTail(paths: string[], o: TailOptions, log: Logger = cre
     log.info({
       lines: pipeline.counters.lines, documents: pipeline.counters.documents, unparsed: pipeline.counters.unparsed,
       output: output.stats(), lag_bytes: (await follower?.pendingBytes()) ?? 0, syslog: listener?.counters,
+      memory: memorySummary(),
     }, final ? 'final summary' : 'summary');
   };
   const summaryTimer = summaryMs > 0 ? setInterval(() => void summary(false), summaryMs) : undefined;
@@ -158,5 +166,5 @@ export function registerTail(program: Command): void {
     .option('--workers <n>', 'parser threads (default: cores - 1; 0 parses on the main thread)')
     .option('--summary-interval <seconds>', 'how often a one-line summary is logged (0: never)', '60')
     .option('--poll-interval <ms>', 'how often followed files are checked', '250');
-  addConnectionOptions(addProcessingOptions(cmd)).action(async (paths: string[], o: TailOptions) => runTail(paths, o));
+  addConnectionOptions(addBulkOptions(addProcessingOptions(cmd))).action(async (paths: string[], o: TailOptions) => runTail(paths, o));
 }

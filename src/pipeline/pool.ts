@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { createProcessor, type LineInput, type ProcessedBatch, type ProcessorConfig } from './process.js';
+import type { LineInput, ProcessedBatch, ProcessorConfig } from './process.js';
 
 /**
  * Runs the per-line work on worker threads so parsing uses the cores the main thread (sources,
@@ -25,6 +25,8 @@ export function defaultWorkerCount(): number {
 
 export async function createPool(config: ProcessorConfig, workers: number): Promise<ProcessingPool> {
   if (workers <= 0) {
+    // Loaded only here: with worker threads, the parsers' modules live in the workers alone.
+    const { createProcessor } = await import('./process.js');
     const processor = await createProcessor(config);
     return { workers: 0, process: async (input) => processor(input), close: async () => undefined };
   }
@@ -40,7 +42,7 @@ export async function createPool(config: ProcessorConfig, workers: number): Prom
   for (let i = 0; i < workers; i++) {
     // A bounded heap makes the worker collect before garbage piles up (RSS), at little cost:
     // its live data is one batch of lines and their documents.
-    const w = new Worker(url, { workerData: config, resourceLimits: { maxOldGenerationSizeMb: 96, maxYoungGenerationSizeMb: 16 } });
+    const w = new Worker(url, { workerData: config, resourceLimits: { maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 8 } });
     w.on('message', (m: { id: number; batch?: ProcessedBatch; error?: string; ready?: boolean }) => {
       if (m.ready) return;
       const job = jobs.get(m.id);

@@ -32,7 +32,7 @@ export interface SinkOptions<T> {
    * it are settled. Calls come in push order; a source may checkpoint up to the token.
    */
   onAck?: (token: T) => void;
-  /** Upper bound of one request body. Default 5 MB. */
+  /** Upper bound of one request body. Default 5 MB (the CLI passes --bulk-max-bytes). */
   maxBatchBytes?: number;
   /** Upper bound of documents in one request. Default 10,000. */
   maxBatchDocs?: number;
