@@ -78,6 +78,7 @@ export class BulkServer {
   readonly getResponses = new Map<string, unknown>();
   bulkRequests = 0;
   itemsReceived = 0;
+  /** Bytes of `_bulk` bodies (decompressed when gzip-encoded). */
   bytesReceived = 0;
   /** Indices readable through point-in-time searches, by name. */
   readonly searchable = new Map<string, SearchableDoc[]>();
@@ -163,19 +164,20 @@ export class BulkServer {
       const chunks: Buffer[] = [];
       req.on('data', (chunk: Buffer) => chunks.push(chunk));
       req.on('end', () => {
-        let body = Buffer.concat(chunks);
-        if (req.headers['content-encoding'] === 'gzip') body = gunzipSync(body);
-        void this.route(req, res, body.toString('utf8')).catch((err: unknown) => {
+        // `_bulk` bodies stay in the chunks they arrived in (see bulk()); others are decoded whole.
+        const body = req.headers['content-encoding'] === 'gzip' ? [gunzipSync(Buffer.concat(chunks))] : chunks;
+        void this.route(req, res, body).catch((err: unknown) => {
           send(res, 500, { error: { type: 'mock_failure', reason: String(err) }, status: 500 });
         });
       });
     });
   }
 
-  private async route(req: IncomingMessage, res: ServerResponse, body: string): Promise<void> {
+  private async route(req: IncomingMessage, res: ServerResponse, chunks: Buffer[]): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const method = req.method ?? 'GET';
-    if (url.pathname === '/_bulk' || url.pathname.endsWith('/_bulk')) return this.bulk(req, res, body);
+    if (url.pathname === '/_bulk' || url.pathname.endsWith('/_bulk')) return this.bulk(req, res, url, chunks);
+    const body = chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8');
     if (method === 'GET' && url.pathname === '/') return send(res, 200, this.rootBody());
     if (method === 'POST' && url.pathname.endsWith('/_pit')) return this.openPit(res, decodeURIComponent(url.pathname.slice(1, -5)));
     if ((method === 'POST' || method === 'GET') && url.pathname === '/_search') return this.pitSearch(res, body);
@@ -198,9 +200,18 @@ export class BulkServer {
     };
   }
 
-  private async bulk(req: IncomingMessage, res: ServerResponse, body: string): Promise<void> {
+  /**
+   * `_bulk`, cheap per document: the body is scanned in the Buffers it arrived in. Action lines in
+   * Elasticsearch's own form with printable-ASCII index and id are read from the bytes, and the id
+   * goes from the request bytes into the id set and the response without becoming a string;
+   * source lines are skipped by their newline. Ids and sources are decoded only when sources are
+   * stored, an `onItem` hook wants them or an error message names the id. Anything else (other
+   * field orders, whitespace, escapes, non-ASCII) takes the general path: the line is decoded as
+   * UTF-8 and parsed.
+   */
+  private async bulk(req: IncomingMessage, res: ServerResponse, url: URL, chunks: Buffer[]): Promise<void> {
     const request = ++this.bulkRequests;
-    this.bytesReceived += body.length;
+    for (const chunk of chunks) this.bytesReceived += chunk.length;
     const fault = this.onBulkRequest?.(request);
     if (fault?.kind === 'destroy') {
       req.socket.destroy();
@@ -214,61 +225,81 @@ export class BulkServer {
       });
     }
     const started = Date.now();
-    const url = new URL(req.url ?? '/', 'http://localhost');
     const defaultIndex = url.pathname === '/_bulk' ? '' : decodeURIComponent(url.pathname.split('/')[1] ?? '');
     // Elasticsearch's filter_path, for the shapes the sink asks for (items.*.<key>).
     const filter = url.searchParams.get('filter_path');
     const keep = filter ? new Set(filter.split(',').filter((f) => f.startsWith('items.*.')).map((f) => f.slice(8))) : undefined;
-    const itemJson = (index: string, id: string, status: number, error?: { type: string; reason: string }) => formatItem(keep, index, id, status, error);
-    const out: string[] = [];
+    const created = new CreatedItems(keep);
+    // Sources (and, on the fast path, ids as strings) only for stored documents and hooks.
+    const needText = this.storeSources || this.onItem !== undefined;
+    const lines = new LineCursor(chunks);
+    const fast = new FastAction();
+    const out = new BulkResponse();
     let errors = false;
-    let pos = 0;
-    while (pos < body.length) {
-      const actionEnd = nextLineEnd(body, pos);
-      const actionLine = body.slice(pos, actionEnd);
-      pos = actionEnd + 1;
-      if (actionLine.trim() === '') continue;
-      const sourceEnd = nextLineEnd(body, pos);
-      const source = body.slice(pos, sourceEnd);
-      pos = sourceEnd + 1;
-      this.itemsReceived++;
-      const meta = parseCreateAction(actionLine);
-      if (meta === 'malformed') {
-        return send(res, 400, { error: { type: 'illegal_argument_exception', reason: 'Malformed action/metadata line' }, status: 400 });
+    while (!lines.done) {
+      const chunk = lines.chunk;
+      let index: string;
+      /** On the fast path, decoded only when needed: the id's bytes are chunk[idStart, idEnd). */
+      let id: string | undefined;
+      let idStart = -1;
+      let idEnd = -1;
+      if (fast.parse(chunk, lines.pos)) {
+        lines.pos = fast.end;
+        lines.advance();
+        index = fast.index;
+        idStart = fast.idStart;
+        idEnd = fast.idEnd;
+        if (needText) id = chunk.toString('latin1', idStart, idEnd);
+        this.itemsReceived++;
+      } else {
+        lines.read();
+        const actionLine = lines.buf.toString('utf8', lines.start, lines.end);
+        if (actionLine.trim() === '') continue;
+        this.itemsReceived++;
+        const meta = parseCreateAction(actionLine);
+        if (meta === 'malformed') {
+          return send(res, 400, { error: { type: 'illegal_argument_exception', reason: 'Malformed action/metadata line' }, status: 400 });
+        }
+        if (!meta) {
+          return send(res, 400, { error: { type: 'illegal_argument_exception', reason: 'only create is supported by this server' }, status: 400 });
+        }
+        index = meta._index ?? defaultIndex;
+        id = meta._id ?? `auto-${this.itemsReceived}`;
       }
-      if (!meta) {
-        return send(res, 400, { error: { type: 'illegal_argument_exception', reason: 'only create is supported by this server' }, status: 400 });
+      let source = '';
+      if (needText) {
+        lines.read();
+        source = lines.buf.toString('utf8', lines.start, lines.end);
+      } else {
+        lines.skip();
       }
-      const index = meta._index ?? defaultIndex;
-      const id = meta._id ?? `auto-${this.itemsReceived}`;
-      const attempt = (this.attempts.get(id) ?? 0) + 1;
-      if (this.storeSources) this.attempts.set(id, attempt);
-      const itemFault = this.onItem?.({ index, id, source, attempt, request });
-      let item: string;
+      let attempt = 1;
+      if (this.storeSources) {
+        attempt = (this.attempts.get(id!) ?? 0) + 1;
+        this.attempts.set(id!, attempt);
+      }
+      const itemFault = this.onItem?.({ index, id: id!, source, attempt, request });
       if (itemFault) {
         errors = true;
-        item = itemJson(index, id, itemFault.status, {
+        out.text(formatItem(keep, index, id!, itemFault.status, {
           type: itemFault.type ?? defaultErrorType(itemFault.status),
           reason: itemFault.reason ?? `injected ${itemFault.status}`,
-        });
-      } else if (this.ids.has(id)) {
+        }));
+      } else if (id === undefined ? !this.ids.addBytes(chunk, idStart, idEnd) : !this.ids.add(id)) {
         errors = true;
-        item = itemJson(index, id, 409, {
+        id ??= chunk.toString('latin1', idStart, idEnd);
+        out.text(formatItem(keep, index, id, 409, {
           type: 'version_conflict_engine_exception',
           reason: `[${id}]: version conflict, document already exists (current version [1])`,
-        });
+        }));
       } else {
-        // A fresh copy: ids sliced from the body would keep every request body alive.
-        this.ids.add(Buffer.from(id, 'utf8').toString('utf8'));
-        if (this.storeSources) this.docs.set(id, { index, source });
-        item = itemJson(index, id, CREATED);
+        if (this.storeSources) this.docs.set(id!, { index, source });
+        if (idStart >= 0) created.write(out, index, chunk, idStart, idEnd);
+        else out.text(formatItem(keep, index, id!, CREATED));
       }
-      out.push(item);
     }
-    const response = keep
-      ? `{"errors":${errors},"items":[${out.join(',')}]}`
-      : `{"took":${Date.now() - started},"errors":${errors},"items":[${out.join(',')}]}`;
-    res.writeHead(200, { 'content-type': 'application/json', 'x-elastic-product': 'Elasticsearch' });
+    const response = out.finish(keep ? `{"errors":${errors},"items":[` : `{"took":${Date.now() - started},"errors":${errors},"items":[`);
+    res.writeHead(200, BULK_HEADERS);
     res.end(response);
   }
 
@@ -351,30 +382,371 @@ function filterSource(source: Record<string, unknown>, includes: string[] | bool
   return out;
 }
 
-/** A set of ids past V8's limit of 2^24 entries per Set: the import bench stores tens of millions. */
+/**
+ * The ids of stored documents, kept as bytes: an open-addressing table of 32-bit hashes and id
+ * numbers over one arena of id bytes. The `_bulk` fast path checks and adds an id straight from
+ * the request bytes, with no string and no garbage per id, and a new id usually costs a cache
+ * line or two of the table. Ids with a UTF-16 code unit above 0xff (never on the fast path) go
+ * to a Set. Holds far more than V8's 2^24 entries per Set (the import bench stores tens of
+ * millions).
+ */
 class IdSet {
-  private readonly shards = Array.from({ length: 64 }, () => new Set<string>());
+  /** The bytes of every id (latin1), id k at [starts[k], starts[k + 1]). */
+  private arena = new Uint8Array(1 << 20);
+  private starts = new Uint32Array(1 << 16);
+  private count = 0;
+  private mask = (1 << 16) - 1;
+  /** Per slot two int32: the id's hash and 1 + its number; 0 marks an empty slot. */
+  private slots = new Int32Array(2 << 16);
+  private readonly wide = new Set<string>();
 
-  private shard(id: string): Set<string> {
-    return this.shards[(id.charCodeAt(id.length - 1) * 31 + id.charCodeAt(id.length >> 1)) & 63]!;
+  get size(): number {
+    return this.count + this.wide.size;
   }
 
   has(id: string): boolean {
-    return this.shard(id).has(id);
+    if (!isLatin1(id)) return this.wide.has(id);
+    return this.slots[2 * this.probeString(id, hashString(id)) + 1] !== 0;
   }
 
-  add(id: string): void {
-    this.shard(id).add(id);
+  /** Adds the id; false if it was there already. */
+  add(id: string): boolean {
+    if (!isLatin1(id)) {
+      if (this.wide.has(id)) return false;
+      // A flat copy: an id sliced from its action line would keep that line alive.
+      this.wide.add(id.split('').join(''));
+      return true;
+    }
+    const key = Buffer.from(id, 'latin1');
+    return this.addBytes(key, 0, key.length);
   }
 
-  get size(): number {
-    return this.shards.reduce((sum, s) => sum + s.size, 0);
+  /** Adds the id whose latin1 bytes are b[start, end); false if it was there already. */
+  addBytes(b: Uint8Array, start: number, end: number): boolean {
+    const hash = hashBytes(b, start, end);
+    const slot = this.probeBytes(b, start, end, hash);
+    if (this.slots[2 * slot + 1] !== 0) return false;
+    const at = this.starts[this.count]!;
+    if (at + (end - start) > this.arena.length) this.arena = grownCopy(this.arena, at + (end - start), at);
+    const arena = this.arena;
+    for (let i = start, j = at; i < end; i++, j++) arena[j] = b[i]!;
+    this.count++;
+    if (this.count + 1 >= this.starts.length) this.starts = grownCopy(this.starts, this.count + 2, this.count + 1);
+    this.starts[this.count] = at + (end - start);
+    this.slots[2 * slot] = hash;
+    this.slots[2 * slot + 1] = this.count;
+    // Grown at 3/4 full: linear probing stays within a cache line or two.
+    if (this.count * 4 > this.mask * 3) this.grow();
+    return true;
+  }
+
+  /** The slot holding this id, or the empty slot where it belongs. */
+  private probeBytes(b: Uint8Array, start: number, end: number, hash: number): number {
+    const { slots, mask, arena, starts } = this;
+    for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
+      const ref = slots[2 * slot + 1]!;
+      if (ref === 0) return slot;
+      if (slots[2 * slot] !== hash) continue;
+      const from = starts[ref - 1]!;
+      if (starts[ref]! - from !== end - start) continue;
+      let i = 0;
+      while (start + i < end && arena[from + i] === b[start + i]) i++;
+      if (start + i === end) return slot;
+    }
+  }
+
+  private probeString(id: string, hash: number): number {
+    const { slots, mask, arena, starts } = this;
+    for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
+      const ref = slots[2 * slot + 1]!;
+      if (ref === 0) return slot;
+      if (slots[2 * slot] !== hash) continue;
+      const from = starts[ref - 1]!;
+      if (starts[ref]! - from !== id.length) continue;
+      let i = 0;
+      while (i < id.length && arena[from + i] === id.charCodeAt(i)) i++;
+      if (i === id.length) return slot;
+    }
+  }
+
+  private grow(): void {
+    const old = this.slots;
+    const mask = this.mask * 2 + 1;
+    const slots = new Int32Array(2 * (mask + 1));
+    for (let j = 0; j < old.length; j += 2) {
+      const ref = old[j + 1]!;
+      if (ref === 0) continue;
+      const hash = old[j]!;
+      let slot = hash & mask;
+      while (slots[2 * slot + 1] !== 0) slot = (slot + 1) & mask;
+      slots[2 * slot] = hash;
+      slots[2 * slot + 1] = ref;
+    }
+    this.slots = slots;
+    this.mask = mask;
   }
 }
 
-function nextLineEnd(body: string, from: number): number {
-  const end = body.indexOf('\n', from);
-  return end === -1 ? body.length : end;
+/** A copy of the first `used` elements in an array of at least `needed` (doubling). */
+function grownCopy<T extends Uint8Array | Uint32Array>(array: T, needed: number, used: number): T {
+  const grown = new (array.constructor as new (length: number) => T)(Math.max(array.length * 2, needed));
+  grown.set(array.subarray(0, used));
+  return grown;
+}
+
+function isLatin1(id: string): boolean {
+  for (let i = 0; i < id.length; i++) if (id.charCodeAt(i) > 0xff) return false;
+  return true;
+}
+
+/** FNV-1a, then murmur3's finalizer so the low bits spread; the same for bytes and latin1 text. */
+function hashBytes(b: Uint8Array, start: number, end: number): number {
+  let h = 0x811c9dc5;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
+  return finishHash(h);
+}
+
+function hashString(id: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193);
+  return finishHash(h);
+}
+
+function finishHash(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  return h ^ (h >>> 13);
+}
+
+const BULK_HEADERS = { 'content-type': 'application/json', 'x-elastic-product': 'Elasticsearch' };
+const NEWLINE = 0x0a;
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * Lines of a body kept in the Buffers it arrived in. `chunk`/`pos` is where the next line starts
+ * (never at the end of a chunk unless `done`); read() exposes a line as `buf[start, end)`, copying
+ * only a line that spans chunks; skip() passes a line without looking at its bytes beyond the
+ * newline search.
+ */
+class LineCursor {
+  private index = 0;
+  chunk: Buffer;
+  pos = 0;
+  buf: Buffer = EMPTY;
+  start = 0;
+  end = 0;
+
+  constructor(private readonly chunks: Buffer[]) {
+    this.chunk = chunks[0] ?? EMPTY;
+    this.advance();
+  }
+
+  get done(): boolean {
+    return this.index >= this.chunks.length;
+  }
+
+  /** Move past the end of the current chunk (and empty ones) after `pos` was set. */
+  advance(): void {
+    while (this.pos >= this.chunk.length && this.index < this.chunks.length) {
+      this.index++;
+      this.chunk = this.chunks[this.index] ?? EMPTY;
+      this.pos = 0;
+    }
+  }
+
+  read(): void {
+    const nl = this.chunk.indexOf(NEWLINE, this.pos);
+    if (nl !== -1) {
+      this.buf = this.chunk;
+      this.start = this.pos;
+      this.end = nl;
+      this.pos = nl + 1;
+      this.advance();
+      return;
+    }
+    if (this.done) {
+      this.buf = EMPTY;
+      this.start = this.end = 0;
+      return;
+    }
+    const parts = [this.chunk.subarray(this.pos)];
+    this.spanTo((piece) => parts.push(piece));
+    this.buf = Buffer.concat(parts);
+    this.start = 0;
+    this.end = this.buf.length;
+  }
+
+  skip(): void {
+    const nl = this.chunk.indexOf(NEWLINE, this.pos);
+    if (nl !== -1) {
+      this.pos = nl + 1;
+      this.advance();
+    } else if (!this.done) {
+      this.spanTo(undefined);
+    }
+  }
+
+  /** The rest of a line that starts in the current chunk and goes on into the next ones. */
+  private spanTo(collect: ((piece: Buffer) => void) | undefined): void {
+    for (;;) {
+      this.index++;
+      this.pos = 0;
+      if (this.index >= this.chunks.length) {
+        this.chunk = EMPTY;
+        return;
+      }
+      this.chunk = this.chunks[this.index]!;
+      const nl = this.chunk.indexOf(NEWLINE);
+      if (nl !== -1) {
+        collect?.(this.chunk.subarray(0, nl));
+        this.pos = nl + 1;
+        this.advance();
+        return;
+      }
+      collect?.(this.chunk);
+    }
+  }
+}
+
+const CREATE_PREFIX = Buffer.from('{"create":{"_index":"', 'latin1');
+const ID_INFIX = Buffer.from('","_id":"', 'latin1');
+
+/**
+ * `{"create":{"_index":"…","_id":"…"}}` + newline, read from the bytes when index and id are
+ * printable ASCII without `"` or `\` (so latin1 decoding equals UTF-8 and JSON needs no escapes).
+ * The bytes up to the id of the last action are kept: while the index repeats, as it does within
+ * a request, one comparison covers them and the index is not decoded again.
+ */
+class FastAction {
+  index = '';
+  idStart = 0;
+  idEnd = 0;
+  /** Position after the newline. */
+  end = 0;
+  /** `{"create":{"_index":"<index>","_id":"` of the last action. */
+  private lead: Buffer = EMPTY;
+
+  parse(b: Buffer, p: number): boolean {
+    const n = b.length;
+    const lead = this.lead;
+    let idStart = p + lead.length;
+    let same = lead.length > 0 && idStart < n;
+    for (let i = 0; same && i < lead.length; i++) same = b[p + i] === lead[i];
+    if (!same) {
+      if (n - p < CREATE_PREFIX.length + ID_INFIX.length + 4) return false;
+      for (let i = 0; i < CREATE_PREFIX.length; i++) if (b[p + i] !== CREATE_PREFIX[i]) return false;
+      const indexStart = p + CREATE_PREFIX.length;
+      const indexEnd = plainEnd(b, indexStart);
+      if (indexEnd < 0 || n - indexEnd < ID_INFIX.length + 4) return false;
+      for (let i = 0; i < ID_INFIX.length; i++) if (b[indexEnd + i] !== ID_INFIX[i]) return false;
+      idStart = indexEnd + ID_INFIX.length;
+      this.lead = Buffer.from(b.subarray(p, idStart));
+      this.index = b.toString('latin1', indexStart, indexEnd);
+    }
+    const idEnd = plainEnd(b, idStart);
+    // `"}}` + newline: idEnd is at the closing quote.
+    if (idEnd < 0 || idEnd + 3 >= n || b[idEnd + 1] !== 0x7d || b[idEnd + 2] !== 0x7d || b[idEnd + 3] !== NEWLINE) return false;
+    this.idStart = idStart;
+    this.idEnd = idEnd;
+    this.end = idEnd + 4;
+    return true;
+  }
+}
+
+/** Index of the closing `"` of a run of printable ASCII other than `"` and `\`, or -1. */
+function plainEnd(b: Buffer, from: number): number {
+  for (let i = from; i < b.length; i++) {
+    const c = b[i]!;
+    if (c === 0x22) return i;
+    if (c < 0x20 || c > 0x7e || c === 0x5c) return -1;
+  }
+  return -1;
+}
+
+/**
+ * The `_bulk` response, written as bytes while the items are processed: no string per item and no
+ * join, copy and UTF-8 encoding of a megabyte of items at the end. Room is left in front for the
+ * envelope (`took` and `errors` are known only at the end).
+ */
+class BulkResponse {
+  private static readonly ROOM = 64;
+  private buf = Buffer.allocUnsafe(64 * 1024);
+  private len = BulkResponse.ROOM;
+  private items = 0;
+
+  private reserve(bytes: number): void {
+    if (this.len + bytes <= this.buf.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.len + bytes));
+    this.buf.copy(grown, 0, 0, this.len);
+    this.buf = grown;
+  }
+
+  /** Starts an item: the separator, and room for `bytes` more. */
+  private item(bytes: number): void {
+    this.reserve(bytes + 1);
+    if (this.items++ > 0) this.buf[this.len++] = 0x2c;
+  }
+
+  /** An item as JSON text. */
+  text(item: string): void {
+    const bytes = Buffer.byteLength(item);
+    this.item(bytes);
+    this.len += this.buf.write(item, this.len, bytes, 'utf8');
+  }
+
+  /** An item from fixed bytes, or fixed bytes + the id's bytes b[idStart, idEnd) + fixed bytes. */
+  pieces(head: Buffer, b: Uint8Array, idStart: number, idEnd: number, tail: Buffer | undefined): void {
+    this.item(head.length + (tail === undefined ? 0 : idEnd - idStart + tail.length));
+    const buf = this.buf;
+    buf.set(head, this.len);
+    this.len += head.length;
+    if (tail === undefined) return;
+    let at = this.len;
+    for (let i = idStart; i < idEnd; i++) buf[at++] = b[i]!;
+    buf.set(tail, at);
+    this.len = at + tail.length;
+  }
+
+  /** The whole body: `prefix` (ASCII, before the items) + items + `]}`. */
+  finish(prefix: string): Buffer {
+    this.reserve(2);
+    this.buf[this.len++] = 0x5d;
+    this.buf[this.len++] = 0x7d;
+    const start = BulkResponse.ROOM - prefix.length;
+    this.buf.write(prefix, start, 'latin1');
+    return this.buf.subarray(start, this.len);
+  }
+}
+
+/**
+ * The response item of a created document whose index and id need no JSON escaping, as
+ * formatItem() writes it, from bytes built once per index.
+ */
+class CreatedItems {
+  private index: string | undefined;
+  private head: Buffer = EMPTY;
+  /** undefined: the item does not show the id, head is the whole item. */
+  private tail: Buffer | undefined;
+
+  constructor(private readonly keep: Set<string> | undefined) {}
+
+  write(out: BulkResponse, index: string, b: Uint8Array, idStart: number, idEnd: number): void {
+    if (index !== this.index) {
+      this.index = index;
+      if (this.keep && !this.keep.has('_id')) {
+        this.head = Buffer.from(formatItem(this.keep, index, '', CREATED), 'latin1');
+        this.tail = undefined;
+      } else {
+        // formatItem() with a marker id (a control character: never in a plain id), split around it.
+        const marker = JSON.stringify('\u0000');
+        const whole = formatItem(this.keep, index, '\u0000', CREATED);
+        const at = whole.indexOf(marker);
+        this.head = Buffer.from(`${whole.slice(0, at)}"`, 'latin1');
+        this.tail = Buffer.from(`"${whole.slice(at + marker.length)}`, 'latin1');
+      }
+    }
+    out.pieces(this.head, b, idStart, idEnd, this.tail);
+  }
 }
 
 function defaultErrorType(status: number): string {
