@@ -298,13 +298,23 @@ interface ShipResult {
   serverCpuSeconds: number;
 }
 
+/**
+ * The node flags of the CLI's `#!/usr/bin/env -S node …` line: users run the `dropship` bin, so its
+ * flags apply to them, and the bench runs node with them explicitly to be able to add its own.
+ */
+function shebangNodeFlags(): string[] {
+  const first = readFileSync(CLI, 'utf8').split('\n', 1)[0] ?? '';
+  const m = /^#!\S*env(?: -S)? node(.*)$/.exec(first);
+  return m ? m[1]!.trim().split(/\s+/).filter((a) => a !== '') : [];
+}
+
 async function runDropship(server: ServerHandle, dir: string, file: string): Promise<ShipResult & { latenciesMs: number[] }> {
   const before = await server.stats();
   const started = performance.now();
   const watched = startWatched(
     'dropship',
     process.execPath,
-    [...(args['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', resolve(args['cpu-prof'])] : []),
+    [...shebangNodeFlags(), ...(args['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', resolve(args['cpu-prof'])] : []),
       ...args['dropship-node-args'].split(' ').filter((a) => a !== ''), CLI, 'tail', file, '--output', 'elasticsearch', '--es-hosts', `http://127.0.0.1:${server.port}`,
       '--state-dir', join(dir, 'dropship-state'), '--start-at', 'beginning', '--summary-interval', '0',
       ...args['dropship-args'].split(' ').filter((a) => a !== '')],
