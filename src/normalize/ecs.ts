@@ -1,6 +1,6 @@
-import { EcsVersion } from '@elastic/ecs';
 import type { EcsDocument, EndpointFields } from '../model/document.js';
 import { DATASET_FIREWALL } from '../model/document.js';
+import { ECS_VERSION } from '../model/ecs-version.js';
 import type { FirewallRecord } from '../model/firewall-record.js';
 import type { SyslogHeader } from '../parse/syslog.js';
 import { FACILITY_NAMES, SEVERITY_NAMES, facilityCode, severityCode } from '../parse/syslog.js';
@@ -9,7 +9,7 @@ import { communityId } from './community-id.js';
 import { normalizeIp } from './ip.js';
 import { verdictOf } from './verdict.js';
 
-export const ECS_VERSION: string = EcsVersion;
+export { ECS_VERSION };
 
 export const TAG_PARSE_FAILURE = 'dropship_parse_failure';
 export const TAG_PARTIAL = 'dropship_partial';
