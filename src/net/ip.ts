@@ -43,7 +43,11 @@ function parseV4(s: string, start: number, end: number): number {
   return value * 256 + octet;
 }
 
-function parseV6(s: string, words: Uint32Array): boolean {
+/**
+ * Reads IPv6 text (hex groups, one `::`, an optional dotted IPv4 tail) into `words` without folding
+ * IPv4-mapped addresses; false when it is not one.
+ */
+export function parseV6Words(s: string, words: Uint32Array): boolean {
   const len = s.length;
   if (len < 2 || len > 45) return false;
   let count = 0;
@@ -117,7 +121,7 @@ export function parseIp(s: string, words: Uint32Array): IpVersion {
     words[0] = v4;
     return 4;
   }
-  if (!parseV6(s, words)) return 0;
+  if (!parseV6Words(s, words)) return 0;
   if (words[0] === 0 && words[1] === 0 && words[2] === 0xffff) {
     words[0] = words[3]!;
     return 4;

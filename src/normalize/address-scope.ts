@@ -20,11 +20,17 @@ export function isInternalAddress(ip: string): boolean {
 export function perimeterDirection(
   inIf: string | undefined, outIf: string | undefined, src: string | undefined, dst: string | undefined,
 ): string | undefined {
-  const srcIn = src !== undefined && isInternalAddress(src);
-  const dstIn = dst !== undefined && isInternalAddress(dst);
-  if (inIf !== undefined && outIf === undefined) return src === undefined ? undefined : srcIn ? 'internal' : 'inbound';
-  if (inIf === undefined && outIf !== undefined) return dst === undefined ? undefined : dstIn ? 'internal' : 'outbound';
-  if (inIf !== undefined && outIf !== undefined && src !== undefined && dst !== undefined) {
+  return directionOf(inIf, outIf, src !== undefined, dst !== undefined,
+    src !== undefined && isInternalAddress(src), dst !== undefined && isInternalAddress(dst));
+}
+
+/** perimeterDirection with the address scopes already known (see readAddress). */
+export function directionOf(
+  inIf: string | undefined, outIf: string | undefined, hasSrc: boolean, hasDst: boolean, srcIn: boolean, dstIn: boolean,
+): string | undefined {
+  if (inIf !== undefined && outIf === undefined) return !hasSrc ? undefined : srcIn ? 'internal' : 'inbound';
+  if (inIf === undefined && outIf !== undefined) return !hasDst ? undefined : dstIn ? 'internal' : 'outbound';
+  if (inIf !== undefined && outIf !== undefined && hasSrc && hasDst) {
     if (srcIn && dstIn) return 'internal';
     if (srcIn) return 'outbound';
     if (dstIn) return 'inbound';

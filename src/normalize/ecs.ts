@@ -1,15 +1,15 @@
-import { EcsVersion } from '@elastic/ecs';
 import type { EcsDocument, EndpointFields } from '../model/document.js';
 import { DATASET_FIREWALL } from '../model/document.js';
+import { ECS_VERSION } from '../model/ecs-version.js';
 import type { FirewallRecord } from '../model/firewall-record.js';
 import type { SyslogHeader } from '../parse/syslog.js';
 import { FACILITY_NAMES, SEVERITY_NAMES, facilityCode, severityCode } from '../parse/syslog.js';
-import { perimeterDirection } from './address-scope.js';
-import { communityId } from './community-id.js';
-import { normalizeIp } from './ip.js';
+import { directionOf } from './address-scope.js';
+import { communityIdOf } from './community-id.js';
+import { readAddress } from './ip.js';
 import { verdictOf } from './verdict.js';
 
-export const ECS_VERSION: string = EcsVersion;
+export { ECS_VERSION };
 
 export const TAG_PARSE_FAILURE = 'dropship_parse_failure';
 export const TAG_PARTIAL = 'dropship_partial';
@@ -90,8 +90,10 @@ function endpoint(ip: string | undefined, port: number | undefined, mac: string 
 
 /** Normalizes a firewall record into ECS on top of the envelope. */
 export function applyFirewall(doc: EcsDocument, rec: FirewallRecord): EcsDocument {
-  const srcIp = rec.srcIp === undefined ? undefined : normalizeIp(rec.srcIp);
-  const dstIp = rec.dstIp === undefined ? undefined : normalizeIp(rec.dstIp);
+  const srcAddr = rec.srcIp === undefined ? undefined : readAddress(rec.srcIp);
+  const dstAddr = rec.dstIp === undefined ? undefined : readAddress(rec.dstIp);
+  const srcIp = srcAddr?.text;
+  const dstIp = dstAddr?.text;
   const bad: string[] = [];
   if (rec.srcIp !== undefined && srcIp === undefined) bad.push(`SRC "${rec.srcIp}"`);
   if (rec.dstIp !== undefined && dstIp === undefined) bad.push(`DST "${rec.dstIp}"`);
@@ -131,12 +133,13 @@ export function applyFirewall(doc: EcsDocument, rec: FirewallRecord): EcsDocumen
   const ipForType = srcIp ?? dstIp;
   if (ipForType !== undefined) network.type = ipForType.indexOf(':') >= 0 ? 'ipv6' : 'ipv4';
   if (rec.ianaNumber !== undefined) network.iana_number = String(rec.ianaNumber);
-  const direction = perimeterDirection(rec.inInterface, rec.outInterface, srcIp, dstIp);
+  const direction = directionOf(rec.inInterface, rec.outInterface, srcAddr !== undefined, dstAddr !== undefined,
+    srcAddr?.internal === true, dstAddr?.internal === true);
   if (direction !== undefined) network.direction = direction;
-  if (srcIp !== undefined && dstIp !== undefined && rec.ianaNumber !== undefined && rec.partial === undefined) {
+  if (srcAddr !== undefined && dstAddr !== undefined && rec.ianaNumber !== undefined && rec.partial === undefined) {
     const cid = isIcmp
-      ? communityId(srcIp, dstIp, rec.ianaNumber, rec.icmpType, rec.icmpCode)
-      : communityId(srcIp, dstIp, rec.ianaNumber, rec.srcPort, rec.dstPort);
+      ? communityIdOf(srcAddr, dstAddr, rec.ianaNumber, rec.icmpType, rec.icmpCode)
+      : communityIdOf(srcAddr, dstAddr, rec.ianaNumber, rec.srcPort, rec.dstPort);
     if (cid !== undefined) network.community_id = cid;
   }
   for (const _ in network) {

@@ -23,23 +23,23 @@ export type TokenKind = typeof PAIR | typeof FLAG | typeof GROUP | typeof PAREN;
 /** Return false to stop scanning. */
 export type KvVisitor = (kind: TokenKind, key: string, value: string) => boolean | void;
 
-const SPACE = 32;
-const TAB = 9;
-const EQ = 61;
-const COLON = 58;
-const QUOTE = 34;
-const BACKSLASH = 92;
-const LBRACKET = 91;
-const RBRACKET = 93;
-const LPAREN = 40;
-const RPAREN = 41;
+export const SPACE = 32;
+export const TAB = 9;
+export const EQ = 61;
+export const COLON = 58;
+export const QUOTE = 34;
+export const BACKSLASH = 92;
+export const LBRACKET = 91;
+export const RBRACKET = 93;
+export const LPAREN = 40;
+export const RPAREN = 41;
 
 function isBlank(c: number): boolean {
   return c === SPACE || c === TAB;
 }
 
 /** Index just past the bracket that closes the one at `open`, or text.length if unbalanced. */
-function skipBalanced(text: string, open: number, openCh: number, closeCh: number): number {
+export function skipBalanced(text: string, open: number, openCh: number, closeCh: number): number {
   let depth = 0;
   for (let i = open; i < text.length; i++) {
     const c = text.charCodeAt(i);

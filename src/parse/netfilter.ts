@@ -1,7 +1,7 @@
 import type { IptablesFields } from '../model/document.js';
 import { newFirewallRecord, type FirewallRecord } from '../model/firewall-record.js';
 import { formatMac, macAt, normalizeMac, parseHexBytes } from '../normalize/mac.js';
-import { FLAG, GROUP, PAIR, scanKv, type TokenKind } from './kv.js';
+import { BACKSLASH, COLON, EQ, LBRACKET, LPAREN, QUOTE, RBRACKET, RPAREN, SPACE, TAB, skipBalanced } from './kv.js';
 import { applyPrefix } from './prefix.js';
 
 /**
@@ -23,6 +23,14 @@ const IANA_NAMES: Record<number, string> = {
   58: 'ipv6-icmp', 89: 'ospf', 103: 'pim', 112: 'vrrp', 132: 'sctp', 136: 'udplite',
 };
 
+/*
+ * Token words are recognised without slicing them out of the line: the scanner hashes a word's
+ * characters while looking for its end, and a small open-addressing table maps the hash to a
+ * code, confirmed by comparing the characters. (A slice plus a Map lookup per token, which has to
+ * hash the fresh string, was the largest single cost of parsing a line.)
+ */
+
+// `KEY=` / `KEY:` words.
 const K_IN = 1;
 const K_OUT = 2;
 const K_MAC = 3;
@@ -57,45 +65,62 @@ const K_MARK = 31;
 const K_UID = 32;
 const K_GID = 33;
 const K_DESCR = 34;
-const KEY_CODES = new Map<string, number>([
-  ['IN', K_IN],
-  ['OUT', K_OUT],
-  ['MAC', K_MAC],
-  ['MACSRC', K_MACSRC],
-  ['MACDST', K_MACDST],
-  ['MACPROTO', K_MACPROTO],
-  ['SRC', K_SRC],
-  ['DST', K_DST],
-  ['LEN', K_LEN],
-  ['TOS', K_TOS],
-  ['TC', K_TC],
-  ['PREC', K_PREC],
-  ['TTL', K_TTL],
-  ['HOPLIMIT', K_HOPLIMIT],
-  ['FLOWLBL', K_FLOWLBL],
-  ['ID', K_ID],
-  ['FRAG', K_FRAG],
-  ['PROTO', K_PROTO],
-  ['SPT', K_SPT],
-  ['DPT', K_DPT],
-  ['SEQ', K_SEQ],
-  ['ACK', K_ACK],
-  ['WINDOW', K_WINDOW],
-  ['RES', K_RES],
-  ['TYPE', K_TYPE],
-  ['CODE', K_CODE],
-  ['PARAMETER', K_PARAMETER],
-  ['POINTER', K_POINTER],
-  ['GATEWAY', K_GATEWAY],
-  ['SPI', K_SPI],
-  ['MARK', K_MARK],
-  ['UID', K_UID],
-  ['GID', K_GID],
-  ['DESCR', K_DESCR],
-]);
+const PAIR_KEYS = [
+  '', 'IN', 'OUT', 'MAC', 'MACSRC', 'MACDST', 'MACPROTO', 'SRC', 'DST', 'LEN', 'TOS', 'TC', 'PREC', 'TTL', 'HOPLIMIT',
+  'FLOWLBL', 'ID', 'FRAG', 'PROTO', 'SPT', 'DPT', 'SEQ', 'ACK', 'WINDOW', 'RES', 'TYPE', 'CODE', 'PARAMETER', 'POINTER',
+  'GATEWAY', 'SPI', 'MARK', 'UID', 'GID', 'DESCR',
+];
 
-const TCP_FLAGS = new Set(['CWR', 'ECE', 'URG', 'ACK', 'PSH', 'RST', 'SYN', 'FIN', 'AE']);
-const IP_FLAGS = new Set(['CE', 'DF', 'MF']);
+// Bare words: IP flags (before PROTO=), TCP flags, truncation markers.
+const F_CE = 1;
+const F_DF = 2;
+const F_MF = 3;
+const F_FIRST_TCP = 4; // F_CWR … F_AE are TCP flags
+const F_AE = 12;
+const F_INCOMPLETE = 13;
+const F_TRUNCATED = 14;
+const FLAG_WORDS = ['', 'CE', 'DF', 'MF', 'CWR', 'ECE', 'URG', 'ACK', 'PSH', 'RST', 'SYN', 'FIN', 'AE', 'INCOMPLETE', 'TRUNCATED'];
+
+const TABLE_MASK = 255;
+
+/** The scanner's running hash of a word: call with h = 0 before the first character. */
+function hashStep(h: number, c: number): number {
+  return (Math.imul(h, 31) + c) | 0;
+}
+
+function slotOf(h: number): number {
+  return (h ^ (h >>> 11)) & TABLE_MASK;
+}
+
+function wordTable(words: readonly string[]): Uint8Array {
+  const table = new Uint8Array(TABLE_MASK + 1);
+  for (let code = 1; code < words.length; code++) {
+    const w = words[code]!;
+    let h = 0;
+    for (let i = 0; i < w.length; i++) h = hashStep(h, w.charCodeAt(i));
+    let slot = slotOf(h);
+    while (table[slot] !== 0) slot = (slot + 1) & TABLE_MASK;
+    table[slot] = code;
+  }
+  return table;
+}
+
+const PAIR_TABLE = wordTable(PAIR_KEYS);
+const FLAG_TABLE = wordTable(FLAG_WORDS);
+
+/** Code of the word text[start, end) with hash h in a wordTable, or 0. */
+function wordCode(table: Uint8Array, words: readonly string[], h: number, text: string, start: number, end: number): number {
+  const len = end - start;
+  for (let slot = slotOf(h); ; slot = (slot + 1) & TABLE_MASK) {
+    const code = table[slot]!;
+    if (code === 0) return 0;
+    const w = words[code]!;
+    if (w.length !== len) continue;
+    let i = 0;
+    while (i < len && text.charCodeAt(start + i) === w.charCodeAt(i)) i++;
+    if (i === len) return code;
+  }
+}
 
 function isWordChar(c: number): boolean {
   return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
@@ -142,24 +167,25 @@ function newIcmp(): NonNullable<IptablesFields['icmp']> {
   return { type: undefined, code: undefined, id: undefined, seq: undefined, parameter: undefined, redirect: undefined };
 }
 
-function toInt(v: string): number | undefined {
-  if (v.length === 0 || v.length > 15) return undefined;
+/** Decimal digits of text[start, end) (at most 15), or undefined. */
+function intAt(text: string, start: number, end: number): number | undefined {
+  if (end === start || end - start > 15) return undefined;
   let n = 0;
-  for (let i = 0; i < v.length; i++) {
-    const d = v.charCodeAt(i) - 48;
+  for (let i = start; i < end; i++) {
+    const d = text.charCodeAt(i) - 48;
     if (d < 0 || d > 9) return undefined;
     n = n * 10 + d;
   }
   return n;
 }
 
-/** `0x1a`, `1a` (UniFi prints TOS=00 and MARK=1a0000 without 0x). */
-function toHex(v: string): number | undefined {
-  const from = v.charCodeAt(0) === 48 && (v.charCodeAt(1) | 0x20) === 120 ? 2 : 0;
-  if (v.length === from || v.length - from > 13) return undefined;
+/** `0x1a`, `1a` (UniFi prints TOS=00 and MARK=1a0000 without 0x) in text[start, end). */
+function hexAt(text: string, start: number, end: number): number | undefined {
+  const from = end - start >= 2 && text.charCodeAt(start) === 48 && (text.charCodeAt(start + 1) | 0x20) === 120 ? start + 2 : start;
+  if (end === from || end - from > 13) return undefined;
   let n = 0;
-  for (let i = from; i < v.length; i++) {
-    const c = v.charCodeAt(i) | 0x20;
+  for (let i = from; i < end; i++) {
+    const c = text.charCodeAt(i) | 0x20;
     const d = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : -1;
     if (d < 0) return undefined;
     n = n * 16 + d;
@@ -167,14 +193,95 @@ function toHex(v: string): number | undefined {
   return n;
 }
 
-function toPort(v: string): number | undefined {
-  const n = toInt(v);
+function portAt(text: string, start: number, end: number): number | undefined {
+  const n = intAt(text, start, end);
   return n !== undefined && n <= 65535 ? n : undefined;
+}
+
+// PROTO= values the token rules depend on (the kernel prints them upper-case).
+const P_NONE = 0; // no PROTO= yet (or only empty ones)
+const P_TCP = 1;
+const P_UDP = 2;
+const P_UDPLITE = 3;
+const P_ICMP = 4;
+const P_ICMPV6 = 5;
+const P_OTHER = 6;
+
+/** What a `MAC=` value says; cached per distinct value (a router logs very few). */
+interface MacFields {
+  readonly dst: string;
+  readonly setSrc: boolean;
+  readonly src: string | undefined;
+  readonly etherType: number | undefined;
+}
+
+const MAC_CACHE_LIMIT = 1024;
+const macCache = new Map<string, MacFields | null>();
+
+function macFields(value: string): MacFields | null {
+  let f = macCache.get(value);
+  if (f !== undefined) return f;
+  f = readMac(value);
+  if (macCache.size >= MAC_CACHE_LIMIT) macCache.clear();
+  macCache.set(value, f);
+  return f;
+}
+
+function readMac(value: string): MacFields | null {
+  // dst(6):src(6):ethertype(2), sometimes longer (VLAN tags, vendor NICs): the bytes past
+  // the ethertype are not addresses and are ignored, as Elastic's integration does.
+  const dst = macAt(value, 0);
+  if (dst !== undefined) {
+    let etherType: number | undefined;
+    if (value.length >= 41 && value.charCodeAt(38) === 58) {
+      etherType = hexAt(value.slice(36, 38) + value.slice(39, 41), 0, 4);
+    }
+    return { dst, setSrc: true, src: macAt(value, 6), etherType };
+  }
+  const bytes = parseHexBytes(value);
+  if (bytes === undefined || bytes.length < 6) return null;
+  return {
+    dst: formatMac(bytes, 0),
+    setSrc: bytes.length >= 12,
+    src: bytes.length >= 12 ? formatMac(bytes, 6) : undefined,
+    etherType: bytes.length >= 14 ? bytes[12]! * 256 + bytes[13]! : undefined,
+  };
+}
+
+/** `PROTO=` value: sets the transport fields and returns the P_ code for the token rules. */
+function applyProto(rec: FirewallRecord, value: string): number {
+  const upper = value.toUpperCase();
+  let code = P_OTHER;
+  switch (upper) {
+    case '': code = P_NONE; break;
+    case 'TCP': code = P_TCP; break;
+    case 'UDP': code = P_UDP; break;
+    case 'UDPLITE': code = P_UDPLITE; break;
+    case 'ICMP': code = P_ICMP; break;
+    case 'ICMPV6': code = P_ICMPV6; break;
+  }
+  const known = TRANSPORTS[upper];
+  if (known !== undefined) {
+    rec.transport = known[0];
+    rec.ianaNumber = known[1];
+  } else {
+    const n = intAt(value, 0, value.length);
+    if (n !== undefined && n <= 255) {
+      rec.ianaNumber = n;
+      rec.transport = IANA_NAMES[n];
+    } else {
+      rec.transport = value.toLowerCase();
+    }
+  }
+  return code;
 }
 
 /**
  * Parses netfilter data starting at `start` (the `IN=` key) of `text`; `prefix` is the text the
  * rule put before it. Returns a record with `vendor`/`action` from the prefix.
+ *
+ * Tokens are read as scanKv (kv.ts) reads them, in one loop written for this format: no token
+ * strings are made except the values that end up in the document.
  */
 export function parseNetfilter(text: string, start: number, prefix: string): FirewallRecord {
   const rec = newFirewallRecord('netfilter', 'netfilter');
@@ -182,193 +289,235 @@ export function parseNetfilter(text: string, start: number, prefix: string): Fir
   rec.iptables = ipt;
   applyPrefix(prefix, rec);
 
-  let proto = ''; // upper-case PROTO= value once seen
+  let proto = P_NONE;
   let isV6 = false;
   let incomplete = false;
   let fragmentFlags: string[] | undefined;
   let tcpFlags: string[] | undefined;
 
-  const visit = (kind: TokenKind, key: string, value: string): void => {
-    if (kind === GROUP) {
+  const end = text.length;
+  let i = start;
+  while (i < end) {
+    let c = text.charCodeAt(i);
+    if (c === SPACE || c === TAB) {
+      i++;
+      continue;
+    }
+    if (c === LBRACKET) {
       // `INCOMPLETE [65535 bytes]` tells how much was cut; any other group is the quoted packet
       // of an ICMP error, whose addresses are not this packet's.
+      const close = skipBalanced(text, i, LBRACKET, RBRACKET);
       if (incomplete) {
-        const n = toInt(value.split(' ')[0] ?? '');
+        const innerEnd = close > i + 1 && text.charCodeAt(close - 1) === RBRACKET ? close - 1 : close;
+        let wordEnd = i + 1;
+        while (wordEnd < innerEnd && text.charCodeAt(wordEnd) !== SPACE) wordEnd++;
+        const n = intAt(text, i + 1, wordEnd);
         if (n !== undefined) ipt.incomplete_bytes = n;
         incomplete = false;
       }
-      return;
+      i = close;
+      continue;
     }
-    if (kind === FLAG) {
-      if (proto === '') {
-        // (an IPv6 `FRAG:… INCOMPLETE ID:…` flag says nothing about truncation)
-        if (IP_FLAGS.has(key)) (fragmentFlags ??= []).push(key);
-      } else if (proto === 'TCP' && TCP_FLAGS.has(key)) {
-        (tcpFlags ??= []).push(key);
-      } else if (key === 'INCOMPLETE') {
-        incomplete = true;
-        rec.partial ??= 'packet truncated by the kernel (INCOMPLETE)';
-      } else if (key === 'TRUNCATED') {
-        rec.partial ??= 'packet truncated by the kernel (TRUNCATED)';
-      }
-      return;
+    // A key runs to '=', ':', a blank or the end.
+    const keyStart = i;
+    let h = 0;
+    while (i < end) {
+      c = text.charCodeAt(i);
+      if (c === EQ || c === COLON || c === SPACE || c === TAB) break;
+      h = hashStep(h, c);
+      i++;
     }
-    if (kind !== PAIR) return; // `OPT (…)` carries raw option bytes nobody searches on
-    // One hash lookup instead of comparing the key against every case label in turn.
-    switch (KEY_CODES.get(key)) {
-      case K_IN:
-        if (value !== '') rec.inInterface ??= value;
-        ipt.input_device ??= value;
-        break;
-      case K_OUT:
-        if (value !== '') rec.outInterface ??= value;
-        ipt.output_device ??= value;
-        break;
-      case K_MAC: {
-        if (value === '' || rec.dstMac !== undefined) break;
-        // dst(6):src(6):ethertype(2), sometimes longer (VLAN tags, vendor NICs): the bytes past
-        // the ethertype are not addresses and are ignored, as Elastic's integration does.
-        const dst = macAt(value, 0);
-        if (dst !== undefined) {
-          rec.dstMac = dst;
-          rec.srcMac = macAt(value, 6);
-          if (value.length >= 41 && value.charCodeAt(38) === 58) {
-            const t = toHex(value.slice(36, 38) + value.slice(39, 41));
-            if (t !== undefined) ipt.ether_type = t;
+    const keyEnd = i;
+    if (i < end && (c === EQ || c === COLON)) {
+      i++;
+      // The value is text[vs, ve) of src: the line itself, or the unescaped quoted text.
+      let src = text;
+      let vs = i;
+      let ve: number;
+      if (i < end && text.charCodeAt(i) === QUOTE) {
+        // Quoted value: backslash escapes the next character; unterminated runs to the end.
+        i++;
+        let value = '';
+        let segStart = i;
+        while (i < end) {
+          const q = text.charCodeAt(i);
+          if (q === BACKSLASH && i + 1 < end) {
+            value += text.slice(segStart, i);
+            segStart = i + 1;
+            i += 2;
+            continue;
           }
+          if (q === QUOTE) break;
+          i++;
+        }
+        value += text.slice(segStart, i);
+        if (i < end) i++; // closing quote
+        src = value;
+        vs = 0;
+        ve = value.length;
+      } else {
+        while (i < end) {
+          c = text.charCodeAt(i);
+          if (c === SPACE || c === TAB) break;
+          i++;
+        }
+        ve = i;
+      }
+      switch (wordCode(PAIR_TABLE, PAIR_KEYS, h, text, keyStart, keyEnd)) {
+        case K_IN: {
+          if (ipt.input_device !== undefined && rec.inInterface !== undefined) break; // first one wins
+          const name = src.slice(vs, ve);
+          if (name !== '') rec.inInterface ??= name;
+          ipt.input_device ??= name;
           break;
         }
-        const bytes = parseHexBytes(value);
-        if (bytes === undefined || bytes.length < 6) break;
-        rec.dstMac = formatMac(bytes, 0);
-        if (bytes.length >= 12) rec.srcMac = formatMac(bytes, 6);
-        if (bytes.length >= 14) ipt.ether_type = bytes[12]! * 256 + bytes[13]!;
-        break;
-      }
-      case K_MACSRC:
-        rec.srcMac ??= normalizeMac(value);
-        break;
-      case K_MACDST:
-        rec.dstMac ??= normalizeMac(value);
-        break;
-      case K_MACPROTO: {
-        const t = toHex(value);
-        if (t !== undefined) ipt.ether_type ??= t;
-        break;
-      }
-      case K_SRC:
-        if (rec.srcIp === undefined) {
-          rec.srcIp = value;
-          isV6 = value.indexOf(':') >= 0;
+        case K_OUT: {
+          if (ipt.output_device !== undefined && rec.outInterface !== undefined) break;
+          const name = src.slice(vs, ve);
+          if (name !== '') rec.outInterface ??= name;
+          ipt.output_device ??= name;
+          break;
         }
-        break;
-      case K_DST:
-        rec.dstIp ??= value;
-        break;
-      case K_LEN:
-        if (proto === '') ipt.length ??= toInt(value);
-        else if (proto === 'UDP' || proto === 'UDPLITE') (ipt.udp ??= {}).length = toInt(value);
-        break;
-      case K_TOS:
-      case K_TC:
-        ipt.tos ??= key === 'TC' ? toInt(value) : toHex(value);
-        break;
-      case K_PREC:
-        ipt.precedence_bits ??= toHex(value);
-        break;
-      case K_TTL:
-      case K_HOPLIMIT:
-        ipt.ttl ??= toInt(value);
-        break;
-      case K_FLOWLBL:
-        ipt.flow_label ??= toInt(value);
-        break;
-      case K_ID:
-        if (proto === '') ipt.id ??= isV6 ? toHex(value) : toInt(value);
-        else if (proto === 'ICMP' || proto === 'ICMPV6') (ipt.icmp ??= newIcmp()).id = toInt(value);
-        break;
-      case K_FRAG:
-        ipt.fragment_offset ??= toInt(value);
-        break;
-      case K_PROTO:
-        if (proto === '') {
-          proto = value.toUpperCase();
-          const known = TRANSPORTS[proto];
-          if (known !== undefined) {
-            rec.transport = known[0];
-            rec.ianaNumber = known[1];
-          } else {
-            const n = toInt(value);
-            if (n !== undefined && n <= 255) {
-              rec.ianaNumber = n;
-              rec.transport = IANA_NAMES[n];
-            } else {
-              rec.transport = value.toLowerCase();
-            }
+        case K_MAC: {
+          if (ve === vs || rec.dstMac !== undefined) break;
+          const mac = macFields(src.slice(vs, ve));
+          if (mac === null) break;
+          rec.dstMac = mac.dst;
+          if (mac.setSrc) rec.srcMac = mac.src;
+          if (mac.etherType !== undefined) ipt.ether_type = mac.etherType;
+          break;
+        }
+        case K_MACSRC:
+          rec.srcMac ??= normalizeMac(src.slice(vs, ve));
+          break;
+        case K_MACDST:
+          rec.dstMac ??= normalizeMac(src.slice(vs, ve));
+          break;
+        case K_MACPROTO: {
+          const t = hexAt(src, vs, ve);
+          if (t !== undefined) ipt.ether_type ??= t;
+          break;
+        }
+        case K_SRC:
+          if (rec.srcIp === undefined) {
+            const ip = src.slice(vs, ve);
+            rec.srcIp = ip;
+            isV6 = ip.indexOf(':') >= 0;
           }
-        }
-        break;
-      case K_SPT:
-        rec.srcPort ??= toPort(value);
-        break;
-      case K_DPT:
-        rec.dstPort ??= toPort(value);
-        break;
-      case K_SEQ:
-        if (proto === 'TCP') (ipt.tcp ??= newTcp()).seq = toInt(value);
-        else if (proto === 'ICMP' || proto === 'ICMPV6') (ipt.icmp ??= newIcmp()).seq = toInt(value);
-        break;
-      case K_ACK:
-        if (proto === 'TCP') (ipt.tcp ??= newTcp()).ack = toInt(value);
-        break;
-      case K_WINDOW:
-        (ipt.tcp ??= newTcp()).window = toInt(value);
-        break;
-      case K_RES:
-        (ipt.tcp ??= newTcp()).reserved_bits = toHex(value);
-        break;
-      case K_TYPE:
-        if (rec.icmpType === undefined) {
-          rec.icmpType = toInt(value);
-          (ipt.icmp ??= newIcmp()).type = rec.icmpType;
-        }
-        break;
-      case K_CODE:
-        if (rec.icmpCode === undefined) {
-          rec.icmpCode = toInt(value);
-          (ipt.icmp ??= newIcmp()).code = rec.icmpCode;
-        }
-        break;
-      case K_PARAMETER:
-        (ipt.icmp ??= newIcmp()).parameter = toInt(value);
-        break;
-      case K_POINTER:
-        (ipt.icmp ??= newIcmp()).parameter = toHex(value);
-        break;
-      case K_GATEWAY:
-        (ipt.icmp ??= newIcmp()).redirect = value;
-        break;
-      case K_SPI:
-        ipt.spi = value;
-        break;
-      case K_MARK:
-        ipt.mark = toHex(value);
-        break;
-      case K_UID:
-        ipt.uid = toInt(value);
-        break;
-      case K_GID:
-        ipt.gid = toInt(value);
-        break;
-      case K_DESCR:
-        rec.ruleDescription ??= value;
-        break;
+          break;
+        case K_DST:
+          rec.dstIp ??= src.slice(vs, ve);
+          break;
+        case K_LEN:
+          if (proto === P_NONE) ipt.length ??= intAt(src, vs, ve);
+          else if (proto === P_UDP || proto === P_UDPLITE) (ipt.udp ??= {}).length = intAt(src, vs, ve);
+          break;
+        case K_TOS:
+          ipt.tos ??= hexAt(src, vs, ve);
+          break;
+        case K_TC:
+          ipt.tos ??= intAt(src, vs, ve);
+          break;
+        case K_PREC:
+          ipt.precedence_bits ??= hexAt(src, vs, ve);
+          break;
+        case K_TTL:
+        case K_HOPLIMIT:
+          ipt.ttl ??= intAt(src, vs, ve);
+          break;
+        case K_FLOWLBL:
+          ipt.flow_label ??= intAt(src, vs, ve);
+          break;
+        case K_ID:
+          if (proto === P_NONE) ipt.id ??= isV6 ? hexAt(src, vs, ve) : intAt(src, vs, ve);
+          else if (proto === P_ICMP || proto === P_ICMPV6) (ipt.icmp ??= newIcmp()).id = intAt(src, vs, ve);
+          break;
+        case K_FRAG:
+          ipt.fragment_offset ??= intAt(src, vs, ve);
+          break;
+        case K_PROTO:
+          if (proto === P_NONE) proto = applyProto(rec, src.slice(vs, ve));
+          break;
+        case K_SPT:
+          rec.srcPort ??= portAt(src, vs, ve);
+          break;
+        case K_DPT:
+          rec.dstPort ??= portAt(src, vs, ve);
+          break;
+        case K_SEQ:
+          if (proto === P_TCP) (ipt.tcp ??= newTcp()).seq = intAt(src, vs, ve);
+          else if (proto === P_ICMP || proto === P_ICMPV6) (ipt.icmp ??= newIcmp()).seq = intAt(src, vs, ve);
+          break;
+        case K_ACK:
+          if (proto === P_TCP) (ipt.tcp ??= newTcp()).ack = intAt(src, vs, ve);
+          break;
+        case K_WINDOW:
+          (ipt.tcp ??= newTcp()).window = intAt(src, vs, ve);
+          break;
+        case K_RES:
+          (ipt.tcp ??= newTcp()).reserved_bits = hexAt(src, vs, ve);
+          break;
+        case K_TYPE:
+          if (rec.icmpType === undefined) {
+            rec.icmpType = intAt(src, vs, ve);
+            (ipt.icmp ??= newIcmp()).type = rec.icmpType;
+          }
+          break;
+        case K_CODE:
+          if (rec.icmpCode === undefined) {
+            rec.icmpCode = intAt(src, vs, ve);
+            (ipt.icmp ??= newIcmp()).code = rec.icmpCode;
+          }
+          break;
+        case K_PARAMETER:
+          (ipt.icmp ??= newIcmp()).parameter = intAt(src, vs, ve);
+          break;
+        case K_POINTER:
+          (ipt.icmp ??= newIcmp()).parameter = hexAt(src, vs, ve);
+          break;
+        case K_GATEWAY:
+          (ipt.icmp ??= newIcmp()).redirect = src.slice(vs, ve);
+          break;
+        case K_SPI:
+          ipt.spi = src.slice(vs, ve);
+          break;
+        case K_MARK:
+          ipt.mark = hexAt(src, vs, ve);
+          break;
+        case K_UID:
+          ipt.uid = intAt(src, vs, ve);
+          break;
+        case K_GID:
+          ipt.gid = intAt(src, vs, ve);
+          break;
+        case K_DESCR:
+          rec.ruleDescription ??= src.slice(vs, ve);
+          break;
+      }
+      continue;
     }
-  };
-  scanKv(text, start, visit);
+    // Bare word; `WORD (` is followed by parenthesised option bytes nobody searches on.
+    if (i + 1 < end && text.charCodeAt(i + 1) === LPAREN) {
+      i = skipBalanced(text, i + 1, LPAREN, RPAREN);
+      continue;
+    }
+    const flag = wordCode(FLAG_TABLE, FLAG_WORDS, h, text, keyStart, keyEnd);
+    if (flag === 0) continue;
+    if (proto === P_NONE) {
+      // (an IPv6 `FRAG:… INCOMPLETE ID:…` flag says nothing about truncation)
+      if (flag <= F_MF) (fragmentFlags ??= []).push(FLAG_WORDS[flag]!);
+    } else if (proto === P_TCP && flag >= F_FIRST_TCP && flag <= F_AE) {
+      (tcpFlags ??= []).push(FLAG_WORDS[flag]!);
+    } else if (flag === F_INCOMPLETE) {
+      incomplete = true;
+      rec.partial ??= 'packet truncated by the kernel (INCOMPLETE)';
+    } else if (flag === F_TRUNCATED) {
+      rec.partial ??= 'packet truncated by the kernel (TRUNCATED)';
+    }
+  }
 
   if (fragmentFlags !== undefined) ipt.fragment_flags = fragmentFlags;
   if (tcpFlags !== undefined) (ipt.tcp ??= newTcp()).flags = tcpFlags;
-  if (proto === '' && rec.srcIp !== undefined) rec.partial ??= 'line ends before PROTO= (split or truncated line)';
+  if (proto === P_NONE && rec.srcIp !== undefined) rec.partial ??= 'line ends before PROTO= (split or truncated line)';
   return rec;
 }
