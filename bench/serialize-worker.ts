@@ -1,10 +1,18 @@
-/** Builds and serializes documents [from, to) off the main thread, as parser workers would. */
+/**
+ * Builds documents [from, to) off the main thread and returns them as one `_bulk` body, as the
+ * parser threads do (see src/pipeline/process.ts).
+ */
 import { parentPort } from 'node:worker_threads';
 import { serializeDocument } from '../src/sinks/elasticsearch/index.js';
+import { dataStreamName, DEFAULT_NAMESPACE } from '../src/sinks/elasticsearch/data-stream.js';
 import { netfilterDoc } from '../test/helpers/netfilter-docs.js';
 
 parentPort!.on('message', ({ from, to }: { from: number; to: number }) => {
-  const out = [];
-  for (let n = from; n < to; n++) out.push(serializeDocument(netfilterDoc(n)));
-  parentPort!.postMessage({ from, docs: out });
+  let body = '';
+  for (let n = from; n < to; n++) {
+    const s = serializeDocument(netfilterDoc(n));
+    body += `{"create":{"_index":"${dataStreamName(s.dataset, DEFAULT_NAMESPACE)}","_id":"${s.id}"}}\n${s.json}\n`;
+  }
+  const bytes = Buffer.from(body, 'utf8');
+  parentPort!.postMessage({ from, body: bytes, docs: to - from }, [bytes.buffer as ArrayBuffer]);
 });

@@ -12,14 +12,14 @@ import { fileURLToPath } from 'node:url';
 import { once } from 'node:events';
 import { Client } from '@elastic/elasticsearch';
 import { Worker } from 'node:worker_threads';
-import { ElasticsearchSink, type SerializedDocument } from '../src/sinks/elasticsearch/index.js';
+import { ElasticsearchSink } from '../src/sinks/elasticsearch/index.js';
 import { netfilterDoc } from '../test/helpers/netfilter-docs.js';
 
 const total = Number(process.argv[2] ?? 1_000_000);
 const concurrency = Number(process.argv[3] ?? 3);
 const maxBatchBytes = Number(process.argv[4] ?? 5_000_000);
 const maxBufferedBytes = process.argv[5] ? Number(process.argv[5]) : undefined;
-/** >0: documents are built and serialized in this many worker threads and handed over with pushSerialized. */
+/** >0: documents are built and serialized in this many worker threads and handed over as one `_bulk` body per chunk (pushBatch), as in `dropship tail`. */
 const serializeWorkers = Number(process.env.SERIALIZE_WORKERS ?? 0);
 
 interface ServerStats { items: number; stored: number; bytes: number; requests: number; rss: number; cpuMs: number }
@@ -106,7 +106,7 @@ async function shipFromWorkers(count: number): Promise<number> {
       process.exit(1);
     }),
   );
-  const pending = new Map<number, Promise<SerializedDocument[]>>();
+  const pending = new Map<number, Promise<{ body: Buffer; docs: number }>>();
   let next = 0;
   let w = 0;
   const request = () => {
@@ -115,10 +115,10 @@ async function shipFromWorkers(count: number): Promise<number> {
     const worker = workers[w++ % count]!;
     next = Math.min(total, from + CHUNK);
     pending.set(from, new Promise((resolve) => {
-      const onMessage = (m: { from: number; docs: SerializedDocument[] }) => {
+      const onMessage = (m: { from: number; body: Uint8Array; docs: number }) => {
         if (m.from !== from) return;
         worker.off('message', onMessage);
-        resolve(m.docs);
+        resolve({ body: Buffer.from(m.body.buffer, m.body.byteOffset, m.body.byteLength), docs: m.docs });
       };
       worker.on('message', onMessage);
       worker.postMessage({ from, to: next });
@@ -127,15 +127,13 @@ async function shipFromWorkers(count: number): Promise<number> {
   for (let i = 0; i < count * 2; i++) request();
   let waited = 0;
   for (let from = 0; from < total; from += CHUNK) {
-    const docs = await pending.get(from)!;
+    const chunk = await pending.get(from)!;
     pending.delete(from);
     request();
-    for (let i = 0; i < docs.length; i++) {
-      if (!sink.pushSerialized(docs[i]!, from + i)) {
-        const t0 = performance.now();
-        await sink.whenWritable();
-        waited += performance.now() - t0;
-      }
+    if (!sink.pushBatch(chunk.body, chunk.docs, from + chunk.docs - 1)) {
+      const t0 = performance.now();
+      await sink.whenWritable();
+      waited += performance.now() - t0;
     }
   }
   await Promise.all(workers.map((worker) => worker.terminate()));
