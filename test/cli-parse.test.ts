@@ -105,4 +105,9 @@ test('the built bin is executable and runs (what npx dropship runs after npm ci)
   const r = spawnSync(bin, ['--help'], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /parse \[options\]/);
+  // A named command loads only its own module; its options are all there.
+  const tail = spawnSync(bin, ['tail', '--help'], { encoding: 'utf8' });
+  assert.equal(tail.status, 0, tail.stderr);
+  assert.match(tail.stdout, /--bulk-max-bytes/);
+  assert.match(tail.stdout, /--syslog-udp/);
 });
