@@ -1,5 +1,6 @@
 import type { EcsDocument } from '../model/document.js';
 import { TAG_PARTIAL, TAG_TRUNCATED, applyFirewall, baseDocument, markFailure } from '../normalize/ecs.js';
+import { isoString } from '../time/iso.js';
 import { resolveTimestamp } from '../time/resolve.js';
 import type { TimeZone } from '../time/zone.js';
 import { findNetfilterStart, looksLikeNetfilterFragment, parseNetfilter } from './netfilter.js';
@@ -93,7 +94,7 @@ export function createParser(opts: ParserOptions): LineParser {
     const receivedMs = meta?.receivedMs ?? now();
     if (receivedMs !== lastCreatedMs) {
       lastCreatedMs = receivedMs;
-      lastCreatedIso = new Date(receivedMs).toISOString();
+      lastCreatedIso = isoString(receivedMs);
     }
     let doc: EcsDocument;
     try {
@@ -103,7 +104,7 @@ export function createParser(opts: ParserOptions): LineParser {
       const ts = resolveTimestamp(header, timeOpts, receivedMs);
       if (ts.ms !== lastTsMs) {
         lastTsMs = ts.ms;
-        lastTsIso = Number.isFinite(ts.ms) ? new Date(ts.ms).toISOString() : lastCreatedIso;
+        lastTsIso = Number.isFinite(ts.ms) ? isoString(ts.ms) : lastCreatedIso;
       }
       doc = baseDocument({
         line,
