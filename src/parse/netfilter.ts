@@ -126,11 +126,11 @@ function isWordChar(c: number): boolean {
   return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
 }
 
-/** Index of the `IN=` key that starts netfilter data (not `PHYSIN=`), or -1. */
-export function findNetfilterStart(s: string): number {
-  let i = s.indexOf('IN=');
+/** Index of the `IN=` key that starts netfilter data (not `PHYSIN=`) in s[from…], or -1. */
+export function findNetfilterStart(s: string, from = 0): number {
+  let i = s.indexOf('IN=', from);
   while (i >= 0) {
-    if ((i === 0 || !isWordChar(s.charCodeAt(i - 1))) && s.indexOf('OUT=', i + 3) > 0) return i;
+    if ((i === from || !isWordChar(s.charCodeAt(i - 1))) && s.indexOf('OUT=', i + 3) > 0) return i;
     i = s.indexOf('IN=', i + 3);
   }
   return -1;
