@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { GenerationalCache } from '../src/enrich/cache.js';
+import { GenerationalCache, Ipv4Cache } from '../src/enrich/cache.js';
 
 describe('generational cache', () => {
   it('never holds more than its capacity', () => {
@@ -40,5 +40,29 @@ describe('generational cache', () => {
         });
       }),
     );
+  });
+});
+
+describe('IPv4 cache', () => {
+  it('returns only values that were set for that address (or nothing once replaced)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.boolean(), fc.oneof(fc.nat(40), fc.constant(0), fc.constant(0xffffffff))), { maxLength: 300 }), fc.integer({ min: 1, max: 6 }), (ops, bits) => {
+        const cache = new Ipv4Cache<string>(bits);
+        const last = new Map<number, string>();
+        ops.forEach(([isSet, address], i) => {
+          if (isSet) {
+            cache.set(address, `v${i}`);
+            last.set(address, `v${i}`);
+          } else {
+            const got = cache.get(address);
+            if (got !== undefined) assert.equal(got, last.get(address));
+          }
+        });
+      }),
+    );
+    const cache = new Ipv4Cache<string>(4);
+    assert.equal(cache.get(0), undefined, 'an empty slot is not an entry for address 0');
+    cache.set(0xc0000201, 'x');
+    assert.equal(cache.get(0xc0000201), 'x');
   });
 });

@@ -13,3 +13,15 @@ describe('netfilter lines to ECS', () => {
     });
   }
 });
+
+test('a line parsed again (prefix, MAC, address and time answers now cached) gives the same document', () => {
+  const parse = parserFor();
+  const first = netfilterCases.map((c) => JSON.stringify(parse(c.line)));
+  const again = netfilterCases.map((c) => JSON.stringify(parse(c.line)));
+  assert.deepEqual(again, first);
+  // Cached sub-objects are shared, so they are frozen against changes through one document.
+  const edgeos = netfilterCases.find((c) => c.line.includes('-D]'));
+  assert.ok(edgeos !== undefined);
+  const ubiquiti = parse(edgeos.line).iptables?.ubiquiti;
+  assert.ok(ubiquiti !== undefined && Object.isFrozen(ubiquiti));
+});

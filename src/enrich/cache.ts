@@ -35,3 +35,35 @@ export class GenerationalCache<V> {
     this.young.set(key, value);
   }
 }
+
+/**
+ * Cache keyed by an IPv4 address as a 32-bit number: a direct-mapped table in typed arrays, so a
+ * lookup is a multiply, two array reads and no string hashing, and the table stays compact in
+ * memory. An entry is replaced by the next address that maps to its slot.
+ */
+export class Ipv4Cache<V> {
+  private readonly keys: Uint32Array;
+  private readonly values: (V | undefined)[];
+  private readonly shift: number;
+
+  constructor(slotBits: number) {
+    this.keys = new Uint32Array(1 << slotBits);
+    this.values = new Array<V | undefined>(1 << slotBits).fill(undefined);
+    this.shift = 32 - slotBits;
+  }
+
+  private slot(address: number): number {
+    return Math.imul(address, 0x9e3779b1) >>> this.shift; // Fibonacci hashing
+  }
+
+  get(address: number): V | undefined {
+    const i = this.slot(address);
+    return this.keys[i] === address ? this.values[i] : undefined;
+  }
+
+  set(address: number, value: V): void {
+    const i = this.slot(address);
+    this.keys[i] = address;
+    this.values[i] = value;
+  }
+}

@@ -8,7 +8,7 @@
  */
 import type { AsFields, EcsDocument, EndpointFields, GeoFields } from '../model/document.js';
 import type { TimeZone } from '../time/zone.js';
-import { GenerationalCache } from './cache.js';
+import { GenerationalCache, Ipv4Cache } from './cache.js';
 import { GeoLookup, defaultDatabasePath, openGeoDatabase } from './geoip.js';
 import { formatV4, parseIp } from '../net/ip.js';
 import { isNonPublic } from '../net/ip-ranges.js';
@@ -33,6 +33,8 @@ const MAX_REPORTED_PROBLEMS = 20;
 
 /** Distinct addresses remembered; a busy router log sees tens of thousands a day. */
 const ADDRESS_CACHE_SIZE = 50_000;
+/** IPv4 addresses: 65,536 slots (768 KiB). */
+const IPV4_CACHE_SLOT_BITS = 16;
 
 export async function createEnricher(opts: EnrichOptions): Promise<Enricher> {
   let geo: GeoLookup | undefined;
@@ -69,6 +71,7 @@ class DocumentEnricher implements Enricher {
   // Scratch space for parsed addresses, reused by every call.
   private readonly words = new Uint32Array(4);
   private readonly addresses = new GenerationalCache<AddressInfo>(ADDRESS_CACHE_SIZE);
+  private readonly ipv4 = new Ipv4Cache<AddressInfo>(IPV4_CACHE_SLOT_BITS);
   // The destination is nearly always the router itself: skip even the cache lookup for it.
   private lastDestinationIp = '';
   private lastDestination: AddressInfo = NOTHING;
@@ -116,18 +119,30 @@ class DocumentEnricher implements Enricher {
   }
 
   private address(ip: string): AddressInfo {
+    const words = this.words;
+    if (ip.indexOf(':') < 0) {
+      // IPv4 text (most lines) is keyed by its value: parsing it costs less than hashing it for a
+      // Map, and each address has one text (parseIp refuses leading zeros).
+      if (parseIp(ip, words) !== 4) return NOTHING;
+      const value = words[0]!;
+      let info = this.ipv4.get(value);
+      if (info === undefined) {
+        info = this.lookupParsed(4, words, ip);
+        this.ipv4.set(value, info);
+      }
+      return info;
+    }
     let info = this.addresses.get(ip);
     if (info === undefined) {
-      info = this.lookupAddress(ip);
+      const version = parseIp(ip, words);
+      info = version === 0 ? NOTHING : this.lookupParsed(version, words, ip);
       this.addresses.set(ip, info);
     }
     return info;
   }
 
-  private lookupAddress(ip: string): AddressInfo {
-    const words = this.words;
-    const version = parseIp(ip, words);
-    if (version === 0) return NOTHING;
+  /** What is known about an address already parsed into `words`. */
+  private lookupParsed(version: 4 | 6, words: Uint32Array, ip: string): AddressInfo {
     // A user's own list may name an internal scanner (a vulnerability-scanning box on the LAN),
     // so scanners are matched on every address; geo only on public ones.
     const scanner = this.scanners.match(version, words);

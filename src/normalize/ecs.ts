@@ -79,6 +79,9 @@ export function markFailure(doc: EcsDocument, reason: string, message: string): 
   return doc;
 }
 
+/** network.iana_number is a keyword: its text for every protocol number, made once. */
+const IANA_NUMBER_TEXT = Array.from({ length: 256 }, (_, n) => String(n));
+
 function endpoint(ip: string | undefined, port: number | undefined, mac: string | undefined): EndpointFields | undefined {
   if (ip === undefined && port === undefined && mac === undefined) return undefined;
   const e: EndpointFields = {};
@@ -94,15 +97,13 @@ export function applyFirewall(doc: EcsDocument, rec: FirewallRecord): EcsDocumen
   const dstAddr = rec.dstIp === undefined ? undefined : readAddress(rec.dstIp);
   const srcIp = srcAddr?.text;
   const dstIp = dstAddr?.text;
-  const bad: string[] = [];
-  if (rec.srcIp !== undefined && srcIp === undefined) bad.push(`SRC "${rec.srcIp}"`);
-  if (rec.dstIp !== undefined && dstIp === undefined) bad.push(`DST "${rec.dstIp}"`);
+  let bad: string[] | undefined;
+  if (rec.srcIp !== undefined && srcIp === undefined) (bad ??= []).push(`SRC "${rec.srcIp}"`);
+  if (rec.dstIp !== undefined && dstIp === undefined) (bad ??= []).push(`DST "${rec.dstIp}"`);
 
   const verdict = verdictOf(rec.action);
-  const types: string[] = [];
-  if (verdict !== undefined) types.push(verdict);
-  if (srcIp !== undefined && dstIp !== undefined) types.push('connection');
-  if (types.length === 0) types.push('info');
+  const connection = srcIp !== undefined && dstIp !== undefined;
+  const types = verdict === undefined ? [connection ? 'connection' : 'info'] : connection ? [verdict, 'connection'] : [verdict];
   const event = doc.event;
   event.category = ['network'];
   event.type = types;
@@ -131,8 +132,8 @@ export function applyFirewall(doc: EcsDocument, rec: FirewallRecord): EcsDocumen
   const network: NonNullable<EcsDocument['network']> = {};
   if (rec.transport !== undefined) network.transport = rec.transport;
   const ipForType = srcIp ?? dstIp;
-  if (ipForType !== undefined) network.type = ipForType.indexOf(':') >= 0 ? 'ipv6' : 'ipv4';
-  if (rec.ianaNumber !== undefined) network.iana_number = String(rec.ianaNumber);
+  if (ipForType !== undefined) network.type = (srcAddr ?? dstAddr)!.size === 16 ? 'ipv6' : 'ipv4'; // IPv6 text
+  if (rec.ianaNumber !== undefined) network.iana_number = IANA_NUMBER_TEXT[rec.ianaNumber] ?? String(rec.ianaNumber);
   const direction = directionOf(rec.inInterface, rec.outInterface, srcAddr !== undefined, dstAddr !== undefined,
     srcAddr?.internal === true, dstAddr?.internal === true);
   if (direction !== undefined) network.direction = direction;
@@ -167,7 +168,7 @@ export function applyFirewall(doc: EcsDocument, rec: FirewallRecord): EcsDocumen
     (doc.tags ??= []).push(TAG_PARTIAL);
     doc.error = { message: rec.partial };
   }
-  if (bad.length > 0) {
+  if (bad !== undefined) {
     (doc.tags ??= []).push(TAG_PARSE_FAILURE);
     doc.error = { message: `not an IP address: ${bad.join(', ')}` };
   }

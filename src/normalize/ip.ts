@@ -107,11 +107,43 @@ let old = new Map<string, Address | null>();
  * be shared between calls: callers must not modify it.
  */
 export function readAddress(logged: string): Address | undefined {
-  // IPv4 (most lines) is parsed directly: cheaper than hashing the string for a cache lookup.
-  if (logged.indexOf(':') < 0) {
-    if (parseIp(logged, words) !== 4) return undefined;
-    return { text: logged, internal: isInternal(4, words), size: 4, w0: words[0]!, w1: 0, w2: 0, w3: 0 };
+  // Lines alternate source and destination, and the destination is nearly always the router
+  // itself: the last two answers are kept (least recently used one replaced).
+  if (logged === recentText0) {
+    recentUsed0 = true;
+    return recent0;
   }
+  if (logged === recentText1) {
+    recentUsed0 = false;
+    return recent1;
+  }
+  let a: Address | null | undefined;
+  if (logged.indexOf(':') < 0) {
+    // IPv4 (most lines) is parsed directly: cheaper than hashing the string for a cache lookup.
+    a = parseIp(logged, words) !== 4 ? undefined : { text: logged, internal: isInternal(4, words), size: 4, w0: words[0]!, w1: 0, w2: 0, w3: 0 };
+  } else {
+    a = cachedV6(logged);
+  }
+  const answer = a ?? undefined;
+  if (recentUsed0) {
+    recentText1 = logged;
+    recent1 = answer;
+  } else {
+    recentText0 = logged;
+    recent0 = answer;
+  }
+  recentUsed0 = !recentUsed0;
+  return answer;
+}
+
+let recentText0 = '';
+let recent0: Address | undefined;
+let recentText1 = '';
+let recent1: Address | undefined;
+/** Whether slot 0 was used last (so slot 1 is the one to replace). */
+let recentUsed0 = false;
+
+function cachedV6(logged: string): Address | null {
   // Generational cache (as enrich/cache.ts): a hit costs one Map lookup.
   let a = young.get(logged);
   if (a === undefined) {
@@ -123,7 +155,7 @@ export function readAddress(logged: string): Address | undefined {
     }
     young.set(logged, a);
   }
-  return a ?? undefined;
+  return a;
 }
 
 function addressOf(logged: string): Address | null {

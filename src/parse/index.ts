@@ -1,5 +1,6 @@
 import type { EcsDocument } from '../model/document.js';
 import { TAG_PARTIAL, TAG_TRUNCATED, applyFirewall, baseDocument, markFailure } from '../normalize/ecs.js';
+import { isoString } from '../time/iso.js';
 import { resolveTimestamp } from '../time/resolve.js';
 import type { TimeZone } from '../time/zone.js';
 import { findNetfilterStart, looksLikeNetfilterFragment, parseNetfilter } from './netfilter.js';
@@ -41,13 +42,16 @@ function trimTransport(line: string): string {
 }
 
 /** Dispatches the message body to the format parser that recognises it. */
-function parseBody(doc: EcsDocument, h: SyslogHeader): EcsDocument {
+function parseBody(doc: EcsDocument, line: string, h: SyslogHeader): EcsDocument {
   const body = h.message;
-  const at = findNetfilterStart(body);
+  // The body is scanned inside the line itself: h.message is a slice of it, and reading characters
+  // of a sliced string is slower than of the flat line.
+  const from = h.messageStart;
+  const at = findNetfilterStart(line, from);
   if (at >= 0) {
-    let prefix = body.slice(0, at);
+    let prefix = line.slice(from, at);
     // `DENY: IN=…` with no host or `kernel:` tag: the header took the rule prefix for a tag.
-    if (at === 0 && h.appname !== undefined && h.appname !== 'kernel' && h.tagStart >= 0) {
+    if (at === from && h.appname !== undefined && h.appname !== 'kernel' && h.tagStart >= 0) {
       prefix = `${h.appname}:`;
       const syslog = doc.log?.syslog;
       if (syslog !== undefined) {
@@ -56,7 +60,7 @@ function parseBody(doc: EcsDocument, h: SyslogHeader): EcsDocument {
         if (Object.keys(syslog).length === 0) delete doc.log;
       }
     }
-    return applyFirewall(doc, parseNetfilter(body, at, prefix));
+    return applyFirewall(doc, parseNetfilter(line, at, prefix));
   }
   if (looksLikeNetfilterFragment(body)) {
     doc.event.category = ['network'];
@@ -93,7 +97,7 @@ export function createParser(opts: ParserOptions): LineParser {
     const receivedMs = meta?.receivedMs ?? now();
     if (receivedMs !== lastCreatedMs) {
       lastCreatedMs = receivedMs;
-      lastCreatedIso = new Date(receivedMs).toISOString();
+      lastCreatedIso = isoString(receivedMs);
     }
     let doc: EcsDocument;
     try {
@@ -103,7 +107,7 @@ export function createParser(opts: ParserOptions): LineParser {
       const ts = resolveTimestamp(header, timeOpts, receivedMs);
       if (ts.ms !== lastTsMs) {
         lastTsMs = ts.ms;
-        lastTsIso = Number.isFinite(ts.ms) ? new Date(ts.ms).toISOString() : lastCreatedIso;
+        lastTsIso = Number.isFinite(ts.ms) ? isoString(ts.ms) : lastCreatedIso;
       }
       doc = baseDocument({
         line,
@@ -113,7 +117,7 @@ export function createParser(opts: ParserOptions): LineParser {
         timezone: ts.usedZone ? opts.zone.name : undefined,
         observerName: opts.observer,
       });
-      doc = parseBody(doc, header);
+      doc = parseBody(doc, line, header);
     } catch (err) {
       doc = baseDocument({
         line,

@@ -126,11 +126,11 @@ function isWordChar(c: number): boolean {
   return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
 }
 
-/** Index of the `IN=` key that starts netfilter data (not `PHYSIN=`), or -1. */
-export function findNetfilterStart(s: string): number {
-  let i = s.indexOf('IN=');
+/** Index of the `IN=` key that starts netfilter data (not `PHYSIN=`) in s[from…], or -1. */
+export function findNetfilterStart(s: string, from = 0): number {
+  let i = s.indexOf('IN=', from);
   while (i >= 0) {
-    if ((i === 0 || !isWordChar(s.charCodeAt(i - 1))) && s.indexOf('OUT=', i + 3) > 0) return i;
+    if ((i === from || !isWordChar(s.charCodeAt(i - 1))) && s.indexOf('OUT=', i + 3) > 0) return i;
     i = s.indexOf('IN=', i + 3);
   }
   return -1;
@@ -218,12 +218,18 @@ interface MacFields {
 const MAC_CACHE_LIMIT = 1024;
 const macCache = new Map<string, MacFields | null>();
 
+let lastMacText = '';
+let lastMac: MacFields | null = null;
+
 function macFields(value: string): MacFields | null {
   let f = macCache.get(value);
-  if (f !== undefined) return f;
-  f = readMac(value);
-  if (macCache.size >= MAC_CACHE_LIMIT) macCache.clear();
-  macCache.set(value, f);
+  if (f === undefined) {
+    f = readMac(value);
+    if (macCache.size >= MAC_CACHE_LIMIT) macCache.clear();
+    macCache.set(value, f);
+  }
+  lastMacText = value;
+  lastMac = f;
   return f;
 }
 
@@ -380,7 +386,8 @@ export function parseNetfilter(text: string, start: number, prefix: string): Fir
         }
         case K_MAC: {
           if (ve === vs || rec.dstMac !== undefined) break;
-          const mac = macFields(src.slice(vs, ve));
+          // Nearly every line repeats the previous line's MAC= value: compare it in place.
+          const mac = ve - vs === lastMacText.length && src.startsWith(lastMacText, vs) ? lastMac : macFields(src.slice(vs, ve));
           if (mac === null) break;
           rec.dstMac = mac.dst;
           if (mac.setSrc) rec.srcMac = mac.src;
@@ -436,7 +443,19 @@ export function parseNetfilter(text: string, start: number, prefix: string): Fir
           ipt.fragment_offset ??= intAt(src, vs, ve);
           break;
         case K_PROTO:
-          if (proto === P_NONE) proto = applyProto(rec, src.slice(vs, ve));
+          if (proto !== P_NONE) break;
+          // The kernel's own spellings, read in place; anything else through applyProto.
+          if (ve - vs === 3 && src.charCodeAt(vs) === 84 && src.charCodeAt(vs + 1) === 67 && src.charCodeAt(vs + 2) === 80) {
+            proto = P_TCP; // TCP
+            rec.transport = 'tcp';
+            rec.ianaNumber = 6;
+          } else if (ve - vs === 3 && src.charCodeAt(vs) === 85 && src.charCodeAt(vs + 1) === 68 && src.charCodeAt(vs + 2) === 80) {
+            proto = P_UDP; // UDP
+            rec.transport = 'udp';
+            rec.ianaNumber = 17;
+          } else {
+            proto = applyProto(rec, src.slice(vs, ve));
+          }
           break;
         case K_SPT:
           rec.srcPort ??= portAt(src, vs, ve);

@@ -1,4 +1,4 @@
-import type { FirewallRecord } from '../model/firewall-record.js';
+import { newFirewallRecord, type FirewallRecord } from '../model/firewall-record.js';
 import { findVerdictWord } from '../normalize/verdict.js';
 import { PAIR, scanKv } from './kv.js';
 
@@ -145,8 +145,60 @@ const bareVerdict: Recogniser = (p, rec) => {
 
 const RECOGNISERS: Recogniser[] = [bareVerdict, ufw, ubiquiti, openwrt, firewalld, shorewall];
 
-/** Fills vendor/action/rule/zone fields of `rec` from the log prefix (text before `IN=`). */
+/** What a prefix says: the FirewallRecord fields the recognisers set. */
+interface PrefixFields {
+  readonly vendor: string;
+  readonly action: string | undefined;
+  readonly ruleName: string | undefined;
+  readonly ruleId: string | undefined;
+  readonly ruleset: string | undefined;
+  readonly ruleDescription: string | undefined;
+  readonly ingressZone: string | undefined;
+  readonly egressZone: string | undefined;
+  /** Frozen: shared by the records of every line with this prefix. */
+  readonly ubiquiti: NonNullable<FirewallRecord['iptables']>['ubiquiti'];
+}
+
+/** A router logs a handful of distinct prefixes, over and over. */
+const PREFIX_CACHE_LIMIT = 512;
+const prefixCache = new Map<string, PrefixFields>();
+/** Longer prefixes (garbage before an `IN=`) are not worth keeping. */
+const PREFIX_CACHE_MAX_CHARS = 200;
+
+/**
+ * Fills vendor/action/rule/zone fields of `rec`, a record fresh from newFirewallRecord, from the
+ * log prefix (text before `IN=`). Each distinct prefix is recognised once and then copied.
+ */
 export function applyPrefix(raw: string, rec: FirewallRecord): void {
+  if (raw.length > PREFIX_CACHE_MAX_CHARS) {
+    recognise(raw, rec);
+    return;
+  }
+  let f = prefixCache.get(raw);
+  if (f === undefined) {
+    const scratch = newFirewallRecord(rec.vendor, rec.format);
+    recognise(raw, scratch);
+    const ubiquiti = scratch.iptables?.ubiquiti;
+    f = {
+      vendor: scratch.vendor, action: scratch.action, ruleName: scratch.ruleName, ruleId: scratch.ruleId,
+      ruleset: scratch.ruleset, ruleDescription: scratch.ruleDescription, ingressZone: scratch.ingressZone,
+      egressZone: scratch.egressZone, ubiquiti: ubiquiti === undefined ? undefined : Object.freeze(ubiquiti),
+    };
+    if (prefixCache.size >= PREFIX_CACHE_LIMIT) prefixCache.clear();
+    prefixCache.set(raw, f);
+  }
+  rec.vendor = f.vendor;
+  if (f.action !== undefined) rec.action = f.action;
+  if (f.ruleName !== undefined) rec.ruleName = f.ruleName;
+  if (f.ruleId !== undefined) rec.ruleId = f.ruleId;
+  if (f.ruleset !== undefined) rec.ruleset = f.ruleset;
+  if (f.ruleDescription !== undefined) rec.ruleDescription = f.ruleDescription;
+  if (f.ingressZone !== undefined) rec.ingressZone = f.ingressZone;
+  if (f.egressZone !== undefined) rec.egressZone = f.egressZone;
+  if (f.ubiquiti !== undefined) (rec.iptables ??= {}).ubiquiti = f.ubiquiti;
+}
+
+function recognise(raw: string, rec: FirewallRecord): void {
   const p = raw.trim();
   if (p === '') return;
   for (const recognise of RECOGNISERS) if (recognise(p, rec)) return;

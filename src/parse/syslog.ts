@@ -42,9 +42,23 @@ export interface SyslogHeader {
   messageStart: number;
 }
 
-const MONTHS: Record<string, number> = {
-  Jan: 1, Feb: 2, Mar: 3, Apr: 4, May: 5, Jun: 6, Jul: 7, Aug: 8, Sep: 9, Oct: 10, Nov: 11, Dec: 12,
-};
+const MONTH_NAMES = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** Three characters packed into one number (exact for 8-bit characters, which month names are). */
+function pack3(s: string, i: number): number {
+  return ((s.charCodeAt(i) & 0xffff) << 16) | ((s.charCodeAt(i + 1) & 0xff) << 8) | (s.charCodeAt(i + 2) & 0xff);
+}
+
+/** Month number by packed name: no three-character slice and string-keyed lookup per line. */
+const MONTHS = new Map(MONTH_NAMES.map((name, i) => [pack3(name, 0), i + 1]));
+
+/** Month (1–12) of the English abbreviation at s[i…], or undefined. */
+function monthAt(s: string, i: number): number | undefined {
+  // A wide or missing character cannot be part of a name: pack3 would alias it.
+  const c0 = s.charCodeAt(i), c1 = s.charCodeAt(i + 1), c2 = s.charCodeAt(i + 2);
+  if (!(c0 < 128 && c1 < 128 && c2 < 128)) return undefined;
+  return MONTHS.get(pack3(s, i));
+}
 const WEEKDAYS = new Set(['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun']);
 
 export const FACILITY_NAMES = [
@@ -161,7 +175,7 @@ function readIso(s: string, i: number, h: SyslogHeader): number {
 
 /** `Mmm dd hh:mm:ss` (day space-padded or not) at i, optional `.fff` and ` yyyy`. */
 function readRfc3164(s: string, i: number, h: SyslogHeader): number {
-  const month = MONTHS[s.slice(i, i + 3)];
+  const month = monthAt(s, i);
   if (month === undefined || s.charCodeAt(i + 3) !== 32) return -1;
   let j = i + 4;
   if (s.charCodeAt(j) === 32) j++; // space-padded day
@@ -237,17 +251,13 @@ function skipUptime(s: string, i: number): number {
   return skipSpaces(s, j + 1);
 }
 
-/** A syslog TAG: `name:` or `name[pid]:` with no '=' in it. Returns [appname, procid] or undefined. */
-function readTag(tok: string): [string, string | undefined] | undefined {
-  if (tok.length < 2 || tok.charCodeAt(tok.length - 1) !== 58) return undefined;
+/** A syslog TAG: `name:` or `name[pid]:` with no '=' in it (name = before '[', pid = inside). */
+function isTag(tok: string): boolean {
+  if (tok.length < 2 || tok.charCodeAt(tok.length - 1) !== 58) return false;
   const open = tok.indexOf('[');
-  if (open === 0 || tok.indexOf('=') >= 0) return undefined;
-  if (open > 0) {
-    if (tok.charCodeAt(tok.length - 2) !== 93) return undefined;
-    return [tok.slice(0, open), tok.slice(open + 1, tok.length - 2)];
-  }
-  if (tok.indexOf(']') >= 0) return undefined;
-  return [tok.slice(0, -1), undefined];
+  if (open === 0 || tok.indexOf('=') >= 0) return false;
+  if (open > 0) return tok.charCodeAt(tok.length - 2) === 93;
+  return tok.indexOf(']') < 0;
 }
 
 function readStructuredData(s: string, i: number, h: SyslogHeader): number {
@@ -352,25 +362,28 @@ export function parseSyslogHeader(line: string): SyslogHeader {
   // HOSTNAME and TAG are both optional; decide by the shape of the next tokens.
   let end = nextSpace(line, j);
   let tok = line.slice(j, end);
-  const advance = (): void => {
+  if (readFacilityWord(tok, h)) {
     j = skipSpaces(line, end);
     end = nextSpace(line, j);
     tok = line.slice(j, end);
-  };
-  if (readFacilityWord(tok, h)) {
-    advance();
-  } else if (hasTime && tok.length > 0 && readTag(tok) === undefined && looksLikeHost(tok)) {
+  } else if (hasTime && tok.length > 0 && !isTag(tok) && looksLikeHost(tok)) {
     h.hostname = tok;
-    advance();
-    if (readFacilityWord(tok, h)) advance();
+    j = skipSpaces(line, end);
+    end = nextSpace(line, j);
+    tok = line.slice(j, end);
+    if (readFacilityWord(tok, h)) {
+      j = skipSpaces(line, end);
+      end = nextSpace(line, j);
+      tok = line.slice(j, end);
+    }
   }
   // Without a timestamp or PRI a leading `WORD:` is as likely a log prefix (`FINAL_REJECT:`) as a
   // tag; it is still read as a tag, and body parsers recover it through tagStart.
-  const tag = readTag(tok);
-  if (tag !== undefined) {
+  if (isTag(tok)) {
     h.tagStart = j;
-    h.appname = tag[0];
-    h.procid = tag[1];
+    const open = tok.indexOf('[');
+    h.appname = open > 0 ? tok.slice(0, open) : tok.slice(0, -1);
+    h.procid = open > 0 ? tok.slice(open + 1, tok.length - 2) : undefined;
     j = skipSpaces(line, end);
   }
   j = skipUptime(line, j);

@@ -21,6 +21,15 @@ export function inferYear(zone: TimeZone, referenceMs: number, month: number, da
   return year;
 }
 
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** Days of a month (1–12) of a year as Date.UTC reads it (which takes years 0–99 as 1900–1999). */
+export function daysInMonth(year: number, month: number): number {
+  if (!(month >= 1 && month <= 12)) return new Date(Date.UTC(year, month, 0)).getUTCDate();
+  if (month !== 2) return DAYS_IN_MONTH[month - 1]!;
+  return isLeap(year >= 0 && year <= 99 ? 1900 + year : year) ? 29 : 28;
+}
+
 let cachedZone: TimeZone | undefined;
 let cachedHour = Number.NaN;
 let cachedYear = 0;
@@ -56,7 +65,6 @@ export function resolveTimestamp(h: SyslogHeader, opts: TimeOptions, receivedMs:
   const year = h.year !== 0 ? h.year
     : opts.year ?? inferYear(opts.zone, opts.referenceMs ?? receivedMs, h.month, h.day, h.hour, h.minute, h.second);
   // Invalid calendar dates (Feb 30) roll over in Date.UTC; clamp them to the month instead.
-  const lastDay = new Date(Date.UTC(year, h.month, 0)).getUTCDate();
-  const day = Math.min(h.day, lastDay);
+  const day = Math.min(h.day, daysInMonth(year, h.month));
   return { ms: opts.zone.toUtc(year, h.month, day, h.hour, h.minute, h.second, h.millis), usedZone: true };
 }

@@ -28,6 +28,12 @@ export class TimeZone {
   private readonly formatter: Intl.DateTimeFormat | undefined;
   private readonly dayOffsets = new Map<number, number>();
   private readonly bucketOffsets = new Map<number, number>();
+  // The last day looked up in dayOffsets: log lines arrive in time order.
+  private lastDay = NaN;
+  private lastDayOffset = 0;
+  // toUtc's answer for one wall-clock minute, as `wall - utc` (see toUtc).
+  private memoMinute = NaN;
+  private memoShift = 0;
 
   constructor(name: string) {
     // Throws RangeError for names the zone database does not know.
@@ -53,12 +59,19 @@ export class TimeZone {
     if (this.formatter === undefined) return 0;
     // Most days have one offset all day: one cache entry per UTC day, checked at both ends.
     const day = Math.floor(utcMs / DAY_MS);
-    let whole = this.dayOffsets.get(day);
-    if (whole === undefined) {
-      const first = this.measure(day * DAY_MS);
-      whole = first === this.measure(day * DAY_MS + DAY_MS - 1000) ? first : MIXED;
-      if (this.dayOffsets.size >= CACHE_LIMIT) this.dayOffsets.clear();
-      this.dayOffsets.set(day, whole);
+    let whole: number | undefined;
+    if (day === this.lastDay) {
+      whole = this.lastDayOffset;
+    } else {
+      whole = this.dayOffsets.get(day);
+      if (whole === undefined) {
+        const first = this.measure(day * DAY_MS);
+        whole = first === this.measure(day * DAY_MS + DAY_MS - 1000) ? first : MIXED;
+        if (this.dayOffsets.size >= CACHE_LIMIT) this.dayOffsets.clear();
+        this.dayOffsets.set(day, whole);
+      }
+      this.lastDay = day;
+      this.lastDayOffset = whole;
     }
     if (!Number.isNaN(whole)) return whole;
     // A transition day: every real-world change happens on a quarter-hour boundary.
@@ -95,16 +108,31 @@ export class TimeZone {
   toUtc(year: number, month: number, day: number, hour: number, minute: number, second: number, ms = 0): number {
     const wall = Date.UTC(year, month - 1, day, hour, minute, second, ms);
     if (this.formatter === undefined) return wall;
+    // Every instant looked at below is `wall` minus offsets (first, earlierOffset), and offsetAt
+    // only changes at day and quarter-hour (bucket) boundaries. When those offsets are whole
+    // minutes, every wall time of the same minute takes the same branches with the same offsets,
+    // so the answer is `wall - shift` for the whole minute: it is remembered (consecutive lines
+    // share minutes, and resolveTimestamp asks twice for one line when it infers the year).
+    const minute0 = wall - (((wall % 60_000) + 60_000) % 60_000);
+    if (minute0 === this.memoMinute) return wall - this.memoShift;
     const first = this.offsetAt(wall);
     const guess = wall - first;
     const second2 = this.offsetAt(guess);
+    let wholeMinutes = first % 60_000 === 0;
+    let utc: number;
     if (second2 === first) {
       // In an overlap, an earlier instant with a larger offset may show the same wall time.
       const earlierOffset = this.offsetAt(guess - 3600_000);
-      if (earlierOffset > first && this.offsetAt(wall - earlierOffset) === earlierOffset) return wall - earlierOffset;
-      return guess;
+      wholeMinutes &&= earlierOffset % 60_000 === 0;
+      utc = earlierOffset > first && this.offsetAt(wall - earlierOffset) === earlierOffset ? wall - earlierOffset : guess;
+    } else {
+      utc = wall - second2;
     }
-    return wall - second2;
+    if (wholeMinutes) {
+      this.memoMinute = minute0;
+      this.memoShift = wall - utc;
+    }
+    return utc;
   }
 
   /** Local wall-clock fields of an instant. */
