@@ -42,7 +42,7 @@ export async function createPool(config: ProcessorConfig, workers: number): Prom
   for (let i = 0; i < workers; i++) {
     // A bounded heap makes the worker collect before garbage piles up (RSS), at little cost:
     // its live data is one batch of lines and their documents.
-    const w = new Worker(url, { workerData: config, resourceLimits: { maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 3 } });
+    const w = new Worker(url, { workerData: config, resourceLimits: { maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 16 } });
     w.on('message', (m: { id: number; batch?: ProcessedBatch; error?: string; ready?: boolean }) => {
       if (m.ready) return;
       const job = jobs.get(m.id);
