@@ -116,4 +116,20 @@ describe('spool', () => {
     assert.equal(senderOfSpoolFile('/x/192.0.2.1.log'), '192.0.2.1');
     assert.equal(escapeMessage('a\r\nb\n'), 'a#015#012b');
   });
+
+  test('a burst faster than the disk is bounded in memory: the excess is dropped and counted, the rest written in order', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dropship-spool-'));
+    const spool = new Spool({ dir, maxPendingBytes: 1000 });
+    await spool.start();
+    // All appended before the first write can start: only ~1000 bytes may wait.
+    const kept: string[] = [];
+    for (let i = 0; i < 200; i++) if (spool.append('192.0.2.9', `<4>burst message ${i}`)) kept.push(`<4>burst message ${i}`);
+    assert.ok(spool.dropped > 0 && kept.length > 0);
+    assert.equal(kept.length + spool.dropped, 200);
+    await spool.sync();
+    // Once written, room is back.
+    assert.equal(spool.append('192.0.2.9', '<4>after the burst'), true);
+    await spool.close();
+    assert.deepEqual(readFileSync(join(dir, '192.0.2.9.log'), 'utf8').split('\n').filter((l) => l !== ''), [...kept, '<4>after the burst']);
+  });
 });

@@ -106,7 +106,7 @@ export async function runTail(paths: string[], o: TailOptions, log: Logger = cre
       udp, tcp,
       allow: o.syslogAllow?.split(',').filter((c) => c.trim() !== '') ?? [],
       maxMessageBytes: positiveInt('--syslog-max-bytes', o.syslogMaxBytes),
-      onMessage: (sender, message) => s.append(sender, message),
+      onMessage: (sender, message) => void s.append(sender, message),
     });
     const bound = await listener.start();
     log.info({ udp: bound.udp, tcp: bound.tcp }, 'listening for syslog');
@@ -125,7 +125,7 @@ export async function runTail(paths: string[], o: TailOptions, log: Logger = cre
     await listener?.refreshKernelDrops();
     log.info({
       lines: pipeline.counters.lines, documents: pipeline.counters.documents, unparsed: pipeline.counters.unparsed,
-      output: output.stats(), lag_bytes: (await follower?.pendingBytes()) ?? 0, syslog: listener?.counters,
+      output: output.stats(), lag_bytes: (await follower?.pendingBytes()) ?? 0, syslog: listener === undefined ? undefined : { ...listener.counters, spoolDropped: spool?.dropped ?? 0 },
       memory: memorySummary(),
     }, final ? 'final summary' : 'summary');
   };

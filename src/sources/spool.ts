@@ -19,6 +19,12 @@ export interface SpoolOptions {
   keepFiles?: number;
   /** How often written data is fsync'ed (default 1000 ms). */
   syncIntervalMs?: number;
+  /**
+   * Bytes waiting for the disk, all senders together, beyond which messages are dropped (and
+   * counted) rather than held in memory: a flood faster than the disk must not exhaust the heap.
+   * Default 8 MiB.
+   */
+  maxPendingBytes?: number;
 }
 
 interface SpoolFile {
@@ -54,11 +60,16 @@ export class Spool {
   private readonly maxFileBytes: number;
   private readonly keepFiles: number;
   private timer: NodeJS.Timeout | undefined;
+  private pendingBytes = 0;
+  private readonly maxPendingBytes: number;
   written = 0;
+  /** Messages dropped because the disk could not keep up (see maxPendingBytes). */
+  dropped = 0;
 
   constructor(private readonly opts: SpoolOptions) {
     this.maxFileBytes = opts.maxFileBytes ?? 64 * 1024 * 1024;
     this.keepFiles = opts.keepFiles ?? 10;
+    this.maxPendingBytes = opts.maxPendingBytes ?? 8 * 1024 * 1024;
   }
 
   async start(): Promise<void> {
@@ -72,10 +83,15 @@ export class Spool {
     return join(this.opts.dir, '*.log');
   }
 
-  /** Queues one message; writes are batched per sender and never reordered. */
-  append(senderIp: string, message: string): void {
+  /** Queues one message; writes are batched per sender and never reordered. false: dropped. */
+  append(senderIp: string, message: string): boolean {
     const name = spoolFileName(senderIp);
     const line = escapeMessage(message) + '\n';
+    const bytes = Buffer.byteLength(line);
+    if (this.pendingBytes + bytes > this.maxPendingBytes) {
+      this.dropped++;
+      return false;
+    }
     let f = this.files.get(name);
     if (f === undefined) {
       f = { fh: undefined as unknown as FileHandle, size: 0, pending: [], pendingBytes: 0, writing: Promise.resolve() };
@@ -87,12 +103,14 @@ export class Spool {
       this.files.set(name, f);
     }
     f.pending.push(line);
-    f.pendingBytes += Buffer.byteLength(line);
+    f.pendingBytes += bytes;
+    this.pendingBytes += bytes;
     this.written++;
     if (f.pending.length === 1) {
       const file = f;
       file.writing = file.writing.then(() => this.drain(name, file));
     }
+    return true;
   }
 
   /** Resolves once everything appended so far is written and fsync'ed. */
@@ -129,6 +147,7 @@ export class Spool {
       const chunk = f.pending.slice(0, take).join('');
       f.pending = f.pending.slice(take);
       f.pendingBytes -= bytes;
+      this.pendingBytes -= bytes;
       await f.fh.write(chunk);
       f.size += bytes;
       if (f.size >= this.maxFileBytes) await this.rotate(name, f);
