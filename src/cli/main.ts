@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=2 --max-old-space-size=96
+#!/usr/bin/env -S node --max-semi-space-size=2 --max-old-space-size=64
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { EXIT_USAGE, reportError } from './errors.js';
@@ -6,7 +6,7 @@ import { EXIT_USAGE, reportError } from './errors.js';
 // The flags on the first line size the main thread's heap for what it holds: sources, request
 // bookkeeping and small short-lived garbage (documents are built in worker threads, request
 // bodies live outside the heap). Left to its defaults, V8 lets a 20 MB live set grow a heap of
-// 60–80 MB before collecting. 96 MB old space is 3–4x the largest live set measured (see
+// 60–80 MB before collecting. 64 MB old space is over twice the largest live set measured (see
 // bench/README.md); parser threads get their own limits in pipeline/pool.ts.
 
 const program = new Command('dropship')
