@@ -4,7 +4,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { addConnectionOptions, connectionWarnings, createClient, describeConnection, resolveConnection, type ConnectionFlags } from '../es/connection.js';
 import { createLogger, type Logger } from '../log.js';
-import { createPool, defaultWorkerCount } from '../pipeline/pool.js';
+import { createPool, defaultWorkerCount, type ProcessingPool } from '../pipeline/pool.js';
 import { Committer, Pipeline, type SourceBatch } from '../pipeline/run.js';
 import { namespaceProblem } from '../sinks/elasticsearch/index.js';
 import { FileFollower, type FollowEvent } from '../sources/file-follow.js';
@@ -52,11 +52,18 @@ async function* fileBatches(follower: FileFollower, signal: AbortSignal): AsyncG
   }
 }
 
-/** MiB figures an operator can watch for growth: the process's RSS and the main thread's heap. */
-function memorySummary(): { rss_mib: number; heap_mib: number; external_mib: number } {
+/**
+ * MiB figures an operator can watch for growth: the process's RSS, and the heap in use and
+ * committed of the main thread and of each parser thread.
+ */
+async function memorySummary(pool: ProcessingPool): Promise<Record<string, number | number[]>> {
   const m = process.memoryUsage();
   const mib = (n: number): number => Math.round(n / 2 ** 20);
-  return { rss_mib: mib(m.rss), heap_mib: mib(m.heapUsed), external_mib: mib(m.external) };
+  const workers = await pool.heaps().catch(() => []);
+  return {
+    rss_mib: mib(m.rss), heap_mib: mib(m.heapUsed), heap_committed_mib: mib(m.heapTotal), external_mib: mib(m.external),
+    worker_heap_mib: workers.map((h) => mib(h.used)), worker_heap_committed_mib: workers.map((h) => mib(h.committed)),
+  };
 }
 
 export async function runTail(paths: string[], o: TailOptions, log: Logger = createLogger()): Promise<void> {
@@ -126,7 +133,7 @@ export async function runTail(paths: string[], o: TailOptions, log: Logger = cre
     log.info({
       lines: pipeline.counters.lines, documents: pipeline.counters.documents, unparsed: pipeline.counters.unparsed,
       output: output.stats(), lag_bytes: (await follower?.pendingBytes()) ?? 0, syslog: listener === undefined ? undefined : { ...listener.counters, spoolDropped: spool?.dropped ?? 0 },
-      memory: memorySummary(),
+      memory: await memorySummary(pool),
     }, final ? 'final summary' : 'summary');
   };
   const summaryTimer = summaryMs > 0 ? setInterval(() => void summary(false), summaryMs) : undefined;

@@ -7,14 +7,22 @@ import type { LineInput, ProcessedBatch, ProcessorConfig } from './process.js';
  * sockets, bulk requests) leaves free. Results come back in submission order whatever worker
  * finished first, because callers await them in order.
  */
+export interface ThreadHeap {
+  used: number;
+  committed: number;
+  external: number;
+}
+
 export interface ProcessingPool {
   process(input: LineInput): Promise<ProcessedBatch>;
+  /** Each worker thread's heap (empty without workers), for the periodic summary. */
+  heaps(): Promise<ThreadHeap[]>;
   close(): Promise<void>;
   readonly workers: number;
 }
 
 interface Job {
-  resolve: (b: ProcessedBatch) => void;
+  resolve: (b: ProcessedBatch | ThreadHeap) => void;
   reject: (e: Error) => void;
 }
 
@@ -28,13 +36,14 @@ export async function createPool(config: ProcessorConfig, workers: number): Prom
     // Loaded only here: with worker threads, the parsers' modules live in the workers alone.
     const { createProcessor } = await import('./process.js');
     const processor = await createProcessor(config);
-    return { workers: 0, process: async (input) => processor(input), close: async () => undefined };
+    return { workers: 0, process: async (input) => processor(input), heaps: async () => [], close: async () => undefined };
   }
   const url = new URL(import.meta.url.endsWith('.ts') ? './worker-tsx.mjs' : './worker.js', import.meta.url);
   const threads: Worker[] = [];
   const jobs = new Map<number, Job>();
   let nextId = 0;
   let turn = 0;
+  let closed = false;
   const failAll = (err: Error): void => {
     for (const job of jobs.values()) job.reject(err);
     jobs.clear();
@@ -43,11 +52,12 @@ export async function createPool(config: ProcessorConfig, workers: number): Prom
     // A bounded heap makes the worker collect before garbage piles up (RSS), at little cost:
     // its live data is one batch of lines and their documents.
     const w = new Worker(url, { workerData: config, resourceLimits: { maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 16 } });
-    w.on('message', (m: { id: number; batch?: ProcessedBatch; error?: string; ready?: boolean }) => {
+    w.on('message', (m: { id: number; batch?: ProcessedBatch; heap?: ThreadHeap; error?: string; ready?: boolean }) => {
       if (m.ready) return;
       const job = jobs.get(m.id);
       if (job === undefined) return;
       jobs.delete(m.id);
+      if (m.heap !== undefined) return job.resolve(m.heap);
       // A Buffer arrives as a plain Uint8Array over the same memory.
       if (m.batch !== undefined) job.resolve({ ...m.batch, body: Buffer.from(m.batch.body.buffer, m.batch.body.byteOffset, m.batch.body.byteLength) });
       else job.reject(new Error(m.error ?? 'worker failed'));
@@ -79,11 +89,22 @@ export async function createPool(config: ProcessorConfig, workers: number): Prom
     process(input) {
       return new Promise((resolve, reject) => {
         const id = nextId++;
-        jobs.set(id, { resolve, reject });
+        jobs.set(id, { resolve: resolve as Job['resolve'], reject });
         threads[turn++ % threads.length]!.postMessage({ id, input });
       });
     },
+    heaps() {
+      if (closed) return Promise.resolve([]);
+      return Promise.all(threads.map((w) => new Promise<ThreadHeap>((resolve, reject) => {
+        const id = nextId++;
+        jobs.set(id, { resolve: resolve as Job['resolve'], reject });
+        w.postMessage({ id });
+      })));
+    },
     async close() {
+      closed = true;
+      // Pending probes would never be answered by a terminated thread.
+      failAll(new Error('parser threads closed'));
       await Promise.all(threads.map((w) => w.terminate()));
     },
   };

@@ -1,3 +1,4 @@
+import { getHeapStatistics } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
 import { createProcessor, type LineInput, type ProcessorConfig } from './process.js';
 
@@ -5,7 +6,13 @@ import { createProcessor, type LineInput, type ProcessorConfig } from './process
 const port = parentPort!;
 try {
   const processor = await createProcessor(workerData as ProcessorConfig);
-  port.on('message', (m: { id: number; input: LineInput }) => {
+  port.on('message', (m: { id: number; input?: LineInput }) => {
+    if (m.input === undefined) {
+      // A memory probe for the summary: this thread's heap, not the process's.
+      const h = getHeapStatistics();
+      port.postMessage({ id: m.id, heap: { used: h.used_heap_size, committed: h.total_physical_size, external: h.external_memory } });
+      return;
+    }
     try {
       const batch = processor(m.input);
       const { body } = batch;
