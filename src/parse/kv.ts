@@ -50,6 +50,30 @@ export function skipBalanced(text: string, open: number, openCh: number, closeCh
 }
 
 /** Scans text[from, end) and returns the index where scanning stopped. */
+/**
+ * A quoted value starting at the quote at `at`: a backslash escapes the next character, and an
+ * unterminated value runs to `end`. Returns the unescaped text and where scanning resumes.
+ */
+export function readQuoted(text: string, at: number, end: number): { value: string; next: number } {
+  let i = at + 1;
+  let value = '';
+  let segStart = i;
+  while (i < end) {
+    const q = text.charCodeAt(i);
+    if (q === BACKSLASH && i + 1 < end) {
+      value += text.slice(segStart, i);
+      segStart = i + 1;
+      i += 2;
+      continue;
+    }
+    if (q === QUOTE) break;
+    i++;
+  }
+  value += text.slice(segStart, i);
+  if (i < end) i++; // closing quote
+  return { value, next: i };
+}
+
 export function scanKv(text: string, from: number, visit: KvVisitor, end = text.length): number {
   let i = from;
   while (i < end) {
@@ -76,24 +100,9 @@ export function scanKv(text: string, from: number, visit: KvVisitor, end = text.
     if (i < end && (c === EQ || c === COLON)) {
       i++;
       if (i < end && text.charCodeAt(i) === QUOTE) {
-        // Quoted value: backslash escapes the next character; unterminated runs to the end.
-        i++;
-        let value = '';
-        let segStart = i;
-        while (i < end) {
-          const q = text.charCodeAt(i);
-          if (q === BACKSLASH && i + 1 < end) {
-            value += text.slice(segStart, i);
-            segStart = i + 1;
-            i += 2;
-            continue;
-          }
-          if (q === QUOTE) break;
-          i++;
-        }
-        value += text.slice(segStart, i);
-        if (i < end) i++; // closing quote
-        if (visit(PAIR, key, value) === false) return i;
+        const quoted = readQuoted(text, i, end);
+        i = quoted.next;
+        if (visit(PAIR, key, quoted.value) === false) return i;
         continue;
       }
       const valueStart = i;

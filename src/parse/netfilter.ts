@@ -1,7 +1,7 @@
 import type { IptablesFields } from '../model/document.js';
 import { newFirewallRecord, type FirewallRecord } from '../model/firewall-record.js';
 import { formatMac, macAt, normalizeMac, parseHexBytes } from '../normalize/mac.js';
-import { BACKSLASH, COLON, EQ, LBRACKET, LPAREN, QUOTE, RBRACKET, RPAREN, SPACE, TAB, skipBalanced } from './kv.js';
+import { COLON, EQ, LBRACKET, LPAREN, QUOTE, RBRACKET, RPAREN, SPACE, TAB, readQuoted, skipBalanced } from './kv.js';
 import { applyPrefix } from './prefix.js';
 
 /**
@@ -341,26 +341,12 @@ export function parseNetfilter(text: string, start: number, prefix: string): Fir
       let vs = i;
       let ve: number;
       if (i < end && text.charCodeAt(i) === QUOTE) {
-        // Quoted value: backslash escapes the next character; unterminated runs to the end.
-        i++;
-        let value = '';
-        let segStart = i;
-        while (i < end) {
-          const q = text.charCodeAt(i);
-          if (q === BACKSLASH && i + 1 < end) {
-            value += text.slice(segStart, i);
-            segStart = i + 1;
-            i += 2;
-            continue;
-          }
-          if (q === QUOTE) break;
-          i++;
-        }
-        value += text.slice(segStart, i);
-        if (i < end) i++; // closing quote
-        src = value;
+        // Rare in netfilter lines: the shared reader, and the value read from its own text.
+        const quoted = readQuoted(text, i, end);
+        i = quoted.next;
+        src = quoted.value;
         vs = 0;
-        ve = value.length;
+        ve = src.length;
       } else {
         while (i < end) {
           c = text.charCodeAt(i);
