@@ -179,14 +179,35 @@ describe('dropship tail → Elasticsearch', () => {
     }
   });
 
+  test('--bulk-max-bytes bounds every request; the final summary reports each thread\'s memory', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dropship-bulkbytes-'));
+    const log = join(dir, 'router.log');
+    writeFileSync(log, Array.from({ length: 3000 }, (_, n) => line(n, 'bulk').text).join('\n') + '\n');
+    const server = await BulkServer.start({ storeSources: false });
+    try {
+      const tail = startTail([log, '--es-hosts', server.url, '--state-dir', join(dir, 'state'), '--no-geoip', '--bulk-max-bytes', '50000', '--workers', '1', '--summary-interval', '0']);
+      assert.ok(await until(() => server.storedCount === 3000, 60_000), `stored ${server.storedCount}/3000\n${tail.stderr()}`);
+      // No request above the limit: the bytes received need at least this many requests.
+      assert.ok(server.bulkRequests >= Math.ceil(server.bytesReceived / 50_000), `${server.bulkRequests} requests for ${server.bytesReceived} bytes`);
+      tail.child.kill('SIGTERM');
+      assert.equal(await exited(tail.child), 0, tail.stderr());
+      const final = tail.stderr().split('\n').filter((l) => l.includes('final summary')).map((l) => JSON.parse(l) as { memory: { rss_mib: number; heap_mib: number; worker_heap_mib: number[] } })[0];
+      assert.ok(final !== undefined, tail.stderr());
+      assert.ok(final.memory.rss_mib > 0 && final.memory.heap_mib > 0);
+      assert.equal(final.memory.worker_heap_mib.length, 0, 'parser threads are closed before the final summary');
+    } finally {
+      await server.close();
+    }
+  });
+
   test('stdin to --output stdout; usage errors exit 2', async () => {
     const input = [line(1).text, line(2).text].join('\n') + '\n';
     const r = execFileSync(process.execPath, ['--import', 'tsx', CLI, 'tail', '-', '--output', 'stdout', '--no-geoip', '--state-dir', mkdtempSync(join(tmpdir(), 'dropship-stdin-')), '--summary-interval', '0'], { input, env: { PATH: process.env.PATH ?? '' } });
     const docs = r.toString().trim().split('\n').map((l) => JSON.parse(l) as { destination: { port: number } });
     assert.equal(docs.length, 2);
-    for (const bad of [['--output', 'kafka'], ['--syslog-udp', 'nope']]) {
+    for (const bad of [['--output', 'kafka'], ['--syslog-udp', 'nope'], ['--bulk-max-bytes', '0']]) {
       try {
-        execFileSync(process.execPath, ['--import', 'tsx', CLI, 'tail', '/nonexistent', ...bad], { stdio: 'pipe' });
+        execFileSync(process.execPath, ['--import', 'tsx', CLI, 'tail', '/nonexistent', ...bad], { stdio: 'pipe', timeout: 30_000 });
         assert.fail('should exit non-zero');
       } catch (e) {
         assert.equal((e as { status: number }).status, 2, String((e as { stderr: Buffer }).stderr));

@@ -47,13 +47,19 @@ export function checkOutputOption(output: string): void {
   throw new UsageError(`--output must be elasticsearch, stdout or ndjson:<file>, got "${output}"`);
 }
 
+function atLeastOne(name: string, value: string): number {
+  const n = positiveInt(name, value);
+  if (n < 1) throw new UsageError(`${name} must be at least 1, got "${value}"`);
+  return n;
+}
+
 export async function openOutput(o: OutputOptions): Promise<OpenedOutput> {
   checkOutputOption(o.output);
   if (o.output === 'elasticsearch') {
+    const maxBatchBytes = atLeastOne('--bulk-max-bytes', o.bulk?.bulkMaxBytes ?? String(DEFAULT_BULK_MAX_BYTES));
+    const concurrency = atLeastOne('--bulk-concurrency', o.bulk?.bulkConcurrency ?? String(DEFAULT_BULK_CONCURRENCY));
     const sink = new ElasticsearchSink<number>({
-      client: o.client(), namespace: o.namespace, onAck: o.onAck, logger: o.log,
-      maxBatchBytes: positiveInt('--bulk-max-bytes', o.bulk?.bulkMaxBytes ?? String(DEFAULT_BULK_MAX_BYTES)),
-      concurrency: positiveInt('--bulk-concurrency', o.bulk?.bulkConcurrency ?? String(DEFAULT_BULK_CONCURRENCY)),
+      client: o.client(), namespace: o.namespace, onAck: o.onAck, logger: o.log, maxBatchBytes, concurrency,
       deadLetter: new FileDeadLetterQueue(join(o.stateDir, 'dead-letter.ndjson')),
     });
     return Object.assign(sink, { kind: 'elasticsearch' as const });
