@@ -255,9 +255,14 @@ export class ElasticsearchSink<T = unknown> {
    * sink looks inside only when Elasticsearch rejects some of them.
    */
   pushBatch(body: Buffer, docs: number, token: T): boolean {
-    const chunk = this.accept(body.length, docs, token);
-    if (docs > 0) this.enqueue({ chunk, body, docs });
-    else this.advanceAcks();
+    const chunk = this.accept(docs > 0 ? body.length : 0, docs, token);
+    if (docs > 0) {
+      this.enqueue({ chunk, body, docs });
+    } else {
+      // Nothing to send: settled at once, acknowledged when everything before it is.
+      this.bufferedBytes -= chunk.bytes;
+      this.advanceAcks();
+    }
     return this.bufferedBytes < this.maxBufferedBytes;
   }
 
