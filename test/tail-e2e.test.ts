@@ -205,7 +205,7 @@ describe('dropship tail → Elasticsearch', () => {
     const r = execFileSync(process.execPath, ['--import', 'tsx', CLI, 'tail', '-', '--output', 'stdout', '--no-geoip', '--state-dir', mkdtempSync(join(tmpdir(), 'dropship-stdin-')), '--summary-interval', '0'], { input, env: { PATH: process.env.PATH ?? '' } });
     const docs = r.toString().trim().split('\n').map((l) => JSON.parse(l) as { destination: { port: number } });
     assert.equal(docs.length, 2);
-    for (const bad of [['--output', 'kafka'], ['--syslog-udp', 'nope'], ['--bulk-max-bytes', '0']]) {
+    for (const bad of [['--output', 'kafka'], ['--syslog-udp', 'nope'], ['--bulk-max-bytes', '0'], ['--poll-interval', '0'], ['--summary-interval', 'x']]) {
       try {
         execFileSync(process.execPath, ['--import', 'tsx', CLI, 'tail', '/nonexistent', ...bad], { stdio: 'pipe', timeout: 30_000 });
         assert.fail('should exit non-zero');

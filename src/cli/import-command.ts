@@ -12,8 +12,8 @@ import { CheckpointStore } from '../state/checkpoints.js';
 import { timeZone } from '../time/zone.js';
 import { UsageError } from './errors.js';
 import { stopOnSignals } from './signals.js';
-import { addProcessingOptions, positiveInt, processorConfig, type ProcessingOptions } from './options.js';
-import { addBulkOptions, checkOutputOption, openOutput, type BulkFlags } from './output.js';
+import { addProcessingOptions, wholeNumber, processorConfig, type ProcessingOptions } from './options.js';
+import { addBulkOptions, bulkSettings, checkOutputOption, openOutput, type BulkFlags } from './output.js';
 import { formatDuration, startProgress, type ProgressSnapshot } from './progress.js';
 import { defaultStateDir } from './tail-command.js';
 
@@ -82,8 +82,9 @@ export async function runImport(inputs: string[], o: ImportOptions, log: Logger 
   const problem = namespaceProblem(o.namespace);
   if (problem !== undefined) throw new UsageError(`--namespace: ${problem}`);
   checkOutputOption(o.output);
-  const workers = o.workers === undefined ? defaultWorkerCount() : positiveInt('--workers', o.workers);
-  const progressSeconds = positiveInt('--progress-interval', o.progressInterval);
+  const workers = o.workers === undefined ? defaultWorkerCount() : wholeNumber('--workers', o.workers);
+  const progressSeconds = wholeNumber('--progress-interval', o.progressInterval);
+  const bulk = bulkSettings(o);
 
   // Everything that can fail on the command line fails before anything is read or sent.
   const sets: ArchiveFile[][] = [];
@@ -122,7 +123,7 @@ export async function runImport(inputs: string[], o: ImportOptions, log: Logger 
   if (o.fromIndex !== undefined) getClient();
 
   const committer = new Committer();
-  const output = await openOutput({ output: o.output, namespace: o.namespace, stateDir: o.stateDir, onAck: (seq) => committer.ack(seq), log, client: getClient, bulk: o });
+  const output = await openOutput({ output: o.output, namespace: o.namespace, stateDir: o.stateDir, onAck: (seq) => committer.ack(seq), log, client: getClient, bulk });
   const pool = await createPool({ ...config, format: output.kind === 'elasticsearch' ? 'bulk' : 'ndjson', namespace: o.namespace }, workers);
   const pipeline = new Pipeline(pool, output, committer);
   const abort = new AbortController();

@@ -17,10 +17,12 @@ export function parseYearOption(value: string | undefined): number | undefined {
   return Number(value);
 }
 
-/** A whole number option (counts, seconds); a usage error otherwise. */
-export function positiveInt(name: string, value: string): number {
+/** A whole-number option (counts, sizes, seconds) of at least `min`; a usage error otherwise. */
+export function wholeNumber(name: string, value: string, min = 0): number {
   const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < 0) throw new UsageError(`${name} must be a whole number, got "${value}"`);
+  if (!Number.isSafeInteger(n) || n < min) {
+    throw new UsageError(`${name} must be a whole number${min > 0 ? ` of at least ${min}` : ''}, got "${value}"`);
+  }
   return n;
 }
 

@@ -6,7 +6,7 @@ import { ElasticsearchSink, FileDeadLetterQueue, type SinkStats } from '../sinks
 import { NdjsonOutput } from '../sinks/ndjson.js';
 import type { Command } from 'commander';
 import { UsageError } from './errors.js';
-import { positiveInt } from './options.js';
+import { wholeNumber } from './options.js';
 
 /** Bulk request tuning, for tail and import. */
 export interface BulkFlags {
@@ -38,7 +38,20 @@ export interface OutputOptions {
   log: Logger;
   /** Needed for --output elasticsearch. */
   client: () => Client;
-  bulk?: Partial<BulkFlags>;
+  bulk?: BulkSettings;
+}
+
+export interface BulkSettings {
+  maxBatchBytes: number;
+  concurrency: number;
+}
+
+/** The bulk flags, checked (a usage error otherwise) before anything is opened. */
+export function bulkSettings(flags: Partial<BulkFlags>): BulkSettings {
+  return {
+    maxBatchBytes: wholeNumber('--bulk-max-bytes', flags.bulkMaxBytes ?? String(DEFAULT_BULK_MAX_BYTES), 1),
+    concurrency: wholeNumber('--bulk-concurrency', flags.bulkConcurrency ?? String(DEFAULT_BULK_CONCURRENCY), 1),
+  };
 }
 
 /** Checks the --output value before anything is opened. */
@@ -47,17 +60,10 @@ export function checkOutputOption(output: string): void {
   throw new UsageError(`--output must be elasticsearch, stdout or ndjson:<file>, got "${output}"`);
 }
 
-function atLeastOne(name: string, value: string): number {
-  const n = positiveInt(name, value);
-  if (n < 1) throw new UsageError(`${name} must be at least 1, got "${value}"`);
-  return n;
-}
-
 export async function openOutput(o: OutputOptions): Promise<OpenedOutput> {
   checkOutputOption(o.output);
   if (o.output === 'elasticsearch') {
-    const maxBatchBytes = atLeastOne('--bulk-max-bytes', o.bulk?.bulkMaxBytes ?? String(DEFAULT_BULK_MAX_BYTES));
-    const concurrency = atLeastOne('--bulk-concurrency', o.bulk?.bulkConcurrency ?? String(DEFAULT_BULK_CONCURRENCY));
+    const { maxBatchBytes, concurrency } = o.bulk ?? bulkSettings({});
     const sink = new ElasticsearchSink<number>({
       client: o.client(), namespace: o.namespace, onAck: o.onAck, logger: o.log, maxBatchBytes, concurrency,
       deadLetter: new FileDeadLetterQueue(join(o.stateDir, 'dead-letter.ndjson')),

@@ -14,8 +14,8 @@ import { parseListenAddress, SyslogListener } from '../sources/syslog-listener.j
 import { CheckpointStore } from '../state/checkpoints.js';
 import { UsageError } from './errors.js';
 import { stopOnSignals } from './signals.js';
-import { addProcessingOptions, positiveInt, processorConfig, type ProcessingOptions } from './options.js';
-import { addBulkOptions, openOutput, type BulkFlags } from './output.js';
+import { addProcessingOptions, wholeNumber, processorConfig, type ProcessingOptions } from './options.js';
+import { addBulkOptions, bulkSettings, openOutput, type BulkFlags } from './output.js';
 
 interface TailOptions extends ProcessingOptions, ConnectionFlags, Partial<BulkFlags> {
   syslogUdp?: string;
@@ -79,7 +79,13 @@ export async function runTail(paths: string[], o: TailOptions, log: Logger = cre
   }
   const problem = namespaceProblem(o.namespace);
   if (problem !== undefined) throw new UsageError(`--namespace: ${problem}`);
-  const workers = o.workers === undefined ? defaultWorkerCount() : positiveInt('--workers', o.workers);
+  // Every option is checked before anything is opened: a usage error must end the process at
+  // once, not leave threads and sockets holding it open.
+  const workers = o.workers === undefined ? defaultWorkerCount() : wholeNumber('--workers', o.workers);
+  const maxMessageBytes = wholeNumber('--syslog-max-bytes', o.syslogMaxBytes, 1);
+  const pollIntervalMs = wholeNumber('--poll-interval', o.pollInterval, 1);
+  const summaryMs = wholeNumber('--summary-interval', o.summaryInterval) * 1000;
+  const bulk = bulkSettings(o);
 
   const store = await CheckpointStore.open(o.stateDir);
   const committer = new Committer();
@@ -87,7 +93,7 @@ export async function runTail(paths: string[], o: TailOptions, log: Logger = cre
 
   let client: Client | undefined;
   const output = await openOutput({
-    output: o.output, namespace: o.namespace, stateDir: o.stateDir, onAck, log, bulk: o,
+    output: o.output, namespace: o.namespace, stateDir: o.stateDir, onAck, log, bulk,
     client: () => {
       const settings = resolveConnection(o);
       for (const w of connectionWarnings(settings)) log.warn(w);
@@ -112,7 +118,7 @@ export async function runTail(paths: string[], o: TailOptions, log: Logger = cre
     listener = new SyslogListener({
       udp, tcp,
       allow: o.syslogAllow?.split(',').filter((c) => c.trim() !== '') ?? [],
-      maxMessageBytes: positiveInt('--syslog-max-bytes', o.syslogMaxBytes),
+      maxMessageBytes,
       onMessage: (sender, message) => void s.append(sender, message),
     });
     const bound = await listener.start();
@@ -120,14 +126,13 @@ export async function runTail(paths: string[], o: TailOptions, log: Logger = cre
   }
 
   const follower = patterns.length === 0 ? undefined : new FileFollower({
-    patterns, store, startAt: o.startAt, pollIntervalMs: positiveInt('--poll-interval', o.pollInterval),
+    patterns, store, startAt: o.startAt, pollIntervalMs,
     onEvent: (e: FollowEvent) => (e.type === 'lost' ? log.warn(e, `file ${e.type}`) : log.info(e, `file ${e.type}`)),
   });
   if (follower !== undefined) sources.push(pipeline.run(fileBatches(follower, abort.signal)));
   if (useStdin) sources.push(pipeline.run(stdinBatches()));
 
   const checkpointTimer = setInterval(() => void store.flush().catch((err: Error) => log.error({ err }, 'checkpoint write failed')), 1000);
-  const summaryMs = positiveInt('--summary-interval', o.summaryInterval) * 1000;
   const summary = async (final: boolean): Promise<void> => {
     await listener?.refreshKernelDrops();
     log.info({
