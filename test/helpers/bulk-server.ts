@@ -406,7 +406,8 @@ class IdSet {
 
   has(id: string): boolean {
     if (!isLatin1(id)) return this.wide.has(id);
-    return this.slots[2 * this.probeString(id, hashString(id)) + 1] !== 0;
+    const key = Buffer.from(id, 'latin1');
+    return this.slots[2 * this.probeBytes(key, 0, key.length, hashBytes(key, 0, key.length)) + 1] !== 0;
   }
 
   /** Adds the id; false if it was there already. */
@@ -455,20 +456,6 @@ class IdSet {
     }
   }
 
-  private probeString(id: string, hash: number): number {
-    const { slots, mask, arena, starts } = this;
-    for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
-      const ref = slots[2 * slot + 1]!;
-      if (ref === 0) return slot;
-      if (slots[2 * slot] !== hash) continue;
-      const from = starts[ref - 1]!;
-      if (starts[ref]! - from !== id.length) continue;
-      let i = 0;
-      while (i < id.length && arena[from + i] === id.charCodeAt(i)) i++;
-      if (i === id.length) return slot;
-    }
-  }
-
   private grow(): void {
     const old = this.slots;
     const mask = this.mask * 2 + 1;
@@ -499,16 +486,10 @@ function isLatin1(id: string): boolean {
   return true;
 }
 
-/** FNV-1a, then murmur3's finalizer so the low bits spread; the same for bytes and latin1 text. */
+/** FNV-1a, then murmur3's finalizer so the low bits spread. */
 function hashBytes(b: Uint8Array, start: number, end: number): number {
   let h = 0x811c9dc5;
   for (let i = start; i < end; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
-  return finishHash(h);
-}
-
-function hashString(id: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193);
   return finishHash(h);
 }
 
