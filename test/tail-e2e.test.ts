@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, createWriteStream, mkdtempSync, writeFileSync } from 'node:fs';
+import { appendFileSync, createWriteStream, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -19,8 +19,14 @@ import { BulkServer } from './helpers/bulk-server.js';
 const run = promisify(execFile);
 const CLI = join(import.meta.dirname, '..', 'src', 'cli', 'main.ts');
 
-function startTail(args: string[], env: Record<string, string> = {}): { child: ChildProcess; stderr: () => string } {
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'tail', ...args], {
+/** The node flags of the bin's `#!/usr/bin/env -S node …` line: the heap limits users run with. */
+function binNodeFlags(): string[] {
+  const shebang = readFileSync(CLI, 'utf8').split('\n', 1)[0]!;
+  return shebang.split(/\s+/).filter((w) => w.startsWith('--'));
+}
+
+function startTail(args: string[], env: Record<string, string> = {}, nodeFlags: string[] = []): { child: ChildProcess; stderr: () => string } {
+  const child = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', CLI, 'tail', ...args], {
     env: { PATH: process.env.PATH ?? '', TZ: 'UTC', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -175,6 +181,40 @@ describe('dropship tail → Elasticsearch', () => {
     } finally {
       t.child.kill('SIGTERM');
       await exited(t.child);
+      await server.close();
+    }
+  });
+
+  test('Elasticsearch unreachable: the heap stays bounded, SIGTERM exits within --shutdown-timeout, nothing is lost', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dropship-unreachable-'));
+    const log = join(dir, 'router.log');
+    const N = 20_000;
+    writeFileSync(log, Array.from({ length: N }, (_, n) => line(n, 'down').text).join('\n') + '\n');
+    const state = join(dir, 'state');
+    // A port nobody listens on: every request fails with ECONNREFUSED, full 2 MB bodies included.
+    const closed = await BulkServer.start({ storeSources: false });
+    const deadUrl = closed.url;
+    await closed.close();
+    const common = ['--state-dir', state, '--summary-interval', '0', '--no-geoip', '--shutdown-timeout', '2'];
+    const t = startTail([log, '--es-hosts', deadUrl, ...common], {}, binNodeFlags());
+    const failures = (): number => t.stderr().split('bulk request failed').length - 1;
+    assert.ok(await until(() => failures() >= 6 || t.child.exitCode !== null, 60_000), t.stderr().slice(-3000));
+    assert.equal(t.child.exitCode, null, `dropship died while Elasticsearch was unreachable:\n${t.stderr().slice(-3000)}`);
+    const stopAt = Date.now();
+    t.child.kill('SIGTERM');
+    assert.equal(await exited(t.child), 0, t.stderr().slice(-3000));
+    const took = Date.now() - stopAt;
+    assert.ok(took < 8000, `exit took ${took} ms with --shutdown-timeout 2`);
+    assert.match(t.stderr(), /output not settled 2 s after SIGTERM/);
+    // Nothing was acknowledged, so the next start ships everything.
+    const server = await BulkServer.start({ storeSources: false });
+    try {
+      const again = startTail([log, '--es-hosts', server.url, ...common]);
+      assert.ok(await until(() => server.storedCount >= N, 120_000), `stored ${server.storedCount}/${N}\n${again.stderr().slice(-2000)}`);
+      again.child.kill('SIGTERM');
+      assert.equal(await exited(again.child), 0, again.stderr().slice(-2000));
+      assert.equal(server.storedCount, N);
+    } finally {
       await server.close();
     }
   });

@@ -28,6 +28,8 @@ export interface OpenedOutput extends Output {
   kind: 'elasticsearch' | 'ndjson';
   /** Sink counters (Elasticsearch), or documents written (NDJSON). */
   stats(): SinkStats | { written: number };
+  /** Stop waiting for what is unsettled (Elasticsearch): it is never acknowledged. */
+  abort(): void;
 }
 
 export interface OutputOptions {
@@ -71,5 +73,6 @@ export async function openOutput(o: OutputOptions): Promise<OpenedOutput> {
     return Object.assign(sink, { kind: 'elasticsearch' as const });
   }
   const out = await NdjsonOutput.open<number>({ target: o.output === 'stdout' ? process.stdout : o.output.slice(7), onAck: o.onAck });
-  return Object.assign(out, { kind: 'ndjson' as const, stats: () => ({ written: out.written }) });
+  // Local writes either finish or fail; there is nothing to give up on.
+  return Object.assign(out, { kind: 'ndjson' as const, stats: () => ({ written: out.written }), abort: () => undefined });
 }

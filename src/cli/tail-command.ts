@@ -29,6 +29,7 @@ interface TailOptions extends ProcessingOptions, ConnectionFlags, Partial<BulkFl
   workers?: string;
   summaryInterval: string;
   pollInterval: string;
+  shutdownTimeout: string;
 }
 
 export function defaultStateDir(): string {
@@ -85,6 +86,7 @@ export async function runTail(paths: string[], o: TailOptions, log: Logger = cre
   const maxMessageBytes = wholeNumber('--syslog-max-bytes', o.syslogMaxBytes, 1);
   const pollIntervalMs = wholeNumber('--poll-interval', o.pollInterval, 1);
   const summaryMs = wholeNumber('--summary-interval', o.summaryInterval) * 1000;
+  const shutdownMs = wholeNumber('--shutdown-timeout', o.shutdownTimeout) * 1000;
   const bulk = bulkSettings(o);
 
   const store = await CheckpointStore.open(o.stateDir);
@@ -143,7 +145,7 @@ export async function runTail(paths: string[], o: TailOptions, log: Logger = cre
   };
   const summaryTimer = summaryMs > 0 ? setInterval(() => void summary(false), summaryMs) : undefined;
 
-  const removeSignalHandlers = stopOnSignals(abort, log, 'unacknowledged lines are re-read at the next start');
+  const removeSignalHandlers = stopOnSignals(abort, log, 'unacknowledged lines are re-read at the next start', { ms: shutdownMs, expire: () => output.abort() });
   if (useStdin && follower === undefined && listener === undefined) process.stdin.once('end', () => abort.abort());
 
   try {
@@ -177,6 +179,7 @@ export function registerTail(program: Command): void {
     .option('--namespace <name>', 'data stream namespace', 'default')
     .option('--workers <n>', 'parser threads (default: cores - 1; 0 parses on the main thread)')
     .option('--summary-interval <seconds>', 'how often a one-line summary is logged (0: never)', '60')
-    .option('--poll-interval <ms>', 'how often followed files are checked', '250');
+    .option('--poll-interval <ms>', 'how often followed files are checked', '250')
+    .option('--shutdown-timeout <seconds>', 'on SIGINT/SIGTERM, how long to wait for Elasticsearch to take what was read', '10');
   addConnectionOptions(addBulkOptions(addProcessingOptions(cmd))).action(async (paths: string[], o: TailOptions) => runTail(paths, o));
 }

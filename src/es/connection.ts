@@ -210,8 +210,11 @@ export function clientOptions(settings: ConnectionSettings): ClientOptions {
     },
     requestTimeout: settings.requestTimeoutMs,
     name: 'dropship',
-    // Errors must not carry request headers (Authorization) into anything we print.
-    redaction: { type: 'replace' },
+    // Errors must not carry request headers (Authorization) into anything we print. 'remove'
+    // drops them; 'replace' would deep-copy the error's request through Object.entries, body
+    // included: a 2 MB `_bulk` Buffer became millions of [index, byte] pairs per failed request,
+    // and an unreachable Elasticsearch ran the shipper out of heap within seconds.
+    redaction: { type: 'remove' },
   };
 }
 

@@ -238,6 +238,7 @@ export class ElasticsearchSink<T = unknown> {
 
   /** push() for a document already serialized by `serializeDocument`, e.g. in a worker thread. */
   pushSerialized(serialized: SerializedDocument, token: T): boolean {
+    if (this.aborted) return true;
     const index = this.indices[serialized.dataset] ?? this.indices[DATASET_FIREWALL]!;
     const { id, json, error } = serialized;
     if (error !== undefined || typeof json !== 'string' || json[0] !== '{' || typeof id !== 'string' || !/^[A-Za-z0-9_-]+$/.test(id)) {
@@ -255,6 +256,8 @@ export class ElasticsearchSink<T = unknown> {
    * sink looks inside only when Elasticsearch rejects some of them.
    */
   pushBatch(body: Buffer, docs: number, token: T): boolean {
+    // After abort() nothing is sent or acknowledged: the source reads it again next time.
+    if (this.aborted) return true;
     const chunk = this.accept(docs > 0 ? body.length : 0, docs, token);
     if (docs > 0) {
       this.enqueue({ chunk, body, docs });
