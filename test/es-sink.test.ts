@@ -344,11 +344,12 @@ describe('elasticsearch sink', () => {
     }
   });
 
-  it('takes whole _bulk batches: retries and dead-letters single documents inside them, acks batches in order', async () => {
+  it('takes whole _bulk batches: retries and dead-letters single documents inside them, acks batches in order, releases each body once settled', { timeout: 60_000 }, async () => {
     // Requests smaller than one batch, so batches are also split across requests.
     const h = await harness({ maxBatchBytes: 20_000 });
     const flaky = new Set([idOf(5), idOf(77), idOf(150), idOf(299)]);
     const broken = idOf(123);
+    const released: number[] = [];
     h.server.onItem = ({ id, attempt }) => {
       if (id === broken) return { status: 400, type: 'document_parsing_exception', reason: 'bad field' };
       return flaky.has(id) && attempt === 1 ? { status: 429 } : undefined;
@@ -360,10 +361,16 @@ describe('elasticsearch sink', () => {
           const s = serializeDocument(netfilterDoc(n));
           body += `{"create":{"_index":"logs-dropship.firewall-default","_id":"${s.id}"}}\n${s.json}\n`;
         }
-        h.sink.pushBatch(Buffer.from(body), 30, b);
+        // Once released, a body's memory is reused for another batch: scribble over it, so any
+        // later read (a retry, a dead letter) would send or record garbage.
+        const bytes = Buffer.from(body);
+        h.sink.pushBatch(bytes, 30, b, () => {
+          released.push(b);
+          bytes.fill(0x7e);
+        });
       }
       // An empty batch (all blank lines) is acknowledged in its turn and holds no memory.
-      h.sink.pushBatch(Buffer.alloc(0), 0, 10);
+      h.sink.pushBatch(Buffer.alloc(0), 0, 10, () => released.push(10));
       await h.sink.close();
       const stats = h.sink.stats();
       assert.equal(stats.pushed, 300);
@@ -378,6 +385,7 @@ describe('elasticsearch sink', () => {
       assert.equal(letter!.index, 'logs-dropship.firewall-default');
       assert.deepEqual(letter!.document, JSON.parse(serializeDocument(netfilterDoc(123)).json));
       assertContiguousAcks(h.acks, 10);
+      assert.deepEqual([...released].sort((a, b) => a - b), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 'each body released once');
       assert.equal(stats.bufferedBytes, 0);
       assert.equal(h.sink.stats().bufferedDocs, 0);
     } finally {

@@ -8,6 +8,7 @@ import { describe, test } from 'node:test';
 import { hasTool } from './helpers/tools.js';
 import { setTimeout as delay } from 'node:timers/promises';
 import { FileFollower, type FollowOptions } from '../src/sources/file-follow.js';
+import { decodeLines } from '../src/sources/line-bytes.js';
 import { CheckpointStore, StateError } from '../src/state/checkpoints.js';
 
 /** Runs a follower that settles every batch at once (as a sink would), collecting its lines. */
@@ -18,7 +19,7 @@ async function follow(patterns: string[], stateDir: string, extra: Partial<Follo
   const ac = new AbortController();
   const done = (async () => {
     for await (const batch of follower.batches(ac.signal)) {
-      lines.push(...batch.lines);
+      lines.push(...decodeLines(batch.data));
       follower.commit(batch);
     }
   })();

@@ -51,8 +51,8 @@ test('indexBatches pages through a point in time with search_after and closes it
   const before = { ...server.pitStats };
   const lines: string[] = [];
   for await (const b of indexBatches({ client, pattern: 'reader-*', counters, signal: new AbortController().signal, pageSize: 10 })) {
-    lines.push(...b.lines);
-    assert.equal(b.lineReceivedMs?.length, b.lines.length);
+    lines.push(...b.lines!);
+    assert.equal(b.lineReceivedMs?.length, b.lines!.length);
   }
   await client.close();
   assert.equal(counters.total, 32);

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { ArrayBufferPool } from '../src/pipeline/buffer-pool.js';
+import { createPool } from '../src/pipeline/pool.js';
 import { createProcessor } from '../src/pipeline/process.js';
+import { ByteLineSplitter } from '../src/sources/line-bytes.js';
 import { documentId } from '../src/sinks/elasticsearch/doc-id.js';
 
 const line = (n: number): string =>
@@ -39,4 +42,48 @@ test('the ndjson format is one document per line', async () => {
   const rows = batch.body.toString('utf8').split('\n');
   assert.deepEqual(rows.slice(0, 2).map((r) => (JSON.parse(r) as { event: { original: string } }).event.original), [line(1), line(2)]);
   assert.equal(rows[2], '');
+});
+
+test('buffer pool: reuse within about twice the size, a fresh buffer otherwise, longest-kept evicted first', () => {
+  const pool = new ArrayBufferPool(2);
+  const a = pool.take(100_000);
+  assert.equal(a.length, 100_000);
+  assert.equal(a.byteOffset, 0);
+  pool.give(a.buffer as ArrayBuffer);
+  assert.equal(pool.take(90_000).buffer, a.buffer, 'reused for a similar size');
+  pool.give(a.buffer as ArrayBuffer);
+  assert.notEqual(pool.take(1_000).buffer, a.buffer, 'a one-line batch does not pin a big buffer');
+  assert.notEqual(pool.take(200_000).buffer, a.buffer, 'too small for this one');
+  const b = pool.take(10).buffer as ArrayBuffer;
+  const c = pool.take(10).buffer as ArrayBuffer;
+  pool.give(b);
+  pool.give(c); // full now: a goes
+  assert.equal(pool.size, 2);
+  assert.notEqual(pool.take(100_000).buffer, a.buffer);
+  pool.give(new ArrayBuffer(0)); // detached ones are ignored
+  assert.equal(pool.size, 2);
+});
+
+test('worker pool: line bytes and bodies recycled between threads never mix batches', async () => {
+  const config = { timezone: 'UTC', year: 2026, geoip: false as const, namespace: 'home' };
+  const reference = await createProcessor(config);
+  const pool = await createPool(config, 1);
+  try {
+    const splitter = new ByteLineSplitter(64 * 1024, 0, (size) => pool.lineBuffers.take(size));
+    const held: Buffer[] = [];
+    for (let round = 0; round < 40; round++) {
+      // Batch sizes wander, so reused buffers are sometimes larger than the batch.
+      const lines = Array.from({ length: 50 + ((round * 37) % 300) }, (_, n) => line(round * 1000 + n));
+      const bytes = splitter.push(Buffer.from(lines.join('\n') + '\n'));
+      const got = await pool.process({ data: bytes.data, truncated: bytes.truncated });
+      const want = reference({ lines, truncated: [] });
+      assert.equal(got.body.toString('utf8').replace(/"created":"[^"]+"/g, ''), want.body.toString('utf8').replace(/"created":"[^"]+"/g, ''), `round ${round}`);
+      // Release bodies late and out of step, as the sink does when requests overlap.
+      held.push(got.body);
+      if (held.length > 3) pool.recycle(held.shift()!);
+    }
+    assert.ok(pool.lineBuffers.size > 0, 'line buffers came back from the thread');
+  } finally {
+    await pool.close();
+  }
 });

@@ -8,7 +8,7 @@ import { createPool, defaultWorkerCount, type ProcessingPool } from '../pipeline
 import { Committer, Pipeline, type SourceBatch } from '../pipeline/run.js';
 import { namespaceProblem } from '../sinks/elasticsearch/index.js';
 import { FileFollower, type FollowEvent } from '../sources/file-follow.js';
-import { readLineBatches } from '../sources/lines.js';
+import { MAX_LINE_BYTES, readLineBytes, type Allocate } from '../sources/line-bytes.js';
 import { senderOfSpoolFile, Spool } from '../sources/spool.js';
 import { parseListenAddress, SyslogListener } from '../sources/syslog-listener.js';
 import { CheckpointStore } from '../state/checkpoints.js';
@@ -37,15 +37,15 @@ export function defaultStateDir(): string {
 }
 
 /** Stdin has no position to resume from: its batches commit nothing. */
-async function* stdinBatches(): AsyncGenerator<SourceBatch> {
-  for await (const b of readLineBatches(process.stdin)) yield { lines: b.lines, truncated: b.truncated };
+async function* stdinBatches(allocate: Allocate): AsyncGenerator<SourceBatch> {
+  for await (const b of readLineBytes(process.stdin, MAX_LINE_BYTES, allocate)) yield { data: b.data, truncated: b.truncated };
 }
 
 /** File batches carry their commit, and spool files their sender. */
 async function* fileBatches(follower: FileFollower, signal: AbortSignal): AsyncGenerator<SourceBatch> {
   for await (const b of follower.batches(signal)) {
     yield {
-      lines: b.lines,
+      data: b.data,
       truncated: b.truncated,
       senderIp: b.path.includes('/spool/') ? senderOfSpoolFile(b.path) : undefined,
       commit: () => follower.commit(b),
@@ -107,6 +107,7 @@ export async function runTail(paths: string[], o: TailOptions, log: Logger = cre
 
   const pool = await createPool({ ...config, format: output.kind === 'elasticsearch' ? 'bulk' : 'ndjson', namespace: o.namespace }, workers);
   const pipeline = new Pipeline(pool, output, committer);
+  const allocate = (size: number): Buffer => pool.lineBuffers.take(size);
   const abort = new AbortController();
   const sources: Promise<void>[] = [];
 
@@ -128,11 +129,11 @@ export async function runTail(paths: string[], o: TailOptions, log: Logger = cre
   }
 
   const follower = patterns.length === 0 ? undefined : new FileFollower({
-    patterns, store, startAt: o.startAt, pollIntervalMs,
+    patterns, store, startAt: o.startAt, pollIntervalMs, allocate,
     onEvent: (e: FollowEvent) => (e.type === 'lost' ? log.warn(e, `file ${e.type}`) : log.info(e, `file ${e.type}`)),
   });
   if (follower !== undefined) sources.push(pipeline.run(fileBatches(follower, abort.signal)));
-  if (useStdin) sources.push(pipeline.run(stdinBatches()));
+  if (useStdin) sources.push(pipeline.run(stdinBatches(allocate)));
 
   const checkpointTimer = setInterval(() => void store.flush().catch((err: Error) => log.error({ err }, 'checkpoint write failed')), 1000);
   const summary = async (final: boolean): Promise<void> => {

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import { ArrayBufferPool, BATCH_BUFFERS_KEPT } from './buffer-pool.js';
 import type { LineInput, ProcessedBatch, ProcessorConfig } from './process.js';
 
 /**
@@ -15,6 +16,13 @@ export interface ThreadHeap {
 
 export interface ProcessingPool {
   process(input: LineInput): Promise<ProcessedBatch>;
+  /** A processed batch's body the output is done with: its memory is reused for later ones. */
+  recycle(body: Buffer): void;
+  /**
+   * Buffers for line bytes (LineInput.data): the threads hand them back after decoding. Use it as
+   * the splitter's Allocate.
+   */
+  readonly lineBuffers: ArrayBufferPool;
   /** Each worker thread's heap (empty without workers), for the periodic summary. */
   heaps(): Promise<ThreadHeap[]>;
   close(): Promise<void>;
@@ -32,11 +40,24 @@ export function defaultWorkerCount(): number {
 }
 
 export async function createPool(config: ProcessorConfig, workers: number): Promise<ProcessingPool> {
+  const lineBuffers = new ArrayBufferPool(BATCH_BUFFERS_KEPT);
   if (workers <= 0) {
     // Loaded only here: with worker threads, the parsers' modules live in the workers alone.
     const { createProcessor } = await import('./process.js');
-    const processor = await createProcessor(config);
-    return { workers: 0, process: async (input) => processor(input), heaps: async () => [], close: async () => undefined };
+    const bodies = new ArrayBufferPool(BATCH_BUFFERS_KEPT);
+    const processor = await createProcessor(config, bodies);
+    return {
+      workers: 0,
+      lineBuffers,
+      process: async (input) => {
+        const batch = processor(input);
+        if (input.data !== undefined) lineBuffers.give(input.data.buffer as ArrayBuffer);
+        return batch;
+      },
+      recycle: (body) => bodies.give(body.buffer as ArrayBuffer),
+      heaps: async () => [],
+      close: async () => undefined,
+    };
   }
   const url = new URL(import.meta.url.endsWith('.ts') ? './worker-tsx.mjs' : './worker.js', import.meta.url);
   const threads: Worker[] = [];
@@ -52,8 +73,9 @@ export async function createPool(config: ProcessorConfig, workers: number): Prom
     // A bounded heap makes the worker collect before garbage piles up (RSS), at little cost:
     // its live data is one batch of lines and their documents.
     const w = new Worker(url, { workerData: config, resourceLimits: { maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 16 } });
-    w.on('message', (m: { id: number; batch?: ProcessedBatch; heap?: ThreadHeap; error?: string; ready?: boolean }) => {
+    w.on('message', (m: { id: number; batch?: ProcessedBatch; returned?: ArrayBuffer; heap?: ThreadHeap; error?: string; ready?: boolean }) => {
       if (m.ready) return;
+      if (m.returned !== undefined) lineBuffers.give(m.returned);
       const job = jobs.get(m.id);
       if (job === undefined) return;
       jobs.delete(m.id);
@@ -84,13 +106,32 @@ export async function createPool(config: ProcessorConfig, workers: number): Prom
         }),
     ),
   );
+  // Bodies wait here until the next message to a thread takes them along (any thread will do:
+  // they all make batches of the same sizes).
+  let recycledBodies: ArrayBuffer[] = [];
+  const takeRecycled = (): ArrayBuffer[] | undefined => {
+    if (recycledBodies.length === 0) return undefined;
+    const out = recycledBodies;
+    recycledBodies = [];
+    return out;
+  };
   return {
     workers,
+    lineBuffers,
+    recycle(body) {
+      const ab = body.buffer as ArrayBuffer;
+      if (ab.byteLength > 0 && recycledBodies.length < BATCH_BUFFERS_KEPT && !recycledBodies.includes(ab)) recycledBodies.push(ab);
+    },
     process(input) {
       return new Promise((resolve, reject) => {
         const id = nextId++;
         jobs.set(id, { resolve: resolve as Job['resolve'], reject });
-        threads[turn++ % threads.length]!.postMessage({ id, input });
+        // Line bytes are alone in their ArrayBuffer (see Allocate): they move, not copied, and so
+        // do bodies coming back for reuse.
+        const transfer: ArrayBuffer[] = input.data === undefined ? [] : [input.data.buffer as ArrayBuffer];
+        const recycled = takeRecycled();
+        if (recycled !== undefined) transfer.push(...recycled);
+        threads[turn++ % threads.length]!.postMessage({ id, input, recycled }, transfer);
       });
     },
     heaps() {

@@ -1,9 +1,10 @@
 import { createEnricher, type EnrichOptions } from '../enrich/index.js';
+import type { ArrayBufferPool } from './buffer-pool.js';
 import type { EcsDocument } from '../model/document.js';
 import { DATASET_AUTH, DATASET_FIREWALL } from '../model/document.js';
 import { TAG_TRUNCATED } from '../normalize/ecs.js';
 import { createParser, type ParseMeta } from '../parse/index.js';
-import { MAX_LINE_BYTES } from '../sources/lines.js';
+import { decodeLines, MAX_LINE_BYTES } from '../sources/line-bytes.js';
 import { timeZone } from '../time/zone.js';
 import { documentId } from '../sinks/elasticsearch/doc-id.js';
 import { dataStreamName, DEFAULT_NAMESPACE } from '../sinks/elasticsearch/data-stream.js';
@@ -29,7 +30,9 @@ export interface ProcessorConfig {
 }
 
 export interface LineInput {
-  lines: string[];
+  /** The lines as text, or as bytes (see LineBytes): a followed file's lines stay bytes until here. */
+  lines?: string[];
+  data?: Uint8Array;
   /** Indexes of lines cut at the byte limit. */
   truncated: number[];
   /** Sender address of lines received over syslog (observer.ip). */
@@ -66,7 +69,8 @@ function isBlank(line: string): boolean {
   return true;
 }
 
-export async function createProcessor(config: ProcessorConfig): Promise<Processor> {
+/** `bodies`: where batch bodies come from, when the caller hands them back for reuse. */
+export async function createProcessor(config: ProcessorConfig, bodies?: ArrayBufferPool): Promise<Processor> {
   const zone = timeZone(config.timezone);
   const parse = createParser({ zone, year: config.year, observer: config.observer });
   const enrichOptions: EnrichOptions = { geoip: config.geoip, scannerList: config.scannerList, timezone: zone };
@@ -104,8 +108,9 @@ export async function createProcessor(config: ProcessorConfig): Promise<Processo
     const meta: ParseMeta | undefined = input.receivedMs === undefined && input.year === undefined ? undefined : {};
     if (meta !== undefined && input.receivedMs !== undefined) meta.receivedMs = input.receivedMs;
     if (meta !== undefined && input.year !== undefined) meta.year = input.year;
-    for (let i = 0; i < input.lines.length; i++) {
-      const line = input.lines[i]!;
+    const lines = input.lines ?? (input.data === undefined ? [] : decodeLines(input.data));
+    for (let i = 0; i < lines.length; i++) {
+      const line = lines[i]!;
       const cut = input.truncated[t] === i;
       if (cut) t++;
       if (!cut && isBlank(line)) continue;
@@ -126,10 +131,11 @@ export async function createProcessor(config: ProcessorConfig): Promise<Processo
       append('\n');
       docs++;
     }
-    // A copy of exactly the batch's bytes, which the caller owns (and a worker can hand over).
-    const body = Buffer.allocUnsafeSlow(at);
+    // A copy of exactly the batch's bytes, alone in its ArrayBuffer: the caller owns it, and a
+    // worker can hand it over without a copy.
+    const body = bodies === undefined ? Buffer.allocUnsafeSlow(at) : bodies.take(at);
     out.copy(body, 0, 0, at);
-    return { body, docs, lines: input.lines.length, unparsed };
+    return { body, docs, lines: lines.length, unparsed };
   };
 }
 

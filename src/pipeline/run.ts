@@ -11,9 +11,10 @@ import type { LineInput, ProcessedBatch } from './process.js';
 export interface Output {
   /**
    * A processed batch: `docs` documents already in this output's format (see ProcessorConfig).
-   * false when over the memory budget: wait for whenWritable() before pushing more.
+   * false when over the memory budget: wait for whenWritable() before pushing more. `release` is
+   * called once the output no longer needs `body` (its memory is then reused).
    */
-  pushBatch(body: Buffer, docs: number, token: number): boolean;
+  pushBatch(body: Buffer, docs: number, token: number, release?: () => void): boolean;
   whenWritable(): Promise<void>;
   flush(): Promise<void>;
   close(): Promise<void>;
@@ -75,7 +76,7 @@ export class Pipeline {
     for await (const batch of source) {
       // Only the data crosses to a worker thread; the commit callback stays here.
       const input: LineInput = {
-        lines: batch.lines, truncated: batch.truncated, senderIp: batch.senderIp, receivedMs: batch.receivedMs,
+        lines: batch.lines, data: batch.data, truncated: batch.truncated, senderIp: batch.senderIp, receivedMs: batch.receivedMs,
         year: batch.year, lineReceivedMs: batch.lineReceivedMs,
       };
       const result = this.pool.process(input);
@@ -96,7 +97,10 @@ export class Pipeline {
     this.counters.unparsed += processed.unparsed;
     if (processed.docs > 0) {
       this.counters.documents += processed.docs;
-      if (!this.output.pushBatch(processed.body, processed.docs, this.committer.next())) await this.output.whenWritable();
+      const body = processed.body;
+      if (!this.output.pushBatch(body, processed.docs, this.committer.next(), () => this.pool.recycle(body))) await this.output.whenWritable();
+    } else {
+      this.pool.recycle(processed.body);
     }
     if (batch.commit !== undefined) this.committer.after(batch.commit);
   }

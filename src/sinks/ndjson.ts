@@ -28,6 +28,7 @@ export class NdjsonOutput<T> {
   private failed: Error | undefined;
   written = 0;
   private pending = 0;
+  private releases: (() => void)[] = [];
 
   private constructor(private readonly opts: NdjsonOutputOptions<T>) {}
 
@@ -40,9 +41,10 @@ export class NdjsonOutput<T> {
   }
 
   /** `docs` documents, each a JSON line ending in a newline. */
-  pushBatch(body: Buffer, docs: number, token: T): boolean {
+  pushBatch(body: Buffer, docs: number, token: T, release?: () => void): boolean {
     if (this.failed) throw this.failed;
     this.buffer.push(body);
+    if (release !== undefined) this.releases.push(release);
     this.bufferBytes += body.length;
     this.pending += docs;
     this.lastToken = token;
@@ -62,6 +64,10 @@ export class NdjsonOutput<T> {
     this.writing = this.writing.then(async () => {
       if (this.buffer.length === 0) return;
       const chunk = this.buffer.length === 1 ? this.buffer[0]! : Buffer.concat(this.buffer);
+      // Concatenated: the bodies are free now; a single one only once it is written.
+      const releases = this.releases;
+      this.releases = [];
+      if (this.buffer.length > 1) for (const release of releases.splice(0)) release();
       const n = this.pending;
       this.pending = 0;
       const token = this.lastToken as T;
@@ -80,6 +86,7 @@ export class NdjsonOutput<T> {
         this.failed = new Error(`cannot write output: ${(err as Error).message}`);
         throw this.failed;
       }
+      for (const release of releases) release();
       this.written += n;
       if (ack) this.opts.onAck?.(token);
       const waiters = this.waiters;

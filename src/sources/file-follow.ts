@@ -4,7 +4,7 @@ import { open, readdir, stat, type FileHandle } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { glob, isDynamicPattern } from 'tinyglobby';
 import { inodeKey, type CheckpointStore, type FileCheckpoint } from '../state/checkpoints.js';
-import { LineSplitter, MAX_LINE_BYTES, type LineBatch } from './lines.js';
+import { ByteLineSplitter, MAX_LINE_BYTES, type Allocate, type LineBytes } from './line-bytes.js';
 
 /**
  * Follows files through rotation, the way a shipper next to a router must for months:
@@ -29,6 +29,8 @@ export interface FollowOptions {
   drainGraceMs?: number;
   readChunkBytes?: number;
   maxLineBytes?: number;
+  /** Where batch buffers come from (the processing pool's reused ones). */
+  allocate?: Allocate;
   onEvent?: (event: FollowEvent) => void;
 }
 
@@ -39,7 +41,7 @@ export type FollowEvent =
   | { type: 'closed'; path: string; offset: number }
   | { type: 'lost'; path: string; reason: string };
 
-export interface FileBatch extends LineBatch {
+export interface FileBatch extends LineBytes {
   path: string;
   dev: number;
   ino: number;
@@ -65,7 +67,7 @@ interface Tracked {
   path: string;
   readOffset: number;
   generation: number;
-  splitter: LineSplitter;
+  splitter: ByteLineSplitter;
   draining: boolean;
   lastGrowth: number;
 }
@@ -88,6 +90,7 @@ export class FileFollower {
   private readonly maxLineBytes: number;
   private started = false;
   private lastScan = 0;
+  private readBuffer: Buffer | undefined;
 
   constructor(private readonly opts: FollowOptions) {
     this.pollMs = opts.pollIntervalMs ?? 250;
@@ -259,7 +262,7 @@ export class FileFollower {
     store.set(fresh);
     this.tracked.set(inodeKey(dev, ino), {
       dev, ino, fh, path, readOffset: offset, generation, draining, lastGrowth: Date.now(),
-      splitter: new LineSplitter(this.maxLineBytes, offset),
+      splitter: new ByteLineSplitter(this.maxLineBytes, offset, this.opts.allocate),
     });
     this.emit({ type: 'opened', path, offset, resumed });
     return true;
@@ -277,7 +280,7 @@ export class FileFollower {
           await this.adoptCopy(t);
           t.readOffset = 0;
           t.generation = newGeneration();
-          t.splitter = new LineSplitter(this.maxLineBytes, 0);
+          t.splitter = new ByteLineSplitter(this.maxLineBytes, 0, this.opts.allocate);
           this.opts.store.set({
             dev: t.dev, ino: t.ino, path: t.path, offset: 0, generation: t.generation,
             fingerprint: await fingerprintOf(t.fh, st.size), fingerprintLength: Math.min(st.size, FINGERPRINT_BYTES),
@@ -287,23 +290,24 @@ export class FileFollower {
         }
         if (st.size > t.readOffset) {
           const want = Math.min(this.chunkBytes, st.size - t.readOffset);
-          const buf = Buffer.allocUnsafe(want);
+          // One read buffer for every file: the splitter copies out what it keeps.
+          const buf = (this.readBuffer ??= Buffer.allocUnsafeSlow(this.chunkBytes));
           const { bytesRead } = await t.fh.read(buf, 0, want, t.readOffset);
           if (bytesRead === 0) break;
           t.readOffset += bytesRead;
           t.lastGrowth = Date.now();
-          await this.refreshFingerprint(t, st.size);
           const batch = t.splitter.push(buf.subarray(0, bytesRead));
-          if (batch.lines.length > 0) return this.batchOf(t, batch);
+          await this.refreshFingerprint(t, st.size);
+          if (batch.data.length > 0) return this.batchOf(t, batch);
           continue; // only part of a line so far: read on
         }
         if (t.draining && Date.now() - t.lastGrowth >= this.graceMs) {
           const last = t.splitter.flush();
           await t.fh.close().catch(() => undefined);
           this.tracked.delete(inodeKey(t.dev, t.ino));
-          this.finished.set(inodeKey(t.dev, t.ino), { generation: t.generation, endOffset: last.lines.length > 0 ? last.endOffset : t.readOffset });
+          this.finished.set(inodeKey(t.dev, t.ino), { generation: t.generation, endOffset: last.data.length > 0 ? last.endOffset : t.readOffset });
           this.emit({ type: 'closed', path: t.path, offset: t.readOffset });
-          if (last.lines.length > 0) return this.batchOf(t, last);
+          if (last.data.length > 0) return this.batchOf(t, last);
         }
         break;
       }
@@ -355,7 +359,7 @@ export class FileFollower {
     }
   }
 
-  private batchOf(t: Tracked, b: LineBatch): FileBatch {
+  private batchOf(t: Tracked, b: LineBytes): FileBatch {
     return { ...b, path: t.path, dev: t.dev, ino: t.ino, generation: t.generation };
   }
 

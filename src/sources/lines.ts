@@ -2,9 +2,9 @@ import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { Transform, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
+import { ByteLineSplitter, decodeLines, MAX_LINE_BYTES, type LineBytes } from './line-bytes.js';
 
-/** Bytes kept of one line; the rest up to the newline is skipped (the line is tagged). */
-export const MAX_LINE_BYTES = 64 * 1024;
+export { MAX_LINE_BYTES };
 
 export interface LineBatch {
   lines: string[];
@@ -14,91 +14,41 @@ export interface LineBatch {
   endOffset: number;
 }
 
+function decoded(b: LineBytes): LineBatch {
+  return { lines: decodeLines(b.data), truncated: b.truncated, endOffset: b.endOffset };
+}
+
 /**
- * Incremental byte → line splitter that never holds more than one bounded partial line.
- * Lines are decoded as UTF-8 with invalid sequences replaced (never throws); offsets are bytes
- * of the input, so a checkpoint can say exactly where the next unread line starts.
+ * The splitter of line-bytes.ts for callers that want the lines as text on this thread (import
+ * dates and slices them before processing). Invalid UTF-8 is replaced, never thrown.
  */
 export class LineSplitter {
-  private carry: Buffer | undefined; // start of an unfinished line, at most maxLineBytes long
-  // Inside an overlong line: its kept head, emitted once its newline arrives (so the line's end
-  // offset is exact), the rest of its bytes dropped.
-  private overlong: string | undefined;
-  private offset: number;
-  private lineStartOffset: number;
+  private readonly bytes: ByteLineSplitter;
 
-  constructor(
-    private readonly maxLineBytes = MAX_LINE_BYTES,
-    startOffset = 0,
-  ) {
-    this.offset = startOffset;
-    this.lineStartOffset = startOffset;
+  private scratch = Buffer.allocUnsafeSlow(0);
+
+  constructor(maxLineBytes = MAX_LINE_BYTES, startOffset = 0) {
+    // The bytes are decoded before push() returns, so one scratch buffer serves every batch.
+    this.bytes = new ByteLineSplitter(maxLineBytes, startOffset, (size) => {
+      if (this.scratch.length < size) this.scratch = Buffer.allocUnsafeSlow(Math.max(size, 320 * 1024));
+      return this.scratch.subarray(0, size);
+    });
   }
 
-  /** Where the first line not yet emitted starts. */
   get lineStart(): number {
-    return this.lineStartOffset;
+    return this.bytes.lineStart;
   }
 
-  /** Whether an unfinished line is held back. */
   get pending(): boolean {
-    return this.carry !== undefined || this.overlong !== undefined;
+    return this.bytes.pending;
   }
 
   push(chunk: Buffer): LineBatch {
-    const batch: LineBatch = { lines: [], truncated: [], endOffset: -1 };
-    const base = this.offset;
-    let start = 0;
-    while (start < chunk.length) {
-      const nl = chunk.indexOf(10, start);
-      if (nl < 0) {
-        if (this.overlong === undefined) {
-          const rest = chunk.subarray(start);
-          this.carry = this.carry === undefined ? Buffer.from(rest) : Buffer.concat([this.carry, rest]);
-          if (this.carry.length > this.maxLineBytes) {
-            this.overlong = this.carry.toString('utf8', 0, this.maxLineBytes);
-            this.carry = undefined;
-          }
-        }
-        break;
-      }
-      if (this.overlong !== undefined) {
-        batch.truncated.push(batch.lines.length);
-        batch.lines.push(this.overlong);
-        this.overlong = undefined;
-      } else if (this.carry !== undefined) {
-        const whole = Buffer.concat([this.carry, chunk.subarray(start, nl)]);
-        this.carry = undefined;
-        if (whole.length > this.maxLineBytes) batch.truncated.push(batch.lines.length);
-        batch.lines.push(whole.toString('utf8', 0, Math.min(whole.length, this.maxLineBytes)));
-      } else if (nl - start > this.maxLineBytes) {
-        batch.truncated.push(batch.lines.length);
-        batch.lines.push(chunk.toString('utf8', start, start + this.maxLineBytes));
-      } else {
-        batch.lines.push(chunk.toString('utf8', start, nl));
-      }
-      start = nl + 1;
-      batch.endOffset = this.lineStartOffset = base + start;
-    }
-    this.offset = base + chunk.length;
-    return batch;
+    return decoded(this.bytes.push(chunk));
   }
 
-  /** The unfinished last line, when the input is known to be complete (end of a file). */
   flush(): LineBatch {
-    const batch: LineBatch = { lines: [], truncated: [], endOffset: -1 };
-    if (this.overlong !== undefined) {
-      batch.truncated.push(0);
-      batch.lines.push(this.overlong);
-      batch.endOffset = this.offset;
-    } else if (this.carry !== undefined && this.carry.length > 0) {
-      batch.lines.push(this.carry.toString('utf8'));
-      batch.endOffset = this.offset;
-    }
-    this.carry = undefined;
-    this.overlong = undefined;
-    this.lineStartOffset = this.offset;
-    return batch;
+    return decoded(this.bytes.flush());
   }
 }
 

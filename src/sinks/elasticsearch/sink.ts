@@ -83,6 +83,8 @@ interface Chunk<T> {
   unsettled: number;
   /** What the chunk counts against the memory budget until it is settled. */
   readonly bytes: number;
+  /** Told when the chunk is settled: its body is not read again (retries copy what they resend). */
+  readonly release: (() => void) | undefined;
 }
 
 /**
@@ -255,15 +257,16 @@ export class ElasticsearchSink<T = unknown> {
    * `_id`, then the source line, per document), e.g. a whole batch built by a parser thread. The
    * sink looks inside only when Elasticsearch rejects some of them.
    */
-  pushBatch(body: Buffer, docs: number, token: T): boolean {
+  pushBatch(body: Buffer, docs: number, token: T, release?: () => void): boolean {
     // After abort() nothing is sent or acknowledged: the source reads it again next time.
     if (this.aborted) return true;
-    const chunk = this.accept(docs > 0 ? body.length : 0, docs, token);
+    const chunk = this.accept(docs > 0 ? body.length : 0, docs, token, release);
     if (docs > 0) {
       this.enqueue({ chunk, body, docs });
     } else {
       // Nothing to send: settled at once, acknowledged when everything before it is.
       this.bufferedBytes -= chunk.bytes;
+      release?.();
       this.advanceAcks();
     }
     return this.bufferedBytes < this.maxBufferedBytes;
@@ -321,9 +324,9 @@ export class ElasticsearchSink<T = unknown> {
     };
   }
 
-  private accept(bytes: number, docs: number, token: T): Chunk<T> {
+  private accept(bytes: number, docs: number, token: T, release?: () => void): Chunk<T> {
     if (this.closing) throw new Error('elasticsearch sink: push after close');
-    const chunk: Chunk<T> = { seq: this.nextSeq++, token, docs, unsettled: docs, bytes: bytes + ENTRY_OVERHEAD_BYTES };
+    const chunk: Chunk<T> = { seq: this.nextSeq++, token, docs, unsettled: docs, bytes: bytes + ENTRY_OVERHEAD_BYTES, release };
     this.queue.push(chunk);
     this.counters.pushed += docs;
     this.bufferedBytes += chunk.bytes;
@@ -520,7 +523,10 @@ export class ElasticsearchSink<T = unknown> {
     if (docs === 0) return;
     chunk.unsettled -= docs;
     this.bufferedDocs -= docs;
-    if (chunk.unsettled === 0) this.bufferedBytes -= chunk.bytes;
+    if (chunk.unsettled === 0) {
+      this.bufferedBytes -= chunk.bytes;
+      chunk.release?.();
+    }
   }
 
   private advanceAcks(): void {
