@@ -1,6 +1,7 @@
 import { createEnricher, type EnrichOptions } from '../enrich/index.js';
 import type { EcsDocument } from '../model/document.js';
 import { DATASET_AUTH, DATASET_FIREWALL } from '../model/document.js';
+import { stringifyDocument } from '../model/serialize.js';
 import { TAG_TRUNCATED } from '../normalize/ecs.js';
 import { createParser, type ParseMeta } from '../parse/index.js';
 import { MAX_LINE_BYTES } from '../sources/lines.js';
@@ -117,7 +118,7 @@ export async function createProcessor(config: ProcessorConfig): Promise<Processo
         doc.error ??= { message: `line longer than ${MAX_LINE_BYTES} bytes was cut` };
       }
       if (doc.event.kind === 'pipeline_error') unparsed++;
-      const json = JSON.stringify(doc);
+      const json = stringifyDocument(doc);
       if (bulk) {
         const prefix = doc.event.dataset === DATASET_AUTH ? actionPrefix[DATASET_AUTH] : actionPrefix[DATASET_FIREWALL];
         append(`${prefix}${documentId(doc['@timestamp'], doc.event.original)}"}}\n`);
