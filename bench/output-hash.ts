@@ -5,6 +5,10 @@
  * and seeded mutations of all of those (cut, dropped, swapped and altered tokens), parsed in two
  * zones, with and without enrichment. The clock is fixed, so event.created is stable.
  *
+ * Documents are serialized as the pipeline does (src/model/serialize.ts), and each is also
+ * compared with JSON.stringify, which the serializer must match byte for byte: any difference is
+ * reported and fails the run.
+ *
  *   tsc -p tsconfig.bench.json && node .bench-build/bench/output-hash.js [--corpus file] [--dump file]
  *
  * Run before and after a change: the printed hashes must not move. --dump writes every document
@@ -14,6 +18,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, existsSync, openSync, readFileSync, readdirSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { createEnricher } from '../src/enrich/index.js';
+import { serializerStats, stringifyDocument } from '../src/model/serialize.js';
 import { createParser } from '../src/parse/index.js';
 import { timeZone } from '../src/time/zone.js';
 import { generateLines, prng } from './generate.js';
@@ -112,6 +117,7 @@ const sets = inputSets();
 const dumpAt = process.argv.indexOf('--dump');
 const dump = dumpAt > 0 ? openSync(process.argv[dumpAt + 1]!, 'w') : -1;
 const all = createHash('sha256');
+let mismatches = 0;
 for (const zoneName of ['UTC', 'Europe/Berlin']) {
   const zone = timeZone(zoneName);
   const parse = createParser({ zone, now: () => NOW });
@@ -124,7 +130,10 @@ for (const zoneName of ['UTC', 'Europe/Berlin']) {
         const meta = i % 7 === 3 ? { receivedMs: NOW - i * 1000, referenceMs: NOW - 86_400_000 * (i % 400) } : undefined;
         const doc = parse(lines[i]!, meta);
         if (enrich) enricher.enrich(doc);
-        const json = JSON.stringify(doc);
+        const json = stringifyDocument(doc);
+        if (json !== JSON.stringify(doc)) {
+          if (mismatches++ < 3) console.error(`serializer differs from JSON.stringify for ${JSON.stringify(lines[i])}:\n  ${json}\n  ${JSON.stringify(doc)}`);
+        }
         h.update(json).update('\n');
         if (dump >= 0) writeSync(dump, json + '\n');
       }
@@ -135,4 +144,7 @@ for (const zoneName of ['UTC', 'Europe/Berlin']) {
   }
 }
 console.log(`overall ${all.digest('hex')}`);
+const stats = serializerStats();
+console.log(`serializer: ${mismatches} documents differ from JSON.stringify, ${stats.fallbacks} written by JSON.stringify, ${stats.nodes} trie nodes`);
 if (dump >= 0) closeSync(dump);
+if (mismatches > 0) process.exitCode = 1;

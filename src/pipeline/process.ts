@@ -2,6 +2,7 @@ import { createEnricher, type EnrichOptions } from '../enrich/index.js';
 import type { ArrayBufferPool } from './buffer-pool.js';
 import type { EcsDocument } from '../model/document.js';
 import { DATASET_AUTH, DATASET_FIREWALL } from '../model/document.js';
+import { stringifyDocument } from '../model/serialize.js';
 import { TAG_TRUNCATED } from '../normalize/ecs.js';
 import { createParser, type ParseMeta } from '../parse/index.js';
 import { decodeLines, MAX_LINE_BYTES } from '../sources/line-bytes.js';
@@ -122,7 +123,7 @@ export async function createProcessor(config: ProcessorConfig, bodies?: ArrayBuf
         doc.error ??= { message: `line longer than ${MAX_LINE_BYTES} bytes was cut` };
       }
       if (doc.event.kind === 'pipeline_error') unparsed++;
-      const json = JSON.stringify(doc);
+      const json = stringifyDocument(doc);
       if (bulk) {
         const prefix = doc.event.dataset === DATASET_AUTH ? actionPrefix[DATASET_AUTH] : actionPrefix[DATASET_FIREWALL];
         append(`${prefix}${documentId(doc['@timestamp'], doc.event.original)}"}}\n`);
