@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Client } from '@elastic/elasticsearch';
+import { canonicalTimestamp } from '../src/sinks/elasticsearch/doc-id.js';
 import { documentId, ElasticsearchSink, FileDeadLetterQueue, onShutdownSignals, serializeDocument } from '../src/sinks/elasticsearch/index.js';
 import { hash } from 'node:crypto';
 import fc from 'fast-check';
@@ -400,6 +401,29 @@ describe('elasticsearch sink', () => {
         assert.equal(documentId(new Date(ms).toISOString(), original), expected);
       }),
       { numRuns: 2000 },
+    );
+  });
+
+  it('canonical timestamps: the same-hour shortcut agrees with Date.parse for any text, in any order', () => {
+    const iso = fc.integer({ min: Date.UTC(1990, 0, 1), max: Date.UTC(2040, 0, 1) }).map((ms) => new Date(ms).toISOString());
+    // Texts of one hour (the shortcut's case), some with an odd character where a digit or a
+    // separator goes (minute 60, "1a", ...), among texts of other hours and random strings.
+    const item = fc.oneof(
+      fc.record({ kind: fc.constant('hour' as const), off: fc.integer({ min: 0, max: 3_599_999 }) }),
+      fc.record({ kind: fc.constant('odd' as const), off: fc.integer({ min: 0, max: 3_599_999 }), at: fc.integer({ min: 11, max: 23 }), c: fc.constantFrom('6', '7', '9', 'a', ':', '.', 'Z', ' ', '０') }),
+      fc.record({ kind: fc.constant('other' as const), text: fc.oneof(iso, fc.string({ maxLength: 30 })) }),
+    );
+    fc.assert(
+      fc.property(iso, fc.array(item, { maxLength: 40 }), (base, items) => {
+        const hour = Date.parse(base.slice(0, 14) + '00:00.000Z');
+        for (const it of items) {
+          let t = it.kind === 'other' ? it.text : new Date(hour + it.off).toISOString();
+          if (it.kind === 'odd') t = t.slice(0, it.at) + it.c + t.slice(it.at + 1);
+          const ms = Date.parse(t);
+          assert.equal(canonicalTimestamp(t), Number.isFinite(ms) ? String(ms) : t, t);
+        }
+      }),
+      { numRuns: 3000 },
     );
   });
 

@@ -124,12 +124,13 @@ export async function createProcessor(config: ProcessorConfig, bodies?: ArrayBuf
       }
       if (doc.event.kind === 'pipeline_error') unparsed++;
       const json = stringifyDocument(doc);
+      // One write per document: each is a call into C++ that flattens its string first.
       if (bulk) {
         const prefix = doc.event.dataset === DATASET_AUTH ? actionPrefix[DATASET_AUTH] : actionPrefix[DATASET_FIREWALL];
-        append(`${prefix}${documentId(doc['@timestamp'], doc.event.original)}"}}\n`);
+        append(`${prefix}${documentId(doc['@timestamp'], doc.event.original)}"}}\n${json}\n`);
+      } else {
+        append(`${json}\n`);
       }
-      append(json);
-      append('\n');
       docs++;
     }
     // A copy of exactly the batch's bytes, alone in its ArrayBuffer: the caller owns it, and a

@@ -372,8 +372,12 @@ export class ElasticsearchSink<T = unknown> {
     }
   }
 
-  /** Copy the parts into the slot's buffer, growing it when a batch needs more. */
+  /**
+   * The request body: a lone part as it is (under load, each request is one parser batch, so no
+   * copy and no slot buffer at all); several are copied into the slot's buffer, grown when needed.
+   */
   private body(parts: readonly Part<T>[], slot: number): Buffer {
+    if (parts.length === 1) return parts[0]!.body;
     let size = 0;
     for (const part of parts) size += part.body.length;
     let buffer = this.slotBuffers[slot];
