@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { Transform, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { ByteLineSplitter, decodeLines, MAX_LINE_BYTES, type LineBytes } from './line-bytes.js';
+import { ByteLineSplitter, decodeLines, MAX_LINE_BYTES, readLineBytes, type Allocate, type LineBytes } from './line-bytes.js';
 
 export { MAX_LINE_BYTES };
 
@@ -19,20 +19,26 @@ function decoded(b: LineBytes): LineBatch {
 }
 
 /**
+ * Batch buffers for lines decoded as soon as they are split: one scratch buffer serves every
+ * batch, since nothing keeps the bytes.
+ */
+function scratchAllocate(): Allocate {
+  let scratch = Buffer.allocUnsafeSlow(0);
+  return (size) => {
+    if (scratch.length < size) scratch = Buffer.allocUnsafeSlow(Math.max(size, 320 * 1024));
+    return scratch.subarray(0, size);
+  };
+}
+
+/**
  * The splitter of line-bytes.ts for callers that want the lines as text on this thread (import
  * dates and slices them before processing). Invalid UTF-8 is replaced, never thrown.
  */
 export class LineSplitter {
   private readonly bytes: ByteLineSplitter;
 
-  private scratch = Buffer.allocUnsafeSlow(0);
-
   constructor(maxLineBytes = MAX_LINE_BYTES, startOffset = 0) {
-    // The bytes are decoded before push() returns, so one scratch buffer serves every batch.
-    this.bytes = new ByteLineSplitter(maxLineBytes, startOffset, (size) => {
-      if (this.scratch.length < size) this.scratch = Buffer.allocUnsafeSlow(Math.max(size, 320 * 1024));
-      return this.scratch.subarray(0, size);
-    });
+    this.bytes = new ByteLineSplitter(maxLineBytes, startOffset, scratchAllocate());
   }
 
   get lineStart(): number {
@@ -54,13 +60,8 @@ export class LineSplitter {
 
 /** Splits a whole stream into line batches, one per chunk; a last line without newline is kept. */
 export async function* readLineBatches(input: AsyncIterable<Buffer | string>, maxLineBytes = MAX_LINE_BYTES): AsyncGenerator<LineBatch> {
-  const splitter = new LineSplitter(maxLineBytes);
-  for await (const piece of input) {
-    const batch = splitter.push(typeof piece === 'string' ? Buffer.from(piece) : piece);
-    if (batch.lines.length > 0) yield batch;
-  }
-  const last = splitter.flush();
-  if (last.lines.length > 0) yield last;
+  // Each batch is decoded before the generator asks for the next one, so the scratch is free.
+  for await (const b of readLineBytes(input, maxLineBytes, scratchAllocate())) yield decoded(b);
 }
 
 const GZIP_MAGIC_0 = 0x1f;

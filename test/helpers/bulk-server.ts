@@ -271,7 +271,7 @@ export class BulkServer {
         lines.read();
         source = lines.buf.toString('utf8', lines.start, lines.end);
       } else {
-        lines.skip();
+        lines.pass();
       }
       let attempt = 1;
       if (this.storeSources) {
@@ -506,7 +506,7 @@ const EMPTY = Buffer.alloc(0);
 /**
  * Lines of a body kept in the Buffers it arrived in. `chunk`/`pos` is where the next line starts
  * (never at the end of a chunk unless `done`); read() exposes a line as `buf[start, end)`, copying
- * only a line that spans chunks; skip() passes a line without looking at its bytes beyond the
+ * only a line that spans chunks; pass() moves over a line without looking at its bytes beyond the
  * newline search.
  */
 class LineCursor {
@@ -557,7 +557,7 @@ class LineCursor {
     this.end = this.buf.length;
   }
 
-  skip(): void {
+  pass(): void {
     const nl = this.chunk.indexOf(NEWLINE, this.pos);
     if (nl !== -1) {
       this.pos = nl + 1;

@@ -1,6 +1,7 @@
 import { errors, type Client, type estypes } from '@elastic/elasticsearch';
 import { describeError } from '../../es/redact.js';
 import { DATASET_AUTH, DATASET_FIREWALL } from '../../model/document.js';
+import { stringifyDocument } from '../../model/serialize.js';
 import { dataStreamName, datasetOf, DEFAULT_NAMESPACE, namespaceProblem, type Dataset } from './data-stream.js';
 import type { DeadLetter, DeadLetterQueue } from './dead-letter.js';
 import { documentId } from './doc-id.js';
@@ -135,7 +136,8 @@ export function serializeDocument(doc: unknown): SerializedDocument {
   const id = documentId(d?.['@timestamp'], d?.event?.original);
   const dataset = datasetOf(doc);
   try {
-    const json = JSON.stringify(doc);
+    // Non-objects fall through to JSON.stringify inside, with its results (undefined included).
+    const json: string | undefined = stringifyDocument(doc as object);
     if (typeof json === 'string' && json[0] === '{') return { json, id, dataset };
     return { json: '', id, dataset, error: 'document is not a JSON object' };
   } catch (err) {
