@@ -240,6 +240,46 @@ describe('dropship tail → Elasticsearch', () => {
     }
   });
 
+  test('--output ndjson:<file> gets every line once and checkpoints; an unwritable output ends tail with an error', async () => {
+    const N = 30_000;
+    const dir = mkdtempSync(join(tmpdir(), 'dropship-ndjson-'));
+    const log = join(dir, 'router.log');
+    const texts = Array.from({ length: N }, (_, n) => line(n, 'nd').text);
+    writeFileSync(log, texts.join('\n') + '\n');
+    const size = readFileSync(log).length;
+    const offset = (state: string): number => {
+      try {
+        return (JSON.parse(readFileSync(join(state, 'files.json'), 'utf8')) as { files: { offset: number }[] }).files[0]?.offset ?? -1;
+      } catch {
+        return -1;
+      }
+    };
+
+    // A file, and /dev/null (a device: fsync there fails with EINVAL, which once stalled tail).
+    for (const target of [join(dir, 'out.ndjson'), '/dev/null']) {
+      const state = join(dir, `state-${target === '/dev/null' ? 'null' : 'file'}`);
+      const tail = startTail([log, '--output', `ndjson:${target}`, '--no-geoip', '--state-dir', state, '--summary-interval', '0'], {}, binNodeFlags());
+      assert.ok(await until(() => offset(state) === size, 60_000), `${target}: checkpoint ${offset(state)} of ${size}\n${tail.stderr()}`);
+      tail.child.kill('SIGTERM');
+      assert.equal(await exited(tail.child), 0, tail.stderr());
+      if (target !== '/dev/null') {
+        const originals = readFileSync(target, 'utf8').trimEnd().split('\n').map((l) => (JSON.parse(l) as { event: { original: string } }).event.original);
+        assert.deepEqual(originals, texts);
+      }
+    }
+
+    // /dev/full: every write fails with ENOSPC. tail must say so and exit, not wait for room.
+    const state = join(dir, 'state-full');
+    const started = Date.now();
+    const full = startTail([log, '--output', 'ndjson:/dev/full', '--no-geoip', '--state-dir', state, '--summary-interval', '0']);
+    const ended = await until(() => full.child.exitCode !== null, 30_000);
+    if (!ended) full.child.kill('SIGKILL');
+    assert.equal(await exited(full.child), 1, full.stderr());
+    assert.match(full.stderr(), /dropship: cannot write output: ENOSPC/);
+    assert.ok(Date.now() - started < 30_000);
+    assert.ok(offset(state) <= 0, 'nothing was written, so nothing is checkpointed');
+  });
+
   test('stdin to --output stdout; usage errors exit 2', async () => {
     const input = [line(1).text, line(2).text].join('\n') + '\n';
     const r = execFileSync(process.execPath, ['--import', 'tsx', CLI, 'tail', '-', '--output', 'stdout', '--no-geoip', '--state-dir', mkdtempSync(join(tmpdir(), 'dropship-stdin-')), '--summary-interval', '0'], { input, env: { PATH: process.env.PATH ?? '' } });

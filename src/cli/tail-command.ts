@@ -149,20 +149,29 @@ export async function runTail(paths: string[], o: TailOptions, log: Logger = cre
   const removeSignalHandlers = stopOnSignals(abort, log, 'unacknowledged lines are re-read at the next start', { ms: shutdownMs, expire: () => output.abort() });
   if (useStdin && follower === undefined && listener === undefined) process.stdin.once('end', () => abort.abort());
 
+  let failure: unknown;
   try {
     await Promise.all(sources.length > 0 ? sources : [new Promise<void>((ok) => abort.signal.addEventListener('abort', () => ok()))]);
-  } finally {
-    await listener?.stop();
-    await spool?.close();
-    await output.close();
-    await pool.close();
-    await client?.close();
-    clearInterval(checkpointTimer);
-    if (summaryTimer !== undefined) clearInterval(summaryTimer);
-    await store.flush();
-    await summary(true);
-    removeSignalHandlers();
+  } catch (err) {
+    // One source failing (say, the output cannot be written) stops the others too.
+    failure = err;
+    abort.abort();
   }
+  // Every step runs even when one before it fails: a worker thread or listener left open would
+  // keep the process alive after the error is reported.
+  const steps: (() => unknown)[] = [
+    () => listener?.stop(), () => spool?.close(), () => output.close(), () => pool.close(), () => client?.close(),
+    () => clearInterval(checkpointTimer), () => clearInterval(summaryTimer), () => store.flush(), () => summary(true),
+    () => removeSignalHandlers(),
+  ];
+  for (const step of steps) {
+    try {
+      await step();
+    } catch (err) {
+      failure ??= err;
+    }
+  }
+  if (failure !== undefined) throw failure;
 }
 
 export function registerTail(program: Command): void {

@@ -18,13 +18,15 @@ export interface NdjsonOutputOptions<T> {
 
 export class NdjsonOutput<T> {
   private fh: FileHandle | undefined;
+  /** fsync only means something for a regular file; on /dev/null or a FIFO it fails (EINVAL). */
+  private syncable = false;
   private buffer: Buffer[] = [];
   private bufferBytes = 0;
   private lastToken: T | undefined;
   private hasToken = false;
   private writing: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
-  private waiters: (() => void)[] = [];
+  private waiters: { resolve: () => void; reject: (err: Error) => void }[] = [];
   private failed: Error | undefined;
   written = 0;
   private pending = 0;
@@ -34,7 +36,10 @@ export class NdjsonOutput<T> {
 
   static async open<T>(opts: NdjsonOutputOptions<T>): Promise<NdjsonOutput<T>> {
     const out = new NdjsonOutput(opts);
-    if (typeof opts.target === 'string') out.fh = await open(opts.target, 'a', 0o600);
+    if (typeof opts.target === 'string') {
+      out.fh = await open(opts.target, 'a', 0o600);
+      out.syncable = (await out.fh.stat()).isFile();
+    }
     out.timer = setInterval(() => void out.flush().catch(() => undefined), opts.flushIntervalMs ?? 200);
     out.timer.unref();
     return out;
@@ -53,9 +58,11 @@ export class NdjsonOutput<T> {
     return this.bufferBytes < 4 * (this.opts.maxBufferBytes ?? 1 << 20);
   }
 
+  /** Rejects once a write has failed: the pipeline must stop, not wait for room forever. */
   whenWritable(): Promise<void> {
-    return new Promise((resolve) => {
-      this.waiters.push(resolve);
+    if (this.failed) return Promise.reject(this.failed);
+    return new Promise((resolve, reject) => {
+      this.waiters.push({ resolve, reject });
       void this.flush().catch(() => undefined);
     });
   }
@@ -78,20 +85,20 @@ export class NdjsonOutput<T> {
       try {
         if (this.fh !== undefined) {
           await this.fh.write(chunk);
-          await this.fh.sync();
+          if (this.syncable) await this.fh.sync();
         } else {
           await writeStream(this.opts.target as Writable, chunk);
         }
       } catch (err) {
-        this.failed = new Error(`cannot write output: ${(err as Error).message}`);
-        throw this.failed;
+        const failed = new Error(`cannot write output: ${(err as Error).message}`);
+        this.failed = failed;
+        for (const w of this.waiters.splice(0)) w.reject(failed);
+        throw failed;
       }
       for (const release of releases) release();
       this.written += n;
       if (ack) this.opts.onAck?.(token);
-      const waiters = this.waiters;
-      this.waiters = [];
-      for (const w of waiters) w();
+      for (const w of this.waiters.splice(0)) w.resolve();
     });
     return this.writing;
   }
