@@ -280,6 +280,26 @@ describe('dropship tail → Elasticsearch', () => {
     assert.ok(offset(state) <= 0, 'nothing was written, so nothing is checkpointed');
   });
 
+  test('--output stdout into a pipe that closes (`| head`): one error line and exit 1, not a crash', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dropship-epipe-'));
+    const log = join(dir, 'router.log');
+    writeFileSync(log, Array.from({ length: 20_000 }, (_, n) => line(n, 'pipe').text).join('\n') + '\n');
+    const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'tail', log, '--output', 'stdout', '--no-geoip', '--state-dir', join(dir, 'state'), '--summary-interval', '0'], {
+      env: { PATH: process.env.PATH ?? '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let err = '';
+    child.stderr!.on('data', (d: Buffer) => (err += d));
+    // Read one chunk, then go away as `head` does.
+    await new Promise<void>((ok) => child.stdout!.once('data', () => ok()));
+    child.stdout!.destroy();
+    const ended = await until(() => child.exitCode !== null, 30_000);
+    if (!ended) child.kill('SIGKILL');
+    assert.equal(await exited(child), 1, err);
+    assert.match(err, /dropship: cannot write output: .*EPIPE/);
+    assert.doesNotMatch(err, /Unhandled 'error' event/);
+  });
+
   test('stdin to --output stdout; usage errors exit 2', async () => {
     const input = [line(1).text, line(2).text].join('\n') + '\n';
     const r = execFileSync(process.execPath, ['--import', 'tsx', CLI, 'tail', '-', '--output', 'stdout', '--no-geoip', '--state-dir', mkdtempSync(join(tmpdir(), 'dropship-stdin-')), '--summary-interval', '0'], { input, env: { PATH: process.env.PATH ?? '' } });

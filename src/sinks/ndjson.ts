@@ -39,6 +39,10 @@ export class NdjsonOutput<T> {
     if (typeof opts.target === 'string') {
       out.fh = await open(opts.target, 'a', 0o600);
       out.syncable = (await out.fh.stat()).isFile();
+    } else {
+      // A closed pipe (`| head`) is reported to the write callbacks; without a listener the
+      // stream's 'error' event would also crash the process.
+      opts.target.on('error', () => undefined);
     }
     out.timer = setInterval(() => void out.flush().catch(() => undefined), opts.flushIntervalMs ?? 200);
     out.timer.unref();
