@@ -1,9 +1,31 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { isoString } from '../src/time/iso.js';
+import { isoMs, isoString } from '../src/time/iso.js';
 import { daysInMonth } from '../src/time/resolve.js';
 import { TimeZone } from '../src/time/zone.js';
+
+test('isoMs reads back every isoString, and otherwise agrees with Date.parse or leaves it to it (NaN)', () => {
+  // Years 0000-9999 in full: the calendar arithmetic must hold for every day of every era.
+  fc.assert(fc.property(fc.integer({ min: -62_167_219_200_000, max: 253_402_300_799_999 }), (ms) => isoMs(isoString(ms)) === ms), { numRuns: 20000 });
+  for (const [t, ok] of [
+    ['2024-02-29T23:59:59.999Z', true], ['2000-02-29T00:00:00.000Z', true], ['2023-02-29T00:00:00.000Z', false],
+    ['2100-02-29T00:00:00.000Z', false], ['2023-04-31T00:00:00.000Z', false], ['2023-01-01T24:00:00.000Z', false],
+    ['2023-01-01T23:60:00.000Z', false], ['2023-13-01T00:00:00.000Z', false], ['2023-01-01T00:00:00.000+00:00', false],
+    ['2023-01-01 00:00:00.000Z', false], ['2023-01-01T00:00:00Z', false],
+  ] as const) {
+    const ms = isoMs(t);
+    if (ok) assert.equal(ms, Date.parse(t), t);
+    else assert.ok(Number.isNaN(ms), `${t}: ${ms} (left to Date.parse: ${Date.parse(t)})`);
+  }
+  // One character changed anywhere: the answer is Date.parse's, or NaN.
+  const mutated = fc.tuple(fc.integer({ min: 0, max: 4_102_444_800_000 }), fc.nat(23), fc.constantFrom(...'0123456789:-.TZ+ a\u0660'))
+    .map(([ms, at, c]) => { const t = isoString(ms); return t.slice(0, at) + c + t.slice(at + 1); });
+  fc.assert(fc.property(fc.oneof(mutated, fc.string({ maxLength: 26 })), (t) => {
+    const ms = isoMs(t);
+    return Number.isNaN(ms) || ms === Date.parse(t);
+  }), { numRuns: 20000 });
+});
 
 test('isoString is Date#toISOString, including its range limits', () => {
   const edges = [0, -1, 1, -0, 0.5, -0.5, 1e12 + 0.999, Date.UTC(2024, 1, 29, 23, 59, 59, 999), Date.UTC(2100, 1, 28, 12),

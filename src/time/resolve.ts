@@ -1,12 +1,9 @@
 import type { SyslogHeader } from '../parse/syslog.js';
 import { TS_ABSOLUTE, TS_WALL } from '../parse/syslog.js';
+import { gregorianMonthDays, isLeap } from './iso.js';
 import type { TimeZone } from './zone.js';
 
 const DAY_MS = 86_400_000;
-
-function isLeap(y: number): boolean {
-  return (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
-}
 
 /**
  * The year of a year-less (RFC3164) timestamp, seen from `referenceMs` (the receive time, or the
@@ -21,13 +18,10 @@ export function inferYear(zone: TimeZone, referenceMs: number, month: number, da
   return year;
 }
 
-const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-
 /** Days of a month (1–12) of a year as Date.UTC reads it (which takes years 0–99 as 1900–1999). */
 export function daysInMonth(year: number, month: number): number {
   if (!(month >= 1 && month <= 12)) return new Date(Date.UTC(year, month, 0)).getUTCDate();
-  if (month !== 2) return DAYS_IN_MONTH[month - 1]!;
-  return isLeap(year >= 0 && year <= 99 ? 1900 + year : year) ? 29 : 28;
+  return gregorianMonthDays(year >= 0 && year <= 99 ? 1900 + year : year, month);
 }
 
 let cachedZone: TimeZone | undefined;
