@@ -219,16 +219,20 @@ describe('dropship tail → Elasticsearch', () => {
     }
   });
 
-  test('--bulk-max-bytes bounds every request; the final summary reports each thread\'s memory', async () => {
+  test('--bulk-max-bytes bounds every request; summaries report each thread\'s memory (one thread by default)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'dropship-bulkbytes-'));
     const log = join(dir, 'router.log');
     writeFileSync(log, Array.from({ length: 3000 }, (_, n) => line(n, 'bulk').text).join('\n') + '\n');
     const server = await BulkServer.start({ storeSources: false });
     try {
-      const tail = startTail([log, '--es-hosts', server.url, '--state-dir', join(dir, 'state'), '--no-geoip', '--bulk-max-bytes', '50000', '--workers', '1', '--summary-interval', '0']);
+      const tail = startTail([log, '--es-hosts', server.url, '--state-dir', join(dir, 'state'), '--no-geoip', '--bulk-max-bytes', '50000', '--summary-interval', '1']);
       assert.ok(await until(() => server.storedCount === 3000, 60_000), `stored ${server.storedCount}/3000\n${tail.stderr()}`);
       // No request above the limit: the bytes received need at least this many requests.
       assert.ok(server.bulkRequests >= Math.ceil(server.bytesReceived / 50_000), `${server.bulkRequests} requests for ${server.bytesReceived} bytes`);
+      type Summary = { message: string; memory: { worker_heap_mib: number[] } };
+      const summaries = (): Summary[] => tail.stderr().split('\n').filter((l) => l.includes('"summary"')).map((l) => JSON.parse(l) as Summary);
+      assert.ok(await until(() => summaries().length > 0, 10_000), tail.stderr());
+      assert.equal(summaries()[0]!.memory.worker_heap_mib.length, 1, 'tail parses on one thread unless --workers says otherwise');
       tail.child.kill('SIGTERM');
       assert.equal(await exited(tail.child), 0, tail.stderr());
       const final = tail.stderr().split('\n').filter((l) => l.includes('final summary')).map((l) => JSON.parse(l) as { memory: { rss_mib: number; heap_mib: number; worker_heap_mib: number[] } })[0];
