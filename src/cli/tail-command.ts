@@ -41,7 +41,6 @@ async function* stdinBatches(allocate: Allocate): AsyncGenerator<SourceBatch> {
   for await (const b of readLineBytes(process.stdin, MAX_LINE_BYTES, allocate)) yield { data: b.data, truncated: b.truncated };
 }
 
-/** File batches carry their commit, and spool files their sender. */
 /**
  * One parser thread whatever the core count: a shipper that runs for months beside a router must
  * stay within its memory bound (~125 MiB peak measured) on any machine, and one thread already
@@ -50,6 +49,7 @@ async function* stdinBatches(allocate: Allocate): AsyncGenerator<SourceBatch> {
  */
 const TAIL_WORKERS = 1;
 
+/** File batches carry their commit, and spool files their sender. */
 async function* fileBatches(follower: FileFollower, signal: AbortSignal): AsyncGenerator<SourceBatch> {
   for await (const b of follower.batches(signal)) {
     yield {
