@@ -8,6 +8,8 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { NdjsonOutput } from '../src/sinks/ndjson.js';
 
 function body(from: number, count: number): Buffer {
@@ -44,6 +46,29 @@ test('/dev/null is written without fsync (which fails there) and acknowledged', 
   await out.close();
   assert.equal(out.written, 10);
   assert.deepEqual(acks, [7]);
+});
+
+test('a FIFO (no fsync there either) gets every byte of batches far larger than the pipe buffer', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dropship-fifo-'));
+  const fifo = join(dir, 'out.fifo');
+  execFileSync('mkfifo', [fifo]);
+  // The reader first: opening a FIFO for writing waits for one.
+  const reader = spawn('cat', [fifo], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const chunks: Buffer[] = [];
+  reader.stdout.on('data', (d: Buffer) => chunks.push(d));
+  const acks: number[] = [];
+  const out = await NdjsonOutput.open<number>({ target: fifo, onAck: (t) => acks.push(t) });
+  let docs = 0;
+  for (let batch = 0; batch < 10; batch++) {
+    if (!out.pushBatch(body(docs, 30_000), 30_000, batch)) await out.whenWritable();
+    docs += 30_000;
+  }
+  await out.close();
+  await once(reader, 'exit');
+  const lines = Buffer.concat(chunks).toString('utf8').trimEnd().split('\n').map((l) => (JSON.parse(l) as { n: number }).n);
+  assert.equal(lines.length, docs);
+  assert.ok(lines.every((n, i) => n === i), 'in order, none missing or repeated');
+  assert.equal(acks.at(-1), 9);
 });
 
 test('a failing target (/dev/full) rejects flush and whenWritable, refuses later pushes, acks nothing', async () => {

@@ -88,7 +88,12 @@ export class NdjsonOutput<T> {
       this.hasToken = false;
       try {
         if (this.fh !== undefined) {
-          await this.fh.write(chunk);
+          // write(2) may take less than asked (a pipe, a signal); what is acknowledged must be whole.
+          for (let off = 0; off < chunk.length;) {
+            const { bytesWritten } = await this.fh.write(chunk, off, chunk.length - off);
+            if (bytesWritten <= 0) throw new Error('the target accepted no bytes');
+            off += bytesWritten;
+          }
           if (this.syncable) await this.fh.sync();
         } else {
           await writeStream(this.opts.target as Writable, chunk);
