@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -85,6 +85,28 @@ describe('file follower', () => {
     await f.waitFor(2);
     await f.stop();
     assert.deepEqual(f.lines.sort(), ['new', 'other']);
+  });
+
+  test('while running: truncation starts a file over, a deleted file is read to its end, a new match is picked up', async () => {
+    const dir = tmp();
+    const a = join(dir, 'a.log');
+    writeFileSync(a, seqLines(0, 50, 'a').join('\n') + '\n');
+    const f = await follow([join(dir, '*.log')], join(dir, 'state'));
+    await f.waitFor(50);
+    // Truncated in place (same inode) and rewritten shorter, as `> file` or copytruncate do.
+    writeFileSync(a, seqLines(0, 3, 'after-truncate').join('\n') + '\n');
+    await f.waitFor(53);
+    // Lines appended just before the file is deleted are still read from the open descriptor.
+    appendFileSync(a, seqLines(0, 20, 'last-words').join('\n') + '\n');
+    rmSync(a);
+    await f.waitFor(73);
+    writeFileSync(join(dir, 'c.log'), seqLines(0, 5, 'c').join('\n') + '\n');
+    await f.waitFor(78);
+    await delay(200);
+    await f.stop();
+    assert.deepEqual(f.lines, [
+      ...seqLines(0, 50, 'a'), ...seqLines(0, 3, 'after-truncate'), ...seqLines(0, 20, 'last-words'), ...seqLines(0, 5, 'c'),
+    ]);
   });
 
   test('a file rotated away while dropship was stopped is finished on restart', async () => {
