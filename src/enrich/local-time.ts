@@ -2,9 +2,10 @@
  * Hour of day and ISO weekday of `@timestamp` in the router's zone, for the time-of-day views.
  *
  * Logs arrive in time order, so consecutive lines nearly always share their UTC minute; the
- * result is memoised on the "YYYY-MM-DDTHH:MM" prefix and a miss is computed from the digits
- * with Date.UTC rather than by parsing the string as a Date.
+ * result is memoised on the "YYYY-MM-DDTHH:MM" prefix, and a miss reads the digits (isoMs)
+ * rather than parsing the string as a Date.
  */
+import { isoMs } from '../time/iso.js';
 import type { TimeZone } from '../time/zone.js';
 
 export interface LocalTime {
@@ -15,30 +16,6 @@ export interface LocalTime {
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
-
-function digits(s: string, start: number, count: number): number {
-  let value = 0;
-  for (let i = start; i < start + count; i++) {
-    const d = s.charCodeAt(i) - 48;
-    if (d < 0 || d > 9) return -1;
-    value = value * 10 + d;
-  }
-  return value;
-}
-
-/** UTC milliseconds of an ISO-8601 "YYYY-MM-DDTHH:MM…Z" prefix, NaN if it is not one. */
-function minuteOf(iso: string): number {
-  if (iso.length < 17 || iso.charCodeAt(4) !== 45 || iso.charCodeAt(7) !== 45 || iso.charCodeAt(13) !== 58) return NaN;
-  const t = iso.charCodeAt(10);
-  if (t !== 84 && t !== 116) return NaN;
-  const y = digits(iso, 0, 4);
-  const mo = digits(iso, 5, 2);
-  const d = digits(iso, 8, 2);
-  const h = digits(iso, 11, 2);
-  const mi = digits(iso, 14, 2);
-  if (y < 0 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59) return NaN;
-  return Date.UTC(y, mo - 1, d, h, mi);
-}
 
 export class LocalClock {
   private memoKey = '';
@@ -57,8 +34,8 @@ export class LocalClock {
     const utc = timestamp.length >= 17 && timestamp.charCodeAt(timestamp.length - 1) === 90;
     if (utc) {
       if (this.memoKey !== '' && timestamp.startsWith(this.memoKey)) return this.memo;
-      const ms = minuteOf(timestamp);
-      const result = Number.isNaN(ms) ? this.fromMs(Date.parse(timestamp)) : this.fromMs(ms);
+      const ms = isoMs(timestamp);
+      const result = this.fromMs(Number.isNaN(ms) ? Date.parse(timestamp) : ms);
       this.memoKey = timestamp.slice(0, 16);
       this.memo = result;
       return result;

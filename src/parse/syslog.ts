@@ -7,6 +7,7 @@
  * `facility.level` words between host and tag (UniFi `user.info kernel:`), and the kernel uptime
  * stamp `[71910.873115]`, which is removed from the message.
  */
+import { digit } from './kv.js';
 
 export const TS_NONE = 0;
 /** Wall-clock time with no offset: needs the configured zone (and maybe a year). */
@@ -77,11 +78,6 @@ export function severityCode(name: string): number | undefined {
 }
 export function facilityCode(name: string): number | undefined {
   return FACILITY_CODES[name];
-}
-
-function digit(s: string, i: number): number {
-  const c = s.charCodeAt(i) - 48;
-  return c >= 0 && c <= 9 ? c : -1;
 }
 
 /** Reads `n` digits at i, or -1. */

@@ -19,7 +19,6 @@ try {
   port.on('message', (m: Request) => {
     if (m.recycled !== undefined) for (const ab of m.recycled) bodies.give(ab);
     if (m.input === undefined) {
-      if (m.id < 0) return; // buffers only
       // A memory probe for the summary: this thread's heap, not the process's.
       const h = getHeapStatistics();
       port.postMessage({ id: m.id, heap: { used: h.used_heap_size, committed: h.total_physical_size, external: h.external_memory } });

@@ -74,11 +74,12 @@ export class NdjsonOutput<T> {
   flush(): Promise<void> {
     this.writing = this.writing.then(async () => {
       if (this.buffer.length === 0) return;
-      const chunk = this.buffer.length === 1 ? this.buffer[0]! : Buffer.concat(this.buffer);
-      // Concatenated: the bodies are free now; a single one only once it is written.
+      const lone = this.buffer.length === 1;
+      const chunk = lone ? this.buffer[0]! : Buffer.concat(this.buffer);
+      // Concatenated, the bodies are free now; a lone one only once it is written.
       const releases = this.releases;
       this.releases = [];
-      if (this.buffer.length > 1) for (const release of releases.splice(0)) release();
+      if (!lone) releaseAll(releases);
       const n = this.pending;
       this.pending = 0;
       const token = this.lastToken as T;
@@ -104,7 +105,7 @@ export class NdjsonOutput<T> {
         for (const w of this.waiters.splice(0)) w.reject(failed);
         throw failed;
       }
-      for (const release of releases) release();
+      if (lone) releaseAll(releases);
       this.written += n;
       if (ack) this.opts.onAck?.(token);
       for (const w of this.waiters.splice(0)) w.resolve();
@@ -117,6 +118,10 @@ export class NdjsonOutput<T> {
     await this.flush();
     await this.fh?.close();
   }
+}
+
+function releaseAll(releases: readonly (() => void)[]): void {
+  for (const release of releases) release();
 }
 
 function writeStream(stream: Writable, chunk: Buffer): Promise<void> {

@@ -6,6 +6,7 @@
  * lines share it); anything else, including invalid instants, is left to Date, which also throws
  * the RangeError for those.
  */
+import { digit } from '../parse/kv.js';
 
 const DAY_MS = 86_400_000;
 /** 0000-01-01T00:00:00.000Z and 10000-01-01T00:00:00.000Z */
@@ -60,12 +61,6 @@ export function isoString(ms: number): string {
   );
 }
 
-/** Digit at i of s as a number, or -1. */
-function digitAt(s: string, i: number): number {
-  const c = s.charCodeAt(i) - 48;
-  return c >= 0 && c <= 9 ? c : -1;
-}
-
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
 /** Proleptic Gregorian, years as written (0 is a leap year). */
@@ -87,10 +82,10 @@ export function gregorianMonthDays(y: number, month: number): number {
 export function isoMs(t: string): number {
   if (t.length !== 24 || t.charCodeAt(4) !== 45 || t.charCodeAt(7) !== 45 || t.charCodeAt(10) !== 84 || t.charCodeAt(13) !== 58 ||
     t.charCodeAt(16) !== 58 || t.charCodeAt(19) !== 46 || t.charCodeAt(23) !== 90) return NaN;
-  const a = digitAt(t, 0), b = digitAt(t, 1), c = digitAt(t, 2), d = digitAt(t, 3);
-  const mo1 = digitAt(t, 5), mo2 = digitAt(t, 6), d1 = digitAt(t, 8), d2 = digitAt(t, 9);
-  const h1 = digitAt(t, 11), h2 = digitAt(t, 12), mi1 = digitAt(t, 14), mi2 = digitAt(t, 15);
-  const s1 = digitAt(t, 17), s2 = digitAt(t, 18), f1 = digitAt(t, 20), f2 = digitAt(t, 21), f3 = digitAt(t, 22);
+  const a = digit(t, 0), b = digit(t, 1), c = digit(t, 2), d = digit(t, 3);
+  const mo1 = digit(t, 5), mo2 = digit(t, 6), d1 = digit(t, 8), d2 = digit(t, 9);
+  const h1 = digit(t, 11), h2 = digit(t, 12), mi1 = digit(t, 14), mi2 = digit(t, 15);
+  const s1 = digit(t, 17), s2 = digit(t, 18), f1 = digit(t, 20), f2 = digit(t, 21), f3 = digit(t, 22);
   if ((a | b | c | d | mo1 | mo2 | d1 | d2 | h1 | h2 | mi1 | mi2 | s1 | s2 | f1 | f2 | f3) < 0) return NaN;
   const year = a * 1000 + b * 100 + c * 10 + d;
   const month = mo1 * 10 + mo2;
