@@ -1,10 +1,10 @@
 /**
  * Builds documents [from, to) off the main thread and returns them as one `_bulk` body, as the
- * parser threads do (see src/pipeline/process.ts).
+ * parser threads do (see src/processing/process.ts).
  */
 import { parentPort } from 'node:worker_threads';
-import { serializeDocument } from '../src/sinks/elasticsearch/index.js';
-import { dataStreamName, DEFAULT_NAMESPACE } from '../src/sinks/elasticsearch/data-stream.js';
+import { serializeDocument } from '../src/elasticsearch/sink/index.js';
+import { dataStreamName, DEFAULT_NAMESPACE } from '../src/model/data-stream.js';
 import { netfilterDoc } from '../test/helpers/netfilter-docs.js';
 
 parentPort!.on('message', ({ from, to }: { from: number; to: number }) => {

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { once } from 'node:events';
 import { Client } from '@elastic/elasticsearch';
 import { Worker } from 'node:worker_threads';
-import { ElasticsearchSink } from '../src/sinks/elasticsearch/index.js';
+import { ElasticsearchSink } from '../src/elasticsearch/sink/index.js';
 import { netfilterDoc } from '../test/helpers/netfilter-docs.js';
 
 const total = Number(process.argv[2] ?? 1_000_000);

@@ -1,7 +1,7 @@
 /**
  * `npm run build:kibana`: regenerate kibana/dropship.ndjson from the typed sources.
  * The file is committed (setup and users importing by hand need no build step);
- * test/kibana-ndjson.test.ts fails when it is stale.
+ * test/unit/kibana-ndjson.test.ts fails when it is stale.
  */
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

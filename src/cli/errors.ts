@@ -1,7 +1,6 @@
-/** A mistake in how dropship was invoked: reported in one line, exit code 2. */
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
+import { UsageError } from '../core/errors.js';
+
+export { UsageError };
 
 export const EXIT_OK = 0;
 export const EXIT_RUNTIME = 1;

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { ProcessorConfig } from '../pipeline/process.js';
+import type { ProcessorConfig } from '../processing/process.js';
 import { hostTimeZoneName, timeZone } from '../time/zone.js';
 import { UsageError } from './errors.js';
 

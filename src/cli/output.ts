@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import type { Client } from '@elastic/elasticsearch';
-import type { Logger } from '../log.js';
-import type { Output } from '../pipeline/run.js';
-import { ElasticsearchSink, FileDeadLetterQueue, type SinkStats } from '../sinks/elasticsearch/index.js';
+import type { Logger } from '../core/log.js';
+import type { Output } from '../processing/run.js';
+import { ElasticsearchSink, FileDeadLetterQueue, type SinkStats } from '../elasticsearch/sink/index.js';
 import { NdjsonOutput } from '../sinks/ndjson.js';
 import type { Command } from 'commander';
 import { UsageError } from './errors.js';

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { Readable } from 'node:stream';
-import { createProcessor } from '../pipeline/process.js';
-import { openMaybeGzip, readLineBatches } from '../sources/lines.js';
+import { createProcessor } from '../processing/process.js';
+import { openMaybeGzip, readLineBatches } from '../sources/framing/lines.js';
 import { addProcessingOptions, processorConfig, type ProcessingOptions } from './options.js';
 
 /** Writes with backpressure; resolves false once stdout is gone (e.g. `| head`). */

@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
-import { addConnectionOptions, connectionWarnings, createClient, describeConnection, resolveConnection, type ConnectionFlags } from '../es/connection.js';
-import { DEFAULT_RETENTION_DAYS, runSetup, type IndexMode } from '../es/setup.js';
+import { addConnectionOptions, connectionWarnings, createClient, describeConnection, resolveConnection, type ConnectionFlags } from '../elasticsearch/connection.js';
+import { DEFAULT_RETENTION_DAYS, runSetup, type IndexMode } from '../elasticsearch/setup.js';
 import { importSavedObjects, kibanaConnectionFromEnv } from '../kibana/saved-objects.js';
 import { UsageError } from './errors.js';
 

@@ -1,4 +1,4 @@
-import type { Logger } from '../log.js';
+import type { Logger } from '../core/log.js';
 
 /**
  * The first SIGINT/SIGTERM asks the command to finish what it has read (its sources stop via

@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { UsageError } from '../cli/errors.js';
+import { UsageError } from '../core/errors.js';
 import {
   describeHost, KibanaError, redact, request, secretsOf, type KibanaAuth, type KibanaConnection,
 } from './http.js';

@@ -2,7 +2,7 @@
  * The document dropship emits: nested ECS JSON, exactly what is sent to Elasticsearch.
  *
  * Only fields dropship writes are declared. ECS names are checked against the official
- * definitions by test/ecs-conformance.test.ts; `iptables.*` follows Elastic's iptables
+ * definitions by test/unit/ecs-conformance.test.ts; `iptables.*` follows Elastic's iptables
  * integration and `dropship.*` holds dropship's own enrichments.
  */
 

@@ -1,7 +1,7 @@
 import type { EcsDocument } from '../model/document.js';
 import { TAG_PARTIAL, TAG_TRUNCATED, applyFirewall, baseDocument, markFailure } from '../normalize/ecs.js';
 import { isoString } from '../time/iso.js';
-import { resolveTimestamp } from '../time/resolve.js';
+import { resolveTimestamp } from './timestamp.js';
 import type { TimeZone } from '../time/zone.js';
 import { findNetfilterStart, looksLikeNetfilterFragment, parseNetfilter } from './netfilter.js';
 import { parseSyslogHeader, type SyslogHeader } from './syslog.js';

@@ -34,12 +34,6 @@ export const RBRACKET = 93;
 export const LPAREN = 40;
 export const RPAREN = 41;
 
-/** The decimal digit at i of s as a number, or -1 (also past the end). */
-export function digit(s: string, i: number): number {
-  const c = s.charCodeAt(i) - 48;
-  return c >= 0 && c <= 9 ? c : -1;
-}
-
 function isBlank(c: number): boolean {
   return c === SPACE || c === TAB;
 }

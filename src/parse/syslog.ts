@@ -7,7 +7,7 @@
  * `facility.level` words between host and tag (UniFi `user.info kernel:`), and the kernel uptime
  * stamp `[71910.873115]`, which is removed from the message.
  */
-import { digit } from './kv.js';
+import { digit } from '../core/ascii.js';
 
 export const TS_NONE = 0;
 /** Wall-clock time with no offset: needs the configured zone (and maybe a year). */

@@ -6,7 +6,7 @@
  * lines share it); anything else, including invalid instants, is left to Date, which also throws
  * the RangeError for those.
  */
-import { digit } from '../parse/kv.js';
+import { digit } from '../core/ascii.js';
 
 const DAY_MS = 86_400_000;
 /** 0000-01-01T00:00:00.000Z and 10000-01-01T00:00:00.000Z */

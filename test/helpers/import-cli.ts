@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 
-/** Runs the dropship CLI from sources (as test/cli-parse.test.ts does), asynchronously so an in-process server keeps answering. */
+/** Runs the dropship CLI from sources (as test/e2e/cli-parse.test.ts does), asynchronously so an in-process server keeps answering. */
 const MAIN = join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.ts');
 
 export interface CliResult {

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@elastic/elasticsearch';
-import { ElasticsearchSink, FileDeadLetterQueue, type SinkOptions } from '../../src/sinks/elasticsearch/index.js';
+import { ElasticsearchSink, FileDeadLetterQueue, type SinkOptions } from '../../src/elasticsearch/sink/index.js';
 import { BulkServer, type BulkServerOptions } from './bulk-server.js';
 
 /** A bulk server, a client on it, a sink and a dead-letter file, torn down together. */

@@ -6,11 +6,11 @@ import { after, before, describe, it } from 'node:test';
 import type { Client, estypes } from '@elastic/elasticsearch';
 import { GenericContainer, Wait, type StartedTestContainer } from 'testcontainers';
 import { dockerGate } from '../helpers/docker.js';
-import { createClient, resolveConnection } from '../../src/es/connection.js';
-import { DASHBOARD_FIELD_TYPES } from '../../src/es/expected-fields.js';
-import { checkMappedFields } from '../../src/es/field-check.js';
-import { runSetup } from '../../src/es/setup.js';
-import { ElasticsearchSink, FileDeadLetterQueue } from '../../src/sinks/elasticsearch/index.js';
+import { createClient, resolveConnection } from '../../src/elasticsearch/connection.js';
+import { DASHBOARD_FIELD_TYPES } from '../helpers/expected-fields.js';
+import { checkMappedFields } from '../helpers/field-check.js';
+import { runSetup } from '../../src/elasticsearch/setup.js';
+import { ElasticsearchSink, FileDeadLetterQueue } from '../../src/elasticsearch/sink/index.js';
 import type { EcsDocument } from '../../src/model/document.js';
 import { authDoc, netfilterDoc } from '../helpers/netfilter-docs.js';
 

@@ -6,8 +6,8 @@ import { after, before, describe, it, type TestContext } from 'node:test';
 import type { Client } from '@elastic/elasticsearch';
 import { GenericContainer, getContainerRuntimeClient, Wait, type StartedTestContainer } from 'testcontainers';
 import { runImport, type ImportOptions } from '../../src/cli/import-command.js';
-import { createClient, resolveConnection } from '../../src/es/connection.js';
-import { runSetup } from '../../src/es/setup.js';
+import { createClient, resolveConnection } from '../../src/elasticsearch/connection.js';
+import { runSetup } from '../../src/elasticsearch/setup.js';
 
 /**
  * `import --from-index` against real Elasticsearch in Docker: a Filebeat-style index is read with

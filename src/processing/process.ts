@@ -1,0 +1,140 @@
+import { createEnricher, type EnrichOptions } from '../enrich/index.js';
+import type { ArrayBufferPool } from './buffer-pool.js';
+import type { LineInput } from '../core/batch.js';
+import type { EcsDocument } from '../model/document.js';
+import { DATASET_AUTH, DATASET_FIREWALL } from '../model/document.js';
+import { stringifyDocument } from '../model/serialize.js';
+import { TAG_TRUNCATED } from '../normalize/ecs.js';
+import { createParser, type ParseMeta } from '../parse/index.js';
+import { decodeLines, MAX_LINE_BYTES } from '../sources/framing/line-bytes.js';
+import { timeZone } from '../time/zone.js';
+import { documentId } from '../model/doc-id.js';
+import { dataStreamName, DEFAULT_NAMESPACE } from '../model/data-stream.js';
+
+/**
+ * The per-line work between a source and a sink — parse, enrich, serialize, derive the `_id` —
+ * as plain data in and out, so it can run on the main thread or in worker threads alike.
+ */
+
+export interface ProcessorConfig {
+  timezone: string;
+  year?: number | undefined;
+  observer?: string | undefined;
+  geoip: string[] | false | undefined;
+  scannerList?: string | undefined;
+  /**
+   * What the batch's bytes are: `bulk` (default) is a `_bulk` body — a `create` action with the
+   * deterministic `_id` before each document, for the data stream of the given namespace;
+   * `ndjson` is one document per line.
+   */
+  format?: 'bulk' | 'ndjson';
+  namespace?: string;
+}
+
+
+/**
+ * A batch's documents, in input order (blank lines produce none), as the output's bytes: one
+ * buffer per batch rather than a string per document, so a worker thread hands it over without a
+ * copy and the sink's thread does no per-document work on the happy path.
+ */
+export interface ProcessedBatch {
+  body: Buffer;
+  docs: number;
+  lines: number;
+  unparsed: number;
+}
+
+export type Processor = (input: LineInput) => ProcessedBatch;
+
+function isBlank(line: string): boolean {
+  for (let i = 0; i < line.length; i++) {
+    const c = line.charCodeAt(i);
+    if (c !== 32 && c !== 9 && c !== 13 && c !== 0) return false;
+  }
+  return true;
+}
+
+/** `bodies`: where batch bodies come from, when the caller hands them back for reuse. */
+export async function createProcessor(config: ProcessorConfig, bodies?: ArrayBufferPool): Promise<Processor> {
+  const zone = timeZone(config.timezone);
+  const parse = createParser({ zone, year: config.year, observer: config.observer });
+  const enrichOptions: EnrichOptions = { geoip: config.geoip, scannerList: config.scannerList, timezone: zone };
+  const enricher = await createEnricher(enrichOptions);
+  const bulk = (config.format ?? 'bulk') === 'bulk';
+  const namespace = config.namespace ?? DEFAULT_NAMESPACE;
+  // Index names and base64url ids need no JSON escaping.
+  const actionPrefix = {
+    [DATASET_FIREWALL]: `{"create":{"_index":"${dataStreamName(DATASET_FIREWALL, namespace)}","_id":"`,
+    [DATASET_AUTH]: `{"create":{"_index":"${dataStreamName(DATASET_AUTH, namespace)}","_id":"`,
+  };
+
+  // Documents are encoded straight into one buffer per batch: concatenating them into one string
+  // first would build a rope that Buffer.from has to flatten and then encode, two more passes.
+  let out = Buffer.allocUnsafeSlow(1 << 20);
+  let at = 0;
+  const append = (text: string): void => {
+    // UTF-8 needs at most 3 bytes per UTF-16 unit; measure exactly only when it might not fit.
+    if (at + text.length * 3 > out.length) {
+      const need = at + Buffer.byteLength(text);
+      if (need > out.length) {
+        const grown = Buffer.allocUnsafeSlow(Math.max(out.length * 2, need));
+        out.copy(grown, 0, 0, at);
+        out = grown;
+      }
+    }
+    at += out.write(text, at);
+  };
+
+  return (input) => {
+    at = 0;
+    let docs = 0;
+    let unparsed = 0;
+    let t = 0;
+    const meta: ParseMeta | undefined = input.receivedMs === undefined && input.year === undefined ? undefined : {};
+    if (meta !== undefined && input.receivedMs !== undefined) meta.receivedMs = input.receivedMs;
+    if (meta !== undefined && input.year !== undefined) meta.year = input.year;
+    const lines = input.lines ?? (input.data === undefined ? [] : decodeLines(input.data));
+    for (let i = 0; i < lines.length; i++) {
+      const line = lines[i]!;
+      const cut = input.truncated[t] === i;
+      if (cut) t++;
+      if (!cut && isBlank(line)) continue;
+      const doc: EcsDocument = parse(line, metaOf(input, i, meta));
+      if (input.senderIp !== undefined) addSender(doc, input.senderIp);
+      enricher.enrich(doc);
+      if (cut && !doc.tags?.includes(TAG_TRUNCATED)) {
+        (doc.tags ??= []).push(TAG_TRUNCATED);
+        doc.error ??= { message: `line longer than ${MAX_LINE_BYTES} bytes was cut` };
+      }
+      if (doc.event.kind === 'pipeline_error') unparsed++;
+      const json = stringifyDocument(doc);
+      // One write per document: each is a call into C++ that flattens its string first.
+      if (bulk) {
+        const prefix = doc.event.dataset === DATASET_AUTH ? actionPrefix[DATASET_AUTH] : actionPrefix[DATASET_FIREWALL];
+        append(`${prefix}${documentId(doc['@timestamp'], doc.event.original)}"}}\n${json}\n`);
+      } else {
+        append(`${json}\n`);
+      }
+      docs++;
+    }
+    // A copy of exactly the batch's bytes, alone in its ArrayBuffer: the caller owns it, and a
+    // worker can hand it over without a copy.
+    const body = bodies === undefined ? Buffer.allocUnsafeSlow(at) : bodies.take(at);
+    out.copy(body, 0, 0, at);
+    return { body, docs, lines: lines.length, unparsed };
+  };
+}
+
+/** The batch's meta, or this line's own receive time where the record carries one. */
+function metaOf(input: LineInput, i: number, batch: ParseMeta | undefined): ParseMeta | undefined {
+  const own = input.lineReceivedMs?.[i];
+  if (own === undefined || !Number.isFinite(own)) return batch;
+  return { ...batch, receivedMs: own };
+}
+
+/** The syslog sender is the router: observer.ip, and its hostname when the header had none. */
+function addSender(doc: EcsDocument, ip: string): void {
+  const observer = (doc.observer ??= {});
+  observer.ip = [ip];
+  observer.hostname ??= ip;
+}

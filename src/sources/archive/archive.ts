@@ -1,0 +1,260 @@
+import { open } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import type { SourceBatch } from '../../core/batch.js';
+import type { CheckpointStore, FileCheckpoint } from '../../state/checkpoints.js';
+import { firstLineInstant, lastLineYear, segmentAt, YearScanner, yearSegments, type YearSegment } from '../../parse/file-years.js';
+import type { TimeZone } from '../../time/zone.js';
+import { FINGERPRINT_BYTES, fingerprintOf } from '../live/file-follow.js';
+import { sniffKind, type InputKind } from './import-files.js';
+import { jsonRecords } from './json-records.js';
+import { isGzipFile, openMaybeGzip, readLineBatches } from '../framing/lines.js';
+
+/**
+ * One archived file as `dropship import` reads it: identified and checkpointed like a followed
+ * file (device + inode + fingerprint of its first bytes), dated by `file-years`, and delivered as
+ * pipeline batches whose commits record how far the output has settled.
+ *
+ * A checkpoint counts `line`s (log lines, or documents of a JSON file) so that every kind of file
+ * can resume; a plain log file also resumes by seeking to `offset`. Compressed and JSON files are
+ * read again from their start and the settled part skipped: they cannot be entered in the middle.
+ */
+
+export interface ImportCheckpoint extends FileCheckpoint {
+  line: number;
+  complete: boolean;
+  /** Size when recorded: a plain log that has grown since is not complete any more. */
+  size: number;
+  /** Instant of the first year-less line, anchoring the next-older file of its rotated set. */
+  firstMs?: number;
+}
+
+export interface ArchiveFile {
+  path: string;
+  kind: InputKind;
+  gz: boolean;
+  size: number;
+  mtimeMs: number;
+  checkpoint: ImportCheckpoint;
+  /** Already imported completely: nothing to read. */
+  done: boolean;
+  /** Year segments from the first pass; undefined when years are forced or inferred per line. */
+  years?: YearSegment[];
+}
+
+/** Shared counters the import reports. */
+export interface ArchiveCounters {
+  rawBytes: number;
+  /** JSON documents that carried no original line. */
+  withoutOriginal: number;
+}
+
+const HEAD_BYTES = 64 * 1024;
+const JSON_BATCH = 1000;
+
+async function readHead(path: string): Promise<Buffer> {
+  const stream = await openMaybeGzip(path);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      chunks.push(chunk);
+      size += chunk.length;
+      if (size >= HEAD_BYTES) break;
+    }
+  } catch {
+    // A damaged file still gets its kind from what could be read; reading it fails later, visibly.
+  } finally {
+    stream.destroy();
+  }
+  return Buffer.concat(chunks).subarray(0, HEAD_BYTES);
+}
+
+/** Stats, identifies and sniffs a file, and looks up how far an earlier import got. */
+export async function planFile(path: string, store: CheckpointStore, reimport: boolean): Promise<ArchiveFile> {
+  const fh = await open(path, 'r');
+  let st;
+  let fingerprint: string;
+  let old: Partial<ImportCheckpoint> | undefined;
+  try {
+    st = await fh.stat();
+    fingerprint = await fingerprintOf(fh, st.size);
+    old = store.get(st.dev, st.ino) as Partial<ImportCheckpoint> | undefined;
+    // A reused inode or a rewritten file is a new file: its fingerprint (of the length recorded) differs.
+    const recorded = old?.fingerprintLength;
+    const same = old !== undefined && typeof old.line === 'number' && recorded !== undefined && recorded <= st.size &&
+      (await fingerprintOf(fh, st.size, recorded)) === old.fingerprint;
+    if (!same) old = undefined;
+  } finally {
+    await fh.close();
+  }
+  const gz = await isGzipFile(path);
+  const kind = sniffKind(await readHead(path));
+  const grown = old !== undefined && !gz && kind === 'lines' && st.size > (old.size ?? 0);
+  const resume = reimport ? undefined : old;
+  const checkpoint: ImportCheckpoint = {
+    dev: st.dev, ino: st.ino, fingerprint, fingerprintLength: Math.min(st.size, FINGERPRINT_BYTES), path, generation: 0,
+    updated: new Date().toISOString(),
+    offset: resume?.offset ?? 0,
+    line: resume?.line ?? 0,
+    complete: resume?.complete === true && !grown,
+    size: st.size,
+    ...(old?.firstMs !== undefined ? { firstMs: old.firstMs } : {}),
+  };
+  return { path, kind, gz, size: st.size, mtimeMs: st.mtimeMs, checkpoint, done: checkpoint.complete };
+}
+
+/** Bytes the import will read from disk for this file (both passes), for progress. */
+export function plannedBytes(f: ArchiveFile, scans: boolean): number {
+  if (f.done) return 0;
+  const second = f.kind === 'lines' && !f.gz ? f.size - Math.min(f.size, f.checkpoint.offset) : f.size;
+  return second + (f.kind === 'lines' && scans ? f.size : 0);
+}
+
+/** First pass over a log file: where its years change. */
+async function scanYears(f: ArchiveFile, counters: ArchiveCounters, signal: AbortSignal): Promise<YearScanner> {
+  const scanner = new YearScanner();
+  const stream = await openMaybeGzip(f.path, { onRawBytes: (n) => (counters.rawBytes += n) });
+  try {
+    for await (const batch of readLineBatches(stream)) {
+      for (const line of batch.lines) scanner.addLine(line);
+      if (signal.aborted) break;
+    }
+  } finally {
+    stream.destroy();
+  }
+  return scanner;
+}
+
+/**
+ * Dates the log files of one rotated set (oldest first), newest to oldest: each file's last line
+ * is anchored on the earlier of its own mtime and the first line of the next-newer file. The mtime
+ * alone is wrong for files copied without preserving times; the newer file's first line alone
+ * would carry one mistake down the whole set; the earlier of the two is the tighter bound.
+ */
+export async function dateRotatedSet(
+  files: ArchiveFile[], zone: TimeZone, counters: ArchiveCounters, signal: AbortSignal, onUnordered?: (path: string) => void,
+): Promise<void> {
+  let newerFirstMs: number | undefined;
+  for (let i = files.length - 1; i >= 0; i--) {
+    const f = files[i]!;
+    if (f.kind !== 'lines') {
+      newerFirstMs = undefined;
+      continue;
+    }
+    if (f.done) {
+      newerFirstMs = f.checkpoint.firstMs;
+      continue;
+    }
+    const scan = (await scanYears(f, counters, signal)).result();
+    if (signal.aborted) return;
+    if (!scan.ordered) {
+      // Each line's year is then inferred on its own, relative to the file's mtime.
+      onUnordered?.(f.path);
+      newerFirstMs = undefined;
+      continue;
+    }
+    const anchor = newerFirstMs === undefined ? f.mtimeMs : Math.min(f.mtimeMs, newerFirstMs);
+    const last = lastLineYear(scan, zone, anchor);
+    if (last === undefined) {
+      newerFirstMs = undefined;
+      continue;
+    }
+    f.years = yearSegments(scan, last);
+    newerFirstMs = firstLineInstant(scan, f.years, zone);
+    if (newerFirstMs !== undefined) f.checkpoint.firstMs = newerFirstMs;
+  }
+}
+
+/** Keeps lines [from, to) of a batch, with their truncation marks. */
+function slice(lines: string[], truncated: number[], from: number, to: number): { lines: string[]; truncated: number[] } {
+  if (from === 0 && to === lines.length) return { lines, truncated };
+  return { lines: lines.slice(from, to), truncated: truncated.filter((t) => t >= from && t < to).map((t) => t - from) };
+}
+
+export interface ArchiveReadOptions {
+  store: CheckpointStore;
+  counters: ArchiveCounters;
+  signal: AbortSignal;
+}
+
+/**
+ * Second pass: the file's batches, each committing its checkpoint once settled, then an empty
+ * batch that marks the file complete. Stops between batches when `signal` is aborted.
+ */
+export async function* archiveBatches(f: ArchiveFile, o: ArchiveReadOptions): AsyncGenerator<SourceBatch> {
+  const cp = f.checkpoint;
+  const record = (patch: Partial<ImportCheckpoint>) => (): void => {
+    Object.assign(cp, patch, { updated: new Date().toISOString() });
+    o.store.set(cp);
+  };
+  o.store.set(cp);
+  const seek = f.kind === 'lines' && !f.gz ? cp.offset : 0;
+  const stream = await openMaybeGzip(f.path, { start: seek, onRawBytes: (n) => (o.counters.rawBytes += n) });
+  try {
+    if (f.kind === 'lines') yield* lineBatches(f, stream, seek, record, o.signal);
+    else yield* recordBatches(f, stream, o.counters, record, o.signal);
+  } finally {
+    stream.destroy();
+  }
+  if (o.signal.aborted) return;
+  yield { lines: [], truncated: [], commit: record({ complete: true }) };
+}
+
+async function* lineBatches(
+  f: ArchiveFile, stream: Readable, seek: number,
+  record: (patch: Partial<ImportCheckpoint>) => () => void, signal: AbortSignal,
+): AsyncGenerator<SourceBatch> {
+  const resumeLine = f.checkpoint.line;
+  // After a seek the stream starts at the resume line; otherwise settled lines are skipped.
+  let line = seek > 0 ? resumeLine : 0;
+  for await (const batch of readLineBatches(stream)) {
+    if (signal.aborted) return;
+    const first = line;
+    line += batch.lines.length;
+    const from = Math.max(0, resumeLine - first);
+    if (from >= batch.lines.length) continue;
+    const commit = record({ offset: seek + batch.endOffset, line });
+    // Split where the year changes; only the batch's last piece knows a byte offset to commit.
+    let at = from;
+    while (at < batch.lines.length) {
+      let to = batch.lines.length;
+      let year: number | undefined;
+      if (f.years !== undefined) {
+        const s = segmentAt(f.years, first + at);
+        year = f.years[s]!.year;
+        const next = f.years[s + 1];
+        if (next !== undefined && next.fromLine < first + to) to = next.fromLine - first;
+      }
+      yield { ...slice(batch.lines, batch.truncated, at, to), year, receivedMs: f.mtimeMs, ...(to === batch.lines.length ? { commit } : {}) };
+      at = to;
+    }
+  }
+}
+
+async function* recordBatches(
+  f: ArchiveFile, stream: Readable, counters: ArchiveCounters,
+  record: (patch: Partial<ImportCheckpoint>) => () => void, signal: AbortSignal,
+): AsyncGenerator<SourceBatch> {
+  const skip = f.checkpoint.line;
+  let n = 0;
+  let lines: string[] = [];
+  let times: number[] = [];
+  let size = 0;
+  for await (const r of jsonRecords(stream, f.kind as 'ndjson' | 'json')) {
+    if (n++ < skip) continue;
+    size++;
+    if (r.line === undefined) counters.withoutOriginal++;
+    else {
+      lines.push(r.line);
+      times.push(r.timeMs);
+    }
+    if (size >= JSON_BATCH) {
+      yield { lines, truncated: [], lineReceivedMs: times, receivedMs: f.mtimeMs, commit: record({ line: n }) };
+      lines = [];
+      times = [];
+      size = 0;
+      if (signal.aborted) return;
+    }
+  }
+  if (size > 0) yield { lines, truncated: [], lineReceivedMs: times, receivedMs: f.mtimeMs, commit: record({ line: n }) };
+}

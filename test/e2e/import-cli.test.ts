@@ -1,0 +1,334 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { gzipSync } from 'node:zlib';
+import { BulkServer } from '../helpers/bulk-server.js';
+import { runCli, startCli, summaryOf } from '../helpers/import-cli.js';
+
+/**
+ * `dropship import` end to end: the CLI in a child process, shipping to the loopback `_bulk`
+ * server in this one.
+ */
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+function syslogLine(d: Date, n: number): string {
+  const ts = `${MONTHS[d.getUTCMonth()]} ${String(d.getUTCDate()).padStart(2, ' ')} ${d.toISOString().slice(11, 19)}`;
+  return `<4>${ts} router kernel: DROP IN=ppp0 OUT= SRC=203.0.113.${n % 250} DST=198.51.100.20 LEN=44 TTL=241 ID=${n} PROTO=TCP SPT=${1024 + (n % 60000)} DPT=23 WINDOW=1024 SYN URGP=0`;
+}
+
+interface Doc {
+  '@timestamp': string;
+  event: { original: string };
+}
+
+let server: BulkServer;
+let dir: string;
+before(async () => {
+  server = await BulkServer.start();
+  dir = mkdtempSync(join(tmpdir(), 'dropship-import-'));
+});
+after(async () => {
+  await server.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function env(): Record<string, string> {
+  return { ELASTICSEARCH_HOSTS: server.url };
+}
+
+/**
+ * A rotated set over New Year 2026→2027: each line's true instant is known, so every document's
+ * year can be checked. Files are written with their mtimes just after their last line, the way
+ * logrotate leaves them.
+ */
+function writeNewYearSet(base: string): Map<string, string> {
+  const expected = new Map<string, string>(); // original line → @timestamp
+  const start = Date.UTC(2026, 11, 29, 0, 0, 0);
+  const members: { name: string; from: number; to: number; gz: boolean }[] = [
+    { name: 'router.log.3.gz', from: 0, to: 300, gz: true }, // Dec 29 – Dec 30
+    { name: 'router.log.2.gz', from: 300, to: 600, gz: true }, // Dec 30 – Dec 31 (rolls over inside)
+    { name: 'router.log.1', from: 600, to: 900, gz: false }, // Jan 1 – Jan 2
+    { name: 'router.log', from: 900, to: 1000, gz: false },
+  ];
+  for (const m of members) {
+    const lines: string[] = [];
+    let last = 0;
+    for (let i = m.from; i < m.to; i++) {
+      // 11 minutes apart, so 2026-12-31T23:xx → 2027-01-01T00:xx happens inside router.log.2.gz.
+      last = start + i * 11 * 60_000 + (i >= 360 ? 12 * 3600_000 : 0);
+      const line = syslogLine(new Date(last), i);
+      lines.push(line);
+      expected.set(line, new Date(last).toISOString());
+    }
+    const text = lines.join('\n') + '\n';
+    const path = join(base, m.name);
+    writeFileSync(path, m.gz ? gzipSync(text) : text);
+    const mtime = new Date(last + 5 * 60_000);
+    utimesSync(path, mtime, mtime);
+  }
+  return expected;
+}
+
+test('a rotated set with .gz members spanning New Year is imported with every timestamp in its year; a second run says nothing is new', async () => {
+  const base = join(dir, 'newyear');
+  const state = join(dir, 'state-newyear');
+  const { mkdirSync } = await import('node:fs');
+  mkdirSync(base);
+  const expected = writeNewYearSet(base);
+  const years = new Set([...expected.values()].map((t) => t.slice(0, 4)));
+  assert.deepEqual([...years].sort(), ['2026', '2027'], 'the fixture spans New Year');
+  const before = server.storedCount;
+
+  const first = await runCli(['import', base, '--state-dir', state, '--timezone', 'UTC', '--workers', '2'], env());
+  assert.equal(first.status, 0, first.stderr);
+  const s1 = summaryOf(first.stderr);
+  assert.equal(s1.files, 4);
+  assert.equal(s1.lines, 1000);
+  assert.equal(s1.indexed, 1000);
+  assert.equal(s1.present, 0);
+  assert.equal(server.storedCount - before, 1000);
+  const docs = server.documents() as Doc[];
+  let checked = 0;
+  for (const d of docs) {
+    const want = expected.get(d.event.original);
+    if (want === undefined) continue;
+    assert.equal(d['@timestamp'], want, d.event.original);
+    checked++;
+  }
+  assert.equal(checked, 1000);
+
+  // Same state: every file is recorded as complete and not read again.
+  const second = await runCli(['import', base, '--state-dir', state, '--timezone', 'UTC'], env());
+  assert.equal(second.status, 0, second.stderr);
+  const s2 = summaryOf(second.stderr);
+  assert.equal(s2.skipped, 4);
+  assert.equal(s2.indexed, 0);
+  assert.match(second.stderr, /nothing new: all 4 files were imported before/);
+
+  // Read again on purpose (or with the state lost): the same ids, so every document is a 409.
+  const third = await runCli(['import', base, '--state-dir', state, '--timezone', 'UTC', '--reimport'], env());
+  assert.equal(third.status, 0, third.stderr);
+  const s3 = summaryOf(third.stderr);
+  assert.equal(s3.lines, 1000);
+  assert.equal(s3.indexed, 0);
+  assert.equal(s3.present, 1000);
+  assert.match(third.stderr, /nothing new: all 1,000 documents were already present/);
+  assert.equal(server.storedCount - before, 1000);
+});
+
+test('a rotated file whose mtime was changed later (a copy) is anchored on the next-newer file instead', async () => {
+  const base = join(dir, 'touched');
+  const { mkdirSync } = await import('node:fs');
+  mkdirSync(base);
+  const older = [syslogLine(new Date(Date.UTC(2026, 5, 29, 12)), 1), syslogLine(new Date(Date.UTC(2026, 5, 30, 12)), 2)];
+  const newer = [syslogLine(new Date(Date.UTC(2026, 6, 1, 12)), 3), syslogLine(new Date(Date.UTC(2026, 6, 2, 12)), 4)];
+  writeFileSync(join(base, 'fw.log.1.gz'), gzipSync(older.join('\n') + '\n'));
+  writeFileSync(join(base, 'fw.log'), newer.join('\n') + '\n');
+  // fw.log.1.gz was copied a year later: its own mtime would put "Jun 30" in 2027.
+  utimesSync(join(base, 'fw.log.1.gz'), new Date('2027-08-01T00:00:00Z'), new Date('2027-08-01T00:00:00Z'));
+  utimesSync(join(base, 'fw.log'), new Date('2026-07-02T13:00:00Z'), new Date('2026-07-02T13:00:00Z'));
+  const r = await runCli(['import', base, '--state-dir', join(dir, 'state-touched'), '--timezone', 'UTC', '--output', 'stdout'], env());
+  assert.equal(r.status, 0, r.stderr);
+  const stamps = r.stdout.trim().split('\n').map((l) => (JSON.parse(l) as Doc)['@timestamp']);
+  assert.deepEqual(stamps, ['2026-06-29T12:00:00.000Z', '2026-06-30T12:00:00.000Z', '2026-07-01T12:00:00.000Z', '2026-07-02T12:00:00.000Z']);
+});
+
+test('a live log that grew since it was imported: the next run reads only the new lines', async () => {
+  const base = join(dir, 'grown');
+  const state = join(dir, 'state-grown');
+  const { mkdirSync, appendFileSync } = await import('node:fs');
+  mkdirSync(base);
+  const path = join(base, 'fw.log');
+  const l = (n: number): string => syslogLine(new Date(Date.UTC(2026, 7, 1, 0, 0, n)), n);
+  writeFileSync(path, `${l(1)}\n${l(2)}\n`);
+  const args = ['import', base, '--state-dir', state, '--timezone', 'UTC', '--output', 'stdout'];
+  const first = await runCli(args, env());
+  assert.equal(first.status, 0, first.stderr);
+  assert.equal(first.stdout.trim().split('\n').length, 2);
+  appendFileSync(path, `${l(3)}\n`);
+  const second = await runCli(args, env());
+  assert.equal(second.status, 0, second.stderr);
+  assert.deepEqual(second.stdout.trim().split('\n').map((s) => (JSON.parse(s) as Doc).event.original), [l(3)]);
+});
+
+test('--year forces the year, and ISO timestamps in the file win over inference', async () => {
+  const base = join(dir, 'forced');
+  const { mkdirSync } = await import('node:fs');
+  mkdirSync(base);
+  const plain = syslogLine(new Date(Date.UTC(2026, 5, 1, 12, 0, 0)), 7);
+  const iso = '<14>1 2019-03-04T05:06:07.000Z router kernel - - - DROP IN=ppp0 OUT= SRC=203.0.113.9 DST=198.51.100.20 PROTO=UDP SPT=5 DPT=5060';
+  writeFileSync(join(base, 'fw.log'), `${plain}\n${iso}\n`);
+  const r = await runCli(['import', base, '--state-dir', join(dir, 'state-forced'), '--timezone', 'UTC', '--year', '2021', '--output', 'stdout'], env());
+  assert.equal(r.status, 0, r.stderr);
+  const out = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Doc);
+  assert.deepEqual(out.map((d) => d['@timestamp']), ['2021-06-01T12:00:00.000Z', '2019-03-04T05:06:07.000Z']);
+});
+
+test('an import killed with SIGKILL halfway and restarted ends with each line exactly once', async () => {
+  const base = join(dir, 'killed');
+  const state = join(dir, 'state-killed');
+  const { mkdirSync } = await import('node:fs');
+  mkdirSync(base);
+  const total = 40_000;
+  const originals = new Set<string>();
+  const files = [{ name: 'fw.log.1.gz', from: 0, to: 20_000 }, { name: 'fw.log', from: 20_000, to: total }];
+  const start = Date.UTC(2026, 2, 1);
+  for (const f of files) {
+    const lines: string[] = [];
+    for (let i = f.from; i < f.to; i++) {
+      const line = syslogLine(new Date(start + i * 1000), i);
+      lines.push(line);
+      originals.add(line);
+    }
+    const text = lines.join('\n') + '\n';
+    const path = join(base, f.name);
+    writeFileSync(path, f.name.endsWith('.gz') ? gzipSync(text) : text);
+    const mtime = new Date(start + f.to * 1000);
+    utimesSync(path, mtime, mtime);
+  }
+  const ns = 'killed';
+  const stored = (): number => [...server.docs.values()].filter((d) => d.index.endsWith(`-${ns}`)).length;
+  // Slow bulk responses so the kill lands in the middle.
+  server.onBulkRequest = () => ({ kind: 'delay', ms: 40 });
+  const args = ['import', base, '--state-dir', state, '--timezone', 'UTC', '--namespace', ns, '--workers', '1'];
+  // Lines the checkpoint file on disk says are settled (what a restart resumes from).
+  const checkpointed = (): number => {
+    try {
+      const st = JSON.parse(readFileSync(join(state, 'import.json'), 'utf8')) as { files: { line: number }[] };
+      return st.files.reduce((sum, f) => sum + f.line, 0);
+    } catch {
+      return 0;
+    }
+  };
+  const run1 = startCli(args, env());
+  const deadline = Date.now() + 60_000;
+  // Killed once a checkpoint is on disk, so the restart has something to resume from.
+  while ((stored() < total * 0.4 || checkpointed() === 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  run1.child.kill('SIGKILL');
+  const killed = await run1.done;
+  assert.equal(killed.signal, 'SIGKILL');
+  // Requests the killed process had sent are still in the server's 40 ms delay: let them land.
+  await new Promise((r) => setTimeout(r, 300));
+  const atKill = stored();
+  assert.ok(atKill > 0 && atKill < total, `killed halfway: ${atKill} of ${total} stored`);
+  server.onBulkRequest = undefined;
+
+  const resumeFrom = checkpointed();
+  assert.ok(resumeFrom > 0 && resumeFrom <= atKill, `checkpointed ${resumeFrom}, stored ${atKill}`);
+  const itemsBefore = server.itemsReceived;
+  const run2 = await runCli(args, env());
+  assert.equal(run2.status, 0, run2.stderr);
+  const resent = server.itemsReceived - itemsBefore;
+  // Resumed exactly from the checkpoints: only what was in flight or not yet checkpointed is sent again.
+  assert.equal(resent, total - resumeFrom, `second run sent ${resent} documents, ${atKill} were already stored`);
+
+  const mine = [...server.docs.values()].filter((d) => d.index.endsWith(`-${ns}`)).map((d) => JSON.parse(d.source) as Doc);
+  assert.equal(mine.length, total);
+  const seen = new Set(mine.map((d) => d.event.original));
+  assert.equal(seen.size, total, 'no line under two ids');
+  for (const o of originals) assert.ok(seen.has(o));
+});
+
+test('SIGTERM finishes what was read, checkpoints it, says so and exits 1; the next run resumes', async () => {
+  const base = join(dir, 'interrupted');
+  const state = join(dir, 'state-interrupted');
+  const { mkdirSync } = await import('node:fs');
+  mkdirSync(base);
+  const total = 20_000;
+  const lines: string[] = [];
+  for (let i = 0; i < total; i++) lines.push(syslogLine(new Date(Date.UTC(2026, 6, 1) + i * 1000), i));
+  writeFileSync(join(base, 'fw.log'), lines.join('\n') + '\n');
+  const ns = 'interrupted';
+  const stored = (): number => [...server.docs.values()].filter((d) => d.index.endsWith(`-${ns}`)).length;
+  server.onBulkRequest = () => ({ kind: 'delay', ms: 40 });
+  const args = ['import', base, '--state-dir', state, '--timezone', 'UTC', '--namespace', ns, '--workers', '1'];
+  const run1 = startCli(args, env());
+  const deadline = Date.now() + 60_000;
+  while (stored() === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  run1.child.kill('SIGTERM');
+  const r1 = await run1.done;
+  server.onBulkRequest = undefined;
+  assert.equal(r1.status, 1, r1.stderr);
+  assert.match(r1.stderr, /^dropship import \(interrupted\): /m);
+  assert.match(r1.stderr, /^dropship: interrupted: run the same command again to resume$/m);
+  const first = summaryOf(r1.stderr);
+  assert.ok(first.lines < total, `stopped early: ${first.lines} lines`);
+  const r2 = await runCli(args, env());
+  assert.equal(r2.status, 0, r2.stderr);
+  // Everything the first run settled was checkpointed: the second reads only the rest.
+  assert.equal(summaryOf(r2.stderr).lines, total - first.lines);
+  assert.equal(stored(), total);
+});
+
+test('JSON exports: an array, NDJSON, and a _search response; the original line comes from event.original, message or log.original', async () => {
+  const base = join(dir, 'json');
+  const { mkdirSync } = await import('node:fs');
+  mkdirSync(base);
+  const l = (n: number): string => syslogLine(new Date(Date.UTC(2026, 0, 10, 0, 0, n)), n);
+  writeFileSync(join(base, 'array.json'), JSON.stringify([
+    { '@timestamp': '2026-01-10T00:00:01Z', event: { original: l(1) }, message: 'not this' },
+    { '@timestamp': '2026-01-10T00:00:02Z', message: l(2) },
+    { log: { original: l(3) } },
+    { 'event.original': l(4) },
+    { nothing: true },
+  ], null, 2));
+  writeFileSync(join(base, 'export.ndjson'), [
+    JSON.stringify({ _index: 'filebeat-1', _id: 'a', _source: { event: { original: l(5) } } }),
+    '',
+    JSON.stringify({ message: l(6) }),
+    'not json',
+  ].join('\n') + '\n');
+  writeFileSync(join(base, 'search.json'), JSON.stringify({ took: 3, hits: { total: { value: 2 }, hits: [{ _source: { message: l(7) } }, { _source: { 'log.original': l(8) } }] } }, null, 1));
+  const gz = gzipSync(JSON.stringify([{ message: l(9) }]));
+  writeFileSync(join(base, 'more.json.gz'), gz);
+  const r = await runCli(['import', base, '--state-dir', join(dir, 'state-json'), '--timezone', 'UTC', '--output', 'stdout'], env());
+  assert.equal(r.status, 0, r.stderr);
+  const out = r.stdout.trim().split('\n').map((s) => JSON.parse(s) as Doc);
+  assert.deepEqual(out.map((d) => d.event.original).sort(), [1, 2, 3, 4, 5, 6, 7, 8, 9].map(l).sort());
+  for (const d of out) assert.equal(d['@timestamp'].slice(0, 4), '2026');
+  assert.equal(summaryOf(r.stderr).without, 2);
+});
+
+test('a 100,000-document JSON array is streamed: peak memory does not grow with the file', async () => {
+  const big = await BulkServer.start({ storeSources: false });
+  try {
+    const peak: Record<number, number> = {};
+    for (const count of [20_000, 100_000]) {
+      const path = join(dir, `export-${count}.json`);
+      const parts: string[] = [];
+      for (let i = 0; i < count; i++) {
+        parts.push(JSON.stringify({ '@timestamp': new Date(Date.UTC(2026, 4, 1) + i * 1000).toISOString(), event: { original: syslogLine(new Date(Date.UTC(2026, 4, 1) + i * 1000), i), dataset: 'iptables.log' }, host: { name: 'router' }, tags: ['filebeat'] }));
+      }
+      writeFileSync(path, `[\n${parts.join(',\n')}\n]\n`);
+      // A 96 MB cap on the main thread's heap: V8 then collects instead of growing lazily (which
+      // would make RSS a measure of GC mood), and the import must fit in it whatever the file size.
+      const r = await runCli(['import', path, '--state-dir', join(dir, `state-mem-${count}`), '--timezone', 'UTC', '--workers', '1'], { ELASTICSEARCH_HOSTS: big.url }, ['--max-old-space-size=96']);
+      assert.equal(r.status, 0, r.stderr);
+      const s = summaryOf(r.stderr);
+      // The first 20,000 documents of both files are the same: the second run finds them present.
+      assert.equal(s.indexed + s.present, count);
+      peak[count] = s.peakMb;
+    }
+    // 80,000 more documents are 18 MB more JSON (well over 100 MB as objects): holding them would
+    // not fit the heap cap, and peak RSS stays within noise of the small file's.
+    assert.ok(peak[100_000]! < peak[20_000]! + 25, `peak RSS ${peak[20_000]} MB for 20k, ${peak[100_000]} MB for 100k documents`);
+  } finally {
+    await big.close();
+  }
+});
+
+test('usage and input errors are one line with the documented exit codes', async () => {
+  const none = await runCli(['import'], env());
+  assert.equal(none.status, 2);
+  assert.match(none.stderr, /^dropship: nothing to import/);
+  const both = await runCli(['import', dir, '--from-index', 'x'], env());
+  assert.equal(both.status, 2);
+  const missing = await runCli(['import', join(dir, 'nope.log'), '--state-dir', join(dir, 'state-x')], env());
+  assert.equal(missing.status, 1);
+  assert.match(missing.stderr, /^dropship: nothing matches/);
+  const badOutput = await runCli(['import', dir, '--output', 'kafka'], env());
+  assert.equal(badOutput.status, 2);
+});

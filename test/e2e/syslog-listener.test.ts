@@ -1,0 +1,135 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
+import { promisify } from 'node:util';
+import { escapeMessage, senderOfSpoolFile, Spool, spoolFileName } from '../../src/sources/live/spool.js';
+import { parseListenAddress, SyslogListener } from '../../src/sources/live/syslog-listener.js';
+
+const run = promisify(execFile);
+
+async function listen(opts: Partial<ConstructorParameters<typeof SyslogListener>[0]> = {}) {
+  const got: { sender: string; message: string }[] = [];
+  const l = new SyslogListener({
+    udp: { host: '127.0.0.1', port: 0 },
+    tcp: { host: '127.0.0.1', port: 0 },
+    onMessage: (sender, message) => got.push({ sender, message }),
+    ...opts,
+  });
+  const bound = await l.start();
+  return { l, got, udp: bound.udp?.port ?? 0, tcp: bound.tcp?.port ?? 0 };
+}
+
+async function until(cond: () => boolean, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond() && Date.now() < end) await delay(10);
+}
+
+describe('syslog listener', () => {
+  test('real logger(1) messages over UDP and TCP, RFC 3164 and RFC 5424', async () => {
+    const { l, got, udp, tcp } = await listen();
+    const line = 'DROP IN=ppp0 OUT= MAC= SRC=203.0.113.1 DST=198.51.100.1 LEN=40 PROTO=TCP SPT=1 DPT=23';
+    await run('logger', ['-n', '127.0.0.1', '-P', String(udp), '-d', '--rfc3164', '-t', 'kernel', line]);
+    await run('logger', ['-n', '127.0.0.1', '-P', String(udp), '-d', '--rfc5424', '-t', 'kernel', line]);
+    await run('logger', ['-n', '127.0.0.1', '-P', String(tcp), '-T', '--rfc3164', '-t', 'kernel', line]);
+    await run('logger', ['-n', '127.0.0.1', '-P', String(tcp), '-T', '--octet-count', '--rfc5424', '-t', 'kernel', line]);
+    await until(() => got.length >= 4);
+    await l.stop();
+    assert.equal(got.length, 4);
+    for (const m of got) {
+      assert.equal(m.sender, '127.0.0.1');
+      assert.ok(m.message.endsWith(line), m.message);
+    }
+    assert.match(got[0]!.message, /^<\d+>[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \S+ kernel: /);
+    assert.match(got[1]!.message, /^<\d+>1 \d{4}-\d\d-\d\dT/);
+    assert.match(got[3]!.message, /^<\d+>1 /);
+  });
+
+  test('TCP framing: LF, NUL and octet counting mixed on one connection', async () => {
+    const { l, got, tcp } = await listen();
+    const s = connect(tcp, '127.0.0.1');
+    await new Promise((ok) => s.once('connect', ok));
+    s.write('<4>one\n<4>tw');
+    await delay(30);
+    s.write('o\0' + '9 <4>three\n' + '<4>four\r\n');
+    s.end('<4>five');
+    await until(() => got.length >= 5);
+    await l.stop();
+    assert.deepEqual(got.map((m) => m.message), ['<4>one', '<4>two', '<4>three\n', '<4>four', '<4>five']);
+  });
+
+  test('senders outside --syslog-allow are dropped and counted', async () => {
+    const { l, got, udp, tcp } = await listen({ allow: ['192.0.2.0/24'] });
+    await run('logger', ['-n', '127.0.0.1', '-P', String(udp), '-d', 'denied']);
+    const s = connect(tcp, '127.0.0.1');
+    s.on('error', () => undefined);
+    await new Promise((ok) => s.once('close', ok));
+    await until(() => l.counters.denied >= 2);
+    await l.stop();
+    assert.equal(got.length, 0);
+    assert.equal(l.counters.denied, 2);
+  });
+
+  test('oversized messages are bounded', async () => {
+    const { l, got, udp, tcp } = await listen({ maxMessageBytes: 100 });
+    await run('logger', ['-n', '127.0.0.1', '-P', String(udp), '-d', '--size', '4000', 'x'.repeat(500)]);
+    const s = connect(tcp, '127.0.0.1');
+    s.on('error', () => undefined);
+    await new Promise((ok) => s.once('connect', ok));
+    s.write('y'.repeat(1000));
+    await until(() => l.counters.oversize >= 2);
+    await l.stop();
+    assert.equal(got.length, 1);
+    assert.equal(got[0]!.message.length, 100);
+    assert.equal(l.counters.oversize, 2);
+  });
+
+  test('listen addresses default to loopback', () => {
+    assert.deepEqual(parseListenAddress('5514'), { host: '127.0.0.1', port: 5514 });
+    assert.deepEqual(parseListenAddress('0.0.0.0:514'), { host: '0.0.0.0', port: 514 });
+    assert.deepEqual(parseListenAddress('[::1]:5514'), { host: '::1', port: 5514 });
+    assert.equal(parseListenAddress('70000'), undefined);
+    assert.equal(parseListenAddress('host:port'), undefined);
+  });
+});
+
+describe('spool', () => {
+  test('one file per sender, one line per message, rotation keeps the raw archive', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dropship-spool-'));
+    const spool = new Spool({ dir, maxFileBytes: 200, keepFiles: 2 });
+    await spool.start();
+    for (let i = 0; i < 60; i++) spool.append('192.0.2.1', `<4>message ${i}\n`);
+    spool.append('2001:db8::1', 'multi\nline');
+    await spool.close();
+    const files = readdirSync(dir).sort();
+    assert.ok(files.includes('192.0.2.1.log') && files.includes('192.0.2.1.log.1') && files.includes('192.0.2.1.log.2'), files.join());
+    assert.ok(!files.includes('192.0.2.1.log.3'));
+    const kept = ['192.0.2.1.log.2', '192.0.2.1.log.1', '192.0.2.1.log'].flatMap((f) => readFileSync(join(dir, f), 'utf8').split('\n').filter((l) => l !== ''));
+    assert.ok(kept.length < 60, 'the oldest file was removed');
+    assert.deepEqual(kept, Array.from({ length: kept.length }, (_, k) => `<4>message ${60 - kept.length + k}`));
+    assert.equal(readFileSync(join(dir, spoolFileName('2001:db8::1')), 'utf8'), 'multi#012line\n');
+    assert.equal(senderOfSpoolFile(join(dir, spoolFileName('2001:db8::1'))), '2001:db8::1');
+    assert.equal(senderOfSpoolFile('/x/192.0.2.1.log'), '192.0.2.1');
+    assert.equal(escapeMessage('a\r\nb\n'), 'a#015#012b');
+  });
+
+  test('a burst faster than the disk is bounded in memory: the excess is dropped and counted, the rest written in order', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dropship-spool-'));
+    const spool = new Spool({ dir, maxPendingBytes: 1000 });
+    await spool.start();
+    // All appended before the first write can start: only ~1000 bytes may wait.
+    const kept: string[] = [];
+    for (let i = 0; i < 200; i++) if (spool.append('192.0.2.9', `<4>burst message ${i}`)) kept.push(`<4>burst message ${i}`);
+    assert.ok(spool.dropped > 0 && kept.length > 0);
+    assert.equal(kept.length + spool.dropped, 200);
+    await spool.sync();
+    // Once written, room is back.
+    assert.equal(spool.append('192.0.2.9', '<4>after the burst'), true);
+    await spool.close();
+    assert.deepEqual(readFileSync(join(dir, '192.0.2.9.log'), 'utf8').split('\n').filter((l) => l !== ''), [...kept, '<4>after the burst']);
+  });
+});
