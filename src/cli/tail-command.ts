@@ -8,11 +8,12 @@ import { createPool, type ProcessingPool } from '../processing/pool.js';
 import type { SourceBatch } from '../core/batch.js';
 import { Committer, Pipeline } from '../processing/run.js';
 import { namespaceProblem } from '../elasticsearch/sink/index.js';
-import { FileFollower, type FollowEvent } from '../sources/live/file-follow.js';
+import { FileFollower, followEventLog } from '../sources/live/file-follow.js';
 import { MAX_LINE_BYTES, readLineBytes, type Allocate } from '../sources/framing/line-bytes.js';
-import { senderOfSpoolFile, Spool } from '../sources/live/spool.js';
-import { parseListenAddress, SyslogListener } from '../sources/live/syslog-listener.js';
-import { CheckpointStore } from '../state/checkpoints.js';
+import { Spool } from '../sources/live/spool.js';
+import { DEFAULT_IDLE_TIMEOUT_MS, parseListenAddress, SyslogListener } from '../sources/live/syslog-listener.js';
+import { CheckpointStore, flushEvery } from '../state/checkpoints.js';
+import { lockStateDir } from '../state/lock.js';
 import { UsageError } from './errors.js';
 import { stopOnSignals } from './signals.js';
 import { addProcessingOptions, wholeNumber, processorConfig, type ProcessingOptions } from './options.js';
@@ -23,6 +24,8 @@ interface TailOptions extends ProcessingOptions, ConnectionFlags, Partial<BulkFl
   syslogTcp?: string;
   syslogAllow?: string;
   syslogMaxBytes: string;
+  syslogIdleTimeout: string;
+  syslogMaxConnections?: string;
   stateDir: string;
   startAt: 'beginning' | 'end';
   output: string;
@@ -50,13 +53,13 @@ async function* stdinBatches(allocate: Allocate): AsyncGenerator<SourceBatch> {
  */
 const TAIL_WORKERS = 1;
 
-/** File batches carry their commit, and spool files their sender. */
-async function* fileBatches(follower: FileFollower, signal: AbortSignal): AsyncGenerator<SourceBatch> {
+/** File batches carry their commit, and spool files their sender (as the spool registered it). */
+async function* fileBatches(follower: FileFollower, spool: Spool | undefined, signal: AbortSignal): AsyncGenerator<SourceBatch> {
   for await (const b of follower.batches(signal)) {
     yield {
       data: b.data,
       truncated: b.truncated,
-      senderIp: b.path.includes('/spool/') ? senderOfSpoolFile(b.path) : undefined,
+      senderIp: spool?.senderOf(b.dev, b.ino),
       commit: () => follower.commit(b),
     };
   }
@@ -93,12 +96,27 @@ export async function runTail(paths: string[], o: TailOptions, log: Logger = cre
   // once, not leave threads and sockets holding it open.
   const workers = o.workers === undefined ? TAIL_WORKERS : wholeNumber('--workers', o.workers);
   const maxMessageBytes = wholeNumber('--syslog-max-bytes', o.syslogMaxBytes, 1);
+  const idleTimeoutMs = wholeNumber('--syslog-idle-timeout', o.syslogIdleTimeout, 1) * 1000;
+  const maxConnections = o.syslogMaxConnections === undefined ? undefined : wholeNumber('--syslog-max-connections', o.syslogMaxConnections, 1);
   const pollIntervalMs = wholeNumber('--poll-interval', o.pollInterval, 1);
   const summaryMs = wholeNumber('--summary-interval', o.summaryInterval) * 1000;
   const shutdownMs = wholeNumber('--shutdown-timeout', o.shutdownTimeout) * 1000;
   const bulk = bulkSettings(o);
 
+  // The state directory is checked (and locked) before anything that keeps the process alive
+  // starts: an unwritable one, or one in use by another dropship, ends tail at once.
   const store = await CheckpointStore.open(o.stateDir);
+  const lock = patterns.length > 0 || udp !== undefined || tcp !== undefined ? await lockStateDir(o.stateDir, 'tail') : undefined;
+  let spool: Spool | undefined;
+  if (udp !== undefined || tcp !== undefined) {
+    spool = new Spool({
+      dir: join(o.stateDir, 'spool'),
+      onDiskEvent: (e) => (e.type === 'failing'
+        ? log.error({ path: e.path, code: e.code }, `cannot write the syslog spool (${e.code}): messages wait in memory, TCP senders are slowed down, UDP messages beyond 8 MiB are dropped and counted; retrying`)
+        : log.info({ failures: e.failures }, 'syslog spool writable again')),
+    });
+    await spool.start();
+  }
   const committer = new Committer();
   const onAck = (seq: number): void => committer.ack(seq);
 
@@ -120,40 +138,45 @@ export async function runTail(paths: string[], o: TailOptions, log: Logger = cre
   const abort = new AbortController();
   const sources: Promise<void>[] = [];
 
-  let spool: Spool | undefined;
   let listener: SyslogListener | undefined;
-  if (udp !== undefined || tcp !== undefined) {
-    spool = new Spool({ dir: join(o.stateDir, 'spool') });
-    await spool.start();
-    patterns.push(spool.pattern());
+  if (spool !== undefined) {
     const s = spool;
     listener = new SyslogListener({
       udp, tcp,
       allow: o.syslogAllow?.split(',').filter((c) => c.trim() !== '') ?? [],
-      maxMessageBytes,
-      onMessage: (sender, message) => void s.append(sender, message),
+      maxMessageBytes, idleTimeoutMs, maxConnections,
+      onMessage: (sender, message, canWait) => s.append(sender, message, canWait),
+      backpressure: s,
     });
     const bound = await listener.start();
     log.info({ udp: bound.udp, tcp: bound.tcp }, 'listening for syslog');
   }
 
-  const follower = patterns.length === 0 ? undefined : new FileFollower({
-    patterns, store, startAt: o.startAt, pollIntervalMs, allocate,
-    onEvent: (e: FollowEvent) => (e.type === 'lost' ? log.warn(e, `file ${e.type}`) : log.info(e, `file ${e.type}`)),
+  const follower = patterns.length === 0 && spool === undefined ? undefined : new FileFollower({
+    patterns, quietPatterns: spool === undefined ? [] : [spool.pattern()], store, startAt: o.startAt, pollIntervalMs, allocate,
+    onEvent: (e) => {
+      const { level, message } = followEventLog(e);
+      log[level](e, message);
+    },
   });
-  if (follower !== undefined) sources.push(pipeline.run(fileBatches(follower, abort.signal)));
+  if (follower !== undefined) sources.push(pipeline.run(fileBatches(follower, spool, abort.signal)));
   if (useStdin) sources.push(pipeline.run(stdinBatches(allocate)));
 
-  const checkpointTimer = setInterval(() => void store.flush().catch((err: Error) => log.error({ err }, 'checkpoint write failed')), 1000);
+  const checkpointTimer = flushEvery(store, 1000, {
+    failed: (err) => log.error(`${err.message}; checkpoints are kept in memory and written once the disk takes them (a restart meanwhile re-reads, never skips)`),
+    recovered: (failures) => log.info({ failures }, 'checkpoints written again'),
+  });
   const summary = async (final: boolean): Promise<void> => {
     await listener?.refreshKernelDrops();
     log.info({
       lines: pipeline.counters.lines, documents: pipeline.counters.documents, unparsed: pipeline.counters.unparsed,
-      output: output.stats(), lag_bytes: (await follower?.pendingBytes()) ?? 0, syslog: listener === undefined ? undefined : { ...listener.counters, spoolDropped: spool?.dropped ?? 0 },
+      output: output.stats(), lag_bytes: (await follower?.pendingBytes()) ?? 0, open_files: follower?.openFiles ?? 0, checkpoint_write_failures: store.failedWrites,
+      syslog: listener === undefined ? undefined : { ...listener.counters, spool: spool?.counters },
       memory: await memorySummary(pool),
     }, final ? 'final summary' : 'summary');
   };
-  const summaryTimer = summaryMs > 0 ? setInterval(() => void summary(false), summaryMs) : undefined;
+  // A summary that fails (out of descriptors, say) is reported, never an unhandled rejection.
+  const summaryTimer = summaryMs > 0 ? setInterval(() => void summary(false).catch((err: Error) => log.warn(`summary failed: ${err.message}`)), summaryMs) : undefined;
 
   const removeSignalHandlers = stopOnSignals(abort, log, 'unacknowledged lines are re-read at the next start', { ms: shutdownMs, expire: () => output.abort() });
   if (useStdin && follower === undefined && listener === undefined) process.stdin.once('end', () => abort.abort());
@@ -170,8 +193,8 @@ export async function runTail(paths: string[], o: TailOptions, log: Logger = cre
   // keep the process alive after the error is reported.
   const steps: (() => unknown)[] = [
     () => listener?.stop(), () => spool?.close(), () => output.close(), () => pool.close(), () => client?.close(),
-    () => clearInterval(checkpointTimer), () => clearInterval(summaryTimer), () => store.flush(), () => summary(true),
-    () => removeSignalHandlers(),
+    () => checkpointTimer.stop(), () => clearInterval(summaryTimer), () => store.flush(), () => summary(true),
+    () => removeSignalHandlers(), () => lock?.release(),
   ];
   for (const step of steps) {
     try {
@@ -192,6 +215,8 @@ export function registerTail(program: Command): void {
     .option('--syslog-tcp <[host:]port>', 'receive syslog over TCP (LF/NUL-terminated or octet-counted)')
     .option('--syslog-allow <cidr,...>', 'accept syslog only from these networks')
     .option('--syslog-max-bytes <n>', 'longest syslog message accepted', String(64 * 1024))
+    .option('--syslog-idle-timeout <seconds>', 'close a TCP connection silent this long', String(DEFAULT_IDLE_TIMEOUT_MS / 1000))
+    .option('--syslog-max-connections <n>', 'TCP connections kept at once; a new one replaces the one idle longest (default: 100, at most half the open-files limit)')
     .option('--state-dir <dir>', 'checkpoints, syslog spool and dead-letter file', defaultStateDir())
     .addOption(new Option('--start-at <where>', 'where to start in files seen for the first time at start-up').choices(['beginning', 'end']).default('beginning'))
     .option('--output <where>', 'elasticsearch, stdout, or ndjson:<file>', 'elasticsearch')

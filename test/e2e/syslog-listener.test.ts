@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import { escapeMessage, senderOfSpoolFile, Spool, spoolFileName } from '../../src/sources/live/spool.js';
+import { escapeMessage, Spool, spoolFileName } from '../../src/sources/live/spool.js';
 import { parseListenAddress, SyslogListener } from '../../src/sources/live/syslog-listener.js';
 
 const run = promisify(execFile);
@@ -112,8 +112,23 @@ describe('spool', () => {
     assert.ok(kept.length < 60, 'the oldest file was removed');
     assert.deepEqual(kept, Array.from({ length: kept.length }, (_, k) => `<4>message ${60 - kept.length + k}`));
     assert.equal(readFileSync(join(dir, spoolFileName('2001:db8::1')), 'utf8'), 'multi#012line\n');
-    assert.equal(senderOfSpoolFile(join(dir, spoolFileName('2001:db8::1'))), '2001:db8::1');
-    assert.equal(senderOfSpoolFile('/x/192.0.2.1.log'), '192.0.2.1');
+    // Every file knows its sender, under any of its names (by inode, not by guessing from a path).
+    const senderOf = (name: string): string | undefined => {
+      const st = statSync(join(dir, name));
+      return spool.senderOf(st.dev, st.ino);
+    };
+    assert.equal(senderOf(spoolFileName('2001:db8::1')), '2001:db8::1');
+    assert.equal(senderOf('192.0.2.1.log.2'), '192.0.2.1');
+    assert.equal(senderOf('192.0.2.1.log'), '192.0.2.1');
+    // A restarted spool registers the files it finds under its own names.
+    const again = new Spool({ dir });
+    await again.start();
+    const st = statSync(join(dir, '192.0.2.1.log.1'));
+    assert.equal(again.senderOf(st.dev, st.ino), '192.0.2.1');
+    await again.close();
+    writeFileSync(join(dir, 'notes.txt'), 'x');
+    const other = statSync(join(dir, 'notes.txt'));
+    assert.equal(spool.senderOf(other.dev, other.ino), undefined);
     assert.equal(escapeMessage('a\r\nb\n'), 'a#015#012b');
   });
 
@@ -124,8 +139,8 @@ describe('spool', () => {
     // All appended before the first write can start: only ~1000 bytes may wait.
     const kept: string[] = [];
     for (let i = 0; i < 200; i++) if (spool.append('192.0.2.9', `<4>burst message ${i}`)) kept.push(`<4>burst message ${i}`);
-    assert.ok(spool.dropped > 0 && kept.length > 0);
-    assert.equal(kept.length + spool.dropped, 200);
+    assert.ok(spool.counters.dropped > 0 && kept.length > 0);
+    assert.equal(kept.length + spool.counters.dropped, 200);
     await spool.sync();
     // Once written, room is back.
     assert.equal(spool.append('192.0.2.9', '<4>after the burst'), true);

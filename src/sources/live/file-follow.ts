@@ -2,7 +2,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import { open, readdir, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { glob, isDynamicPattern } from 'tinyglobby';
-import { inodeKey, type CheckpointStore, type FileCheckpoint } from '../../state/checkpoints.js';
+import { errorText, inodeKey, type CheckpointStore, type FileCheckpoint } from '../../state/checkpoints.js';
 import { ByteLineSplitter, MAX_LINE_BYTES, type Allocate, type LineBytes } from '../framing/line-bytes.js';
 import {
   FINGERPRINT_BYTES, GzipCursor, gzipHead, headOf, isGzipHead, isOtherCompression, isRotatedName, matchesFingerprint, sha256,
@@ -830,7 +830,15 @@ export class FileFollower {
   }
 }
 
-function errorText(err: unknown): string {
-  const e = err as NodeJS.ErrnoException;
-  return e?.code ?? (e instanceof Error ? e.message : String(err));
+
+/** How an event reads in dropship's log: problems a user must hear about are warnings, said once. */
+export function followEventLog(e: FollowEvent): { level: 'info' | 'warn'; message: string } {
+  switch (e.type) {
+    case 'unreadable': return { level: 'warn', message: `cannot read ${e.path} (${e.reason}); will keep trying` };
+    case 'readable': return { level: 'info', message: `${e.path} is readable now` };
+    case 'unmatched': return { level: 'warn', message: `${e.pattern} matches no file (yet); will keep looking` };
+    case 'matched': return { level: 'info', message: `${e.pattern} matches a file now` };
+    case 'lost': return { level: 'warn', message: 'file lost' };
+    default: return { level: 'info', message: `file ${e.type}` };
+  }
 }
