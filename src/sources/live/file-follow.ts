@@ -124,7 +124,8 @@ interface Candidate {
 /** How a file relates to what the follower knows. */
 type Identity =
   | { kind: 'tracked'; t: Tracked }
-  | { kind: 'checkpoint'; cp: FileCheckpoint }
+  /** `readFrom`: where reading goes on, when it is past the settled offset (a file let go, back). */
+  | { kind: 'checkpoint'; cp: FileCheckpoint; readFrom?: number }
   | { kind: 'finished' }
   | { kind: 'unknown' };
 
@@ -152,6 +153,8 @@ export class FileFollower {
   private wakeReader: (() => void) | undefined;
   private readBuffer: Buffer | undefined;
   private nextOrder = 0;
+  private scanCount = 0;
+  private caughtUpWaiters: { afterScan: number; done: () => void }[] = [];
 
   constructor(private readonly opts: FollowOptions) {
     this.pollMs = opts.pollIntervalMs ?? 250;
@@ -176,16 +179,40 @@ export class FileFollower {
     try {
       await this.start();
       while (!signal.aborted && !this.closed) {
+        const scansBefore = this.scanCount;
         const batch = await this.exclusive(() => this.readSome());
         if (batch !== undefined) {
           yield batch;
           continue;
         }
+        this.caughtUp(scansBefore);
         await this.sleep(signal);
       }
     } finally {
       await this.close();
     }
+  }
+
+  /**
+   * Resolves once everything there is to read has been read: a scan that started after this
+   * call completed, and then a read found nothing more. (Tests wait on it instead of sleeping.)
+   */
+  whenCaughtUp(): Promise<void> {
+    return new Promise((done) => this.caughtUpWaiters.push({ afterScan: this.scanCount + 2, done }));
+  }
+
+  /** Completed scans. */
+  get scans(): number {
+    return this.scanCount;
+  }
+
+  private caughtUp(scansBefore: number): void {
+    if (this.caughtUpWaiters.length === 0) return;
+    this.caughtUpWaiters = this.caughtUpWaiters.filter((w) => {
+      if (w.afterScan > scansBefore) return true;
+      w.done();
+      return false;
+    });
   }
 
   /** Called once the sink settled every line of `batch` (and all before it). */
@@ -293,6 +320,7 @@ export class FileFollower {
       this.lastLook = scanStart;
       this.opts.store.observed(scanStart);
     }
+    this.scanCount++;
   }
 
   /** Stats and reads the first bytes of a file; undefined (and reported) if it cannot be opened. */
@@ -325,8 +353,13 @@ export class FileFollower {
     if (t !== undefined) return { kind: 'tracked', t };
     const store = this.opts.store;
     const own = store.get(c.dev, c.ino);
-    if (own !== undefined && !used.has(own) && !this.letGo.has(key) && (own.fingerprintLength === 0 || matchesFingerprint(c.head, own.fingerprint, own.fingerprintLength))) {
-      return { kind: 'checkpoint', cp: own };
+    if (own !== undefined && !used.has(own) && (own.fingerprintLength === 0 || matchesFingerprint(c.head, own.fingerprint, own.fingerprintLength))) {
+      const gone = this.letGo.get(key);
+      if (gone === undefined || gone.generation !== own.generation) return { kind: 'checkpoint', cp: own };
+      // Let go a moment ago, its last lines not settled yet, and back under a followed name:
+      // followed again from where reading stopped, its acks still count.
+      if (direct) return { kind: 'checkpoint', cp: own, readFrom: gone.endOffset };
+      return { kind: 'finished' };
     }
     for (const other of this.tracked.values()) {
       if (other.head.length > 0 && c.head.length >= other.head.length && c.head.subarray(0, other.head.length).equals(other.head)) return { kind: 'tracked', t: other };
@@ -518,11 +551,13 @@ export class FileFollower {
       head = await headOf(fh, Math.min(size, FINGERPRINT_BYTES));
     }
     let offset = 0; // settled: where the checkpoint says the next line starts
+    let readFrom: number | undefined;
     let generation: number;
     let resumed = false;
     if (id.kind === 'checkpoint') {
       resumed = true;
       offset = id.cp.offset;
+      readFrom = id.readFrom;
       generation = id.cp.dev === c.dev && id.cp.ino === c.ino ? id.cp.generation : newGeneration();
       // A copy carries the checkpoint on; the original's entry goes, unless its inode is another file's by now.
       if ((id.cp.dev !== c.dev || id.cp.ino !== c.ino) && store.get(id.cp.dev, id.cp.ino) === id.cp) store.delete(id.cp.dev, id.cp.ino);
@@ -550,13 +585,14 @@ export class FileFollower {
     };
     store.set(cp);
     this.letGo.delete(key); // taken up again: its checkpoint is live once more
+    const start = readFrom !== undefined && readFrom <= size ? readFrom : offset;
     this.tracked.set(key, {
-      key, dev: c.dev, ino: c.ino, path: c.path, fh, gz, readOffset: offset, generation, head, size,
-      splitter: new ByteLineSplitter(this.maxLineBytes, offset, this.opts.allocate),
+      key, dev: c.dev, ino: c.ino, path: c.path, fh, gz, readOffset: start, generation, head, size,
+      splitter: new ByteLineSplitter(this.maxLineBytes, start, this.opts.allocate),
       draining: draining || c.gz, lastGrowth: Date.now(), order: this.nextOrder++,
     });
     this.watchDir(dirname(c.path));
-    this.emit({ type: 'opened', path: c.path, offset, resumed, ...(c.gz ? { compressed: true } : {}) });
+    this.emit({ type: 'opened', path: c.path, offset: start, resumed, ...(c.gz ? { compressed: true } : {}) });
     this.wakeReader?.();
     return true;
   }
