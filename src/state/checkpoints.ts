@@ -285,6 +285,7 @@ export function flushEvery(store: CheckpointStore, intervalMs: number, events: C
       },
     );
   }, intervalMs);
+  timer.unref();
   return { stop: () => clearInterval(timer) };
 }
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -86,6 +86,74 @@ describe('syslog listener', () => {
     assert.equal(got.length, 1);
     assert.equal(got[0]!.message.length, 100);
     assert.equal(l.counters.oversize, 2);
+  });
+
+  test('an idle TCP connection is closed after the idle timeout; one that talks stays open', async () => {
+    const { l, got, tcp } = await listen({ idleTimeoutMs: 300 });
+    const idle = connect(tcp, '127.0.0.1');
+    const talker = connect(tcp, '127.0.0.1');
+    for (const s of [idle, talker]) s.on('error', () => undefined);
+    let talkerClosed = false;
+    talker.on('close', () => (talkerClosed = true));
+    let n = 0;
+    const chatter = setInterval(() => talker.write(`<4>still here ${n++}\n`), 50);
+    const idleClosedAt = new Promise<number>((ok) => idle.once('close', () => ok(Date.now())));
+    const openedAt = Date.now();
+    const closedAfter = (await idleClosedAt) - openedAt;
+    clearInterval(chatter);
+    assert.ok(closedAfter >= 250, `closed after ${closedAfter} ms, before the timeout`);
+    assert.equal(talkerClosed, false, 'a connection that sends is not idle');
+    assert.equal(l.counters.tcpIdleClosed, 1);
+    await until(() => got.length >= n);
+    talker.destroy();
+    await l.stop();
+  });
+
+  test('at the connection cap, a new connection replaces the one idle longest: idle connections cannot lock a sender out', async () => {
+    const { l, got, tcp } = await listen({ maxConnections: 3 });
+    const idle: Socket[] = [];
+    for (let i = 0; i < 3; i++) {
+      const s = connect(tcp, '127.0.0.1');
+      s.on('error', () => undefined);
+      await new Promise((ok) => s.once('connect', ok));
+      idle.push(s);
+      await until(() => l.counters.tcpOpen === i + 1);
+    }
+    const firstClosed = new Promise((ok) => idle[0]!.once('close', ok));
+    const good = connect(tcp, '127.0.0.1');
+    good.on('error', () => undefined);
+    good.end('<4>a real message\n');
+    await until(() => got.length === 1);
+    await firstClosed; // the oldest idle one made room
+    assert.equal(got[0]!.message, '<4>a real message');
+    assert.equal(l.counters.tcpEvicted, 1);
+    for (const s of idle) s.destroy();
+    await l.stop();
+  });
+
+  test('a TCP flood faster than the spool is slowed down (sockets not read while it is full), not dropped', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dropship-spool-'));
+    try {
+      const spool = new Spool({ dir, maxPendingBytes: 4096 });
+      await spool.start();
+      const { l, tcp } = await listen({ onMessage: (sender, message, canWait) => spool.append(sender, message, canWait), backpressure: spool });
+      const N = 30_000;
+      const s = connect(tcp, '127.0.0.1');
+      s.on('error', () => undefined);
+      // Writes of ~300 KiB each: one read of 64 KiB is already more than the spool may hold.
+      for (let i = 0; i < N; i += 5000) s.write(Array.from({ length: 5000 }, (_, k) => `<4>flood ${i + k}\n`).join(''));
+      s.end();
+      await until(() => l.counters.received >= N, 30_000);
+      await spool.sync();
+      await l.stop();
+      await spool.close();
+      const lines = readFileSync(join(dir, '127.0.0.1.log'), 'utf8').split('\n').filter((x) => x !== '');
+      assert.equal(spool.counters.dropped, 0);
+      assert.ok(l.counters.tcpPaused > 0, 'the spool filled up, so reading paused');
+      assert.deepEqual(lines, Array.from({ length: N }, (_, k) => `<4>flood ${k}`));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('listen addresses default to loopback', () => {

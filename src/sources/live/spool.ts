@@ -140,13 +140,13 @@ export class Spool {
 
   /**
    * Queues one message; writes are batched per sender and never reordered. Over the bound the
-   * message is dropped (false), unless `canWait`: a TCP sender, which the caller slows down while
-   * the spool is `full`, so what it already sent is kept (up to four times the bound).
+   * message is dropped (false), unless `canWait`: a TCP sender, which the caller stops reading
+   * once the spool is `full`, so what it already received is kept. That is at most one socket
+   * read (64 KiB) per connection beyond the bound.
    */
   append(senderIp: string, message: string, canWait = false): boolean {
     const line = Buffer.from(escapeMessage(message) + '\n');
-    const limit = canWait ? this.maxPendingBytes * 4 : this.maxPendingBytes;
-    if (this.pendingBytes + line.length > limit) {
+    if (!canWait && this.pendingBytes + line.length > this.maxPendingBytes) {
       this.counters.dropped++;
       return false;
     }
@@ -265,7 +265,6 @@ export class Spool {
         f.retry = undefined;
         if (!f.busy) void this.drain(f);
       }, this.retryMs);
-      f.retry.unref();
     } finally {
       f.busy = false;
       if (f.pending.length === 0) for (const done of f.idle.splice(0)) done();
