@@ -149,7 +149,10 @@ export async function runTail(paths: string[], o: TailOptions, log: Logger = cre
       backpressure: s,
     });
     const bound = await listener.start();
-    log.info({ udp: bound.udp, tcp: bound.tcp }, 'listening for syslog');
+    log.info({ udp: bound.udp, tcp: bound.tcp, max_connections: bound.maxConnections }, 'listening for syslog');
+    if (maxConnections !== undefined && bound.maxConnections !== undefined && bound.maxConnections < maxConnections) {
+      log.warn(`--syslog-max-connections ${maxConnections} is more than half the open-files limit (${bound.descriptorLimit}): keeping at most ${bound.maxConnections}`);
+    }
   }
 
   const follower = patterns.length === 0 && spool === undefined ? undefined : new FileFollower({

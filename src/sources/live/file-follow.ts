@@ -170,6 +170,9 @@ export class FileFollower {
     this.started ??= this.exclusive(async () => {
       this.lastLook = this.opts.store.observedAt;
       await this.scan(true);
+      // What start-up found is on disk before anything is read: killed within the first second,
+      // the next start still knows which files were there before and which came after.
+      await this.opts.store.flush().catch(() => undefined);
     }).then(() => this.scheduleScan());
     return this.started;
   }

@@ -32,7 +32,11 @@ export interface SyslogListenerOptions {
   maxMessageBytes?: number;
   /** Close a TCP connection silent this long (default 300 s, as Filebeat's TCP input). */
   idleTimeoutMs?: number;
-  /** TCP connections kept at once (default: 100, and at most half the descriptor limit). */
+  /**
+   * TCP connections kept at once (default 100). Never more than half the process's descriptor
+   * limit: past it, the system turns new connections away before we hear of them (libuv accepts
+   * and closes them while out of descriptors), and a real sender's messages would be lost.
+   */
   maxConnections?: number;
   /**
    * Called per message; `canWait`: it came over TCP, whose sender is slowed down (see
@@ -67,13 +71,15 @@ export const DEFAULT_IDLE_TIMEOUT_MS = 300_000;
 export const DEFAULT_MAX_CONNECTIONS = 100;
 
 /**
- * The default connection cap: 100, but never more than half the process's descriptor limit,
- * so that connections alone cannot take the descriptors files, spool and Elasticsearch need.
+ * The connection cap: as asked (default 100), but never more than half the process's
+ * descriptor limit (Linux: /proc/self/limits), so that connections alone cannot take the
+ * descriptors that files, the spool and Elasticsearch need.
  */
-export async function defaultMaxConnections(): Promise<number> {
+export async function connectionCap(requested = DEFAULT_MAX_CONNECTIONS): Promise<{ cap: number; descriptorLimit?: number }> {
   const limits = await readFile('/proc/self/limits', 'utf8').catch(() => '');
   const soft = Number(/^Max open files\s+(\d+)/m.exec(limits)?.[1]);
-  return Number.isFinite(soft) && soft > 0 ? Math.max(1, Math.min(DEFAULT_MAX_CONNECTIONS, Math.floor(soft / 2))) : DEFAULT_MAX_CONNECTIONS;
+  if (!Number.isFinite(soft) || soft <= 0) return { cap: requested };
+  return { cap: Math.max(1, Math.min(requested, Math.floor(soft / 2))), descriptorLimit: soft };
 }
 
 /** `[host:]port`, `:port`, `[v6]:port`; the default host is loopback. */
@@ -127,8 +133,9 @@ export class SyslogListener {
     if (this.allow.bad.length > 0) throw new Error(`--syslog-allow: not a network: ${this.allow.bad.join(', ')}`);
   }
 
-  async start(): Promise<{ udp?: ListenAddress; tcp?: ListenAddress }> {
-    const bound: { udp?: ListenAddress; tcp?: ListenAddress } = {};
+  /** Binds the sockets; says where, and the TCP connection cap in force. */
+  async start(): Promise<{ udp?: ListenAddress; tcp?: ListenAddress; maxConnections?: number; descriptorLimit?: number }> {
+    const bound: { udp?: ListenAddress; tcp?: ListenAddress; maxConnections?: number; descriptorLimit?: number } = {};
     if (this.opts.udp !== undefined) {
       const a = this.opts.udp;
       const sock = createSocket({ type: a.host.includes(':') ? 'udp6' : 'udp4', recvBufferSize: 8 * 1024 * 1024 });
@@ -146,7 +153,9 @@ export class SyslogListener {
     }
     if (this.opts.tcp !== undefined) {
       const a = this.opts.tcp;
-      if (this.opts.maxConnections === undefined) this.maxConnections = await defaultMaxConnections();
+      const { cap, descriptorLimit } = await connectionCap(this.opts.maxConnections);
+      this.maxConnections = bound.maxConnections = cap;
+      if (descriptorLimit !== undefined) bound.descriptorLimit = descriptorLimit;
       const server = createServer((s) => this.connection(s));
       await new Promise<void>((ok, fail) => {
         server.once('error', fail);
