@@ -140,8 +140,10 @@ describe('tail: rotations while Elasticsearch is down or dropship is stopped', {
         await delay(500);
         const written = await writer.stop();
         assert.ok(written > RATE * OUTAGE_S * 0.8, `writer wrote ${written} lines`);
+        const caughtUp = Date.now();
         await assertIndexedOnce(server, expectedIds(dir, written, mode, mode), t);
         assert.ok(storedDuringOutage < written / 2, 'the outage held most lines back');
+        process.stdout.write(`# ${mode}: ${written} lines written, ${storedDuringOutage} indexed before the outage ended, ${server.storedCount} indexed once within ${((Date.now() - caughtUp) / 1000).toFixed(1)} s after the writer stopped\n`);
       } finally {
         t.child.kill('SIGKILL');
         await server.close();
