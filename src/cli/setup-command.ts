@@ -45,6 +45,20 @@ export function kibanaSummary(objects: InstalledObject[], space: string | undefi
   return `Kibana${space && space !== 'default' ? ` (space ${space})` : ''}: ${objects.length} saved objects in place — ${n('created')} created, ${n('updated')} updated, ${n('kept')} left as they were`;
 }
 
+/**
+ * The router's zone: --timezone, else the host's. A TZ that Node does not understand (the
+ * compose .env placeholder, a typo) would silently be UTC for the shipper; setup runs first in the
+ * stack and refuses it, so nothing ships in the wrong zone.
+ */
+export function routerTimeZone(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  if (flag !== undefined) return parseTimeZoneOption(flag);
+  const tz = env.TZ;
+  if (tz && !new Intl.DateTimeFormat().resolvedOptions().timeZone) {
+    throw new UsageError(`TZ="${tz}" is not a time zone: set ROUTER_TIMEZONE in .env (or TZ, or --timezone) to the router's IANA zone, e.g. Europe/Berlin`);
+  }
+  return parseTimeZoneOption(hostTimeZoneName());
+}
+
 export function parseRetentionDays(text: string): number {
   const match = /^\s*(\d+)\s*d?\s*$/i.exec(text);
   const days = match ? Number(match[1]) : NaN;
@@ -69,7 +83,7 @@ export function registerSetup(program: Command): void {
     );
   addConnectionOptions(command).action(async (flags: SetupFlags) => {
     const retentionDays = parseRetentionDays(flags.retention);
-    const timezone = parseTimeZoneOption(flags.timezone ?? hostTimeZoneName());
+    const timezone = routerTimeZone(flags.timezone);
     const settings = resolveConnection(flags);
     for (const warning of connectionWarnings(settings)) process.stderr.write(`dropship: WARNING: ${warning}\n`);
     const client = createClient(settings);

@@ -237,7 +237,7 @@ function predicateFrom94(c: LensColumn, predicate: unknown): SortPredicate {
 }
 
 /** elastic-charts getPredicateFn (packages/charts/src/common/predicate.ts): text compares with localeCompare. */
-function sortAxis(values: Row[string][], predicate: SortPredicate): Row[string][] {
+function sortAxis(values: (Row[string] | undefined)[], predicate: SortPredicate): (Row[string] | undefined)[] {
   const distinct = [...new Set(values)];
   switch (predicate) {
     case 'alphaAsc': return distinct.sort((a, b) => String(a).localeCompare(String(b)));
