@@ -1,15 +1,16 @@
 #!/usr/bin/env node
 /**
  * Replays the demo logs as recent: every timestamp moves forward by the same whole number of
- * weeks, so the newest line falls within the last 7 days (the range the dashboards open on) while
- * hours, weekdays and gaps stay exactly as generated. Then runs `dropship import` on the moved
- * copies. The compose `demo` profile runs it; see samples/demo/README.md.
+ * days, so the newest line falls within the last day and the last 7 days (the range the
+ * dashboards open on) show a full week of it; hours of the day and gaps stay as generated. Then
+ * runs `dropship import` on the moved copies. The compose `demo` profile runs it; see
+ * samples/demo/README.md.
  *
  *   node samples/demo/replay.mjs [logs…] [-- import options…]
  *
  * DROPSHIP_BIN: the dropship command (default `dropship`). DROPSHIP_DEMO_NOW: "now" (ISO) for tests.
- * Re-running in the same week moves by the same amount, so the import finds its documents already
- * present (same ids); a later week adds another, newer copy.
+ * Re-running on the same day moves by the same amount, so the import finds its documents already
+ * present (same ids); a later day adds another, newer copy.
  *
  * Plain JavaScript on purpose: it runs from the mounted samples/ folder in the dropship image,
  * which holds the compiled CLI but no TypeScript tooling.
@@ -20,7 +21,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-const WEEK_MS = 7 * 86_400_000;
+const DAY_MS = 86_400_000;
 /** Demo lines start with an RFC 3339 timestamp with offset, as rsyslog writes for remote hosts. */
 const STAMP = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?([+-]\d\d:\d\d|Z)/;
 
@@ -44,9 +45,9 @@ export function shiftLine(line, shiftMs) {
   return `${local}${m[2] ?? ''}${m[3]}${line.slice(m[0].length)}`;
 }
 
-/** Whole weeks that bring `newestMs` into [now − 7 days, now). */
-export function weeksToShift(newestMs, nowMs) {
-  return Math.max(0, Math.ceil((nowMs - WEEK_MS - newestMs) / WEEK_MS));
+/** Whole days that bring `newestMs` into [now − 1 day, now). */
+export function daysToShift(newestMs, nowMs) {
+  return Math.max(0, Math.ceil((nowMs - DAY_MS - newestMs) / DAY_MS));
 }
 
 function main(argv) {
@@ -65,9 +66,9 @@ function main(argv) {
     return 1;
   }
   const now = process.env.DROPSHIP_DEMO_NOW ? Date.parse(process.env.DROPSHIP_DEMO_NOW) : Date.now();
-  const weeks = weeksToShift(newest, now);
-  const shift = weeks * WEEK_MS;
-  const dir = join(tmpdir(), `dropship-demo-plus-${weeks}-weeks`);
+  const days = daysToShift(newest, now);
+  const shift = days * DAY_MS;
+  const dir = join(tmpdir(), `dropship-demo-plus-${days}-days`);
   mkdirSync(dir, { recursive: true });
   const out = files.map((f, i) => {
     const path = join(dir, basename(f));
@@ -76,7 +77,7 @@ function main(argv) {
   });
   let oldest = Infinity;
   for (const text of texts) for (const line of text.split('\n')) oldest = Math.min(oldest, lineTime(line) ?? Infinity);
-  process.stdout.write(`demo: logs moved ${weeks} week(s) forward, now ${new Date(oldest + shift).toISOString().slice(0, 10)} … ${new Date(newest + shift).toISOString().slice(0, 10)}\n`);
+  process.stdout.write(`demo: logs moved ${days} day(s) forward, now ${new Date(oldest + shift).toISOString().slice(0, 10)} … ${new Date(newest + shift).toISOString().slice(0, 10)}\n`);
   const bin = process.env.DROPSHIP_BIN ?? 'dropship';
   const r = spawnSync(bin, ['import', ...out, ...importArgs], { stdio: 'inherit' });
   if (r.error) {
