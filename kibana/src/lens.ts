@@ -129,12 +129,15 @@ export interface TermsOptions {
   orderBy: { column: string } | 'term';
   direction?: 'asc' | 'desc';
   label?: string;
-  /** Also a bucket for documents without the field (Lens offers this for string fields only). */
+  /**
+   * Also a bucket for documents without the field. Kibana's terms aggregation sets the missing
+   * value ('__missing__') for string fields only and ignores the option on others.
+   */
   missingBucket?: boolean;
 }
 
 export function terms(id: string, field: Field, o: TermsOptions): ColumnSpec {
-  if (o.missingBucket && lensDataType(field) !== 'string') throw new Error(`${field}: Lens offers missing buckets for string fields only`);
+  if (o.missingBucket && lensDataType(field) !== 'string') throw new Error(`${field}: Kibana applies missing buckets to string fields only`);
   const orderBy = o.orderBy === 'term'
     ? { type: 'alphabetical', fallback: true }
     : { type: 'column', columnId: o.orderBy.column };
