@@ -55,7 +55,7 @@ export function mapSpec(data: ReportData, topology: Topology): TopLevelSpec {
   });
   const spec: TopLevelSpec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    config: CONFIG,
+    config: { ...CONFIG, scale: { invalid: { color: { value: EMPTY } } } },
     width: 620,
     height: 320,
     data: { values: topology as unknown as object[], format: { type: 'topojson', feature: 'countries' } },
@@ -66,7 +66,8 @@ export function mapSpec(data: ReportData, topology: Topology): TopLevelSpec {
       { calculate: `datum.label || (datum.properties.name + ': no attempts')`, as: 'description' },
     ],
     projection: { type: 'equalEarth' },
-    // invalid: 'show', or Vega-Lite would drop the shapes of countries without attempts (no count).
+    // Countries without attempts have no count: shown (invalid: 'show'), in grey rather than the
+    // scale's lowest colour (config.scale.invalid).
     mark: { type: 'geoshape', stroke: '#fff', strokeWidth: 0.5, invalid: 'show' },
     encoding: {
       color: {

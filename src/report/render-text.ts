@@ -119,14 +119,15 @@ function hours(data: ReportData): string[] {
   out.push(`Attempts by hour of day (${data.hours.zone})`);
   byHour.forEach((v, h) => out.push(`  ${String(h).padStart(2, '0')}  ${num(v).padStart(width)}  ${BAR.repeat(Math.round((40 * v) / most))}`.trimEnd()));
   out.push('');
-  const cells = data.hours.grid.flat();
-  const top = Math.max(1, ...cells);
-  out.push(`Hour × weekday (${data.hours.zone}; darker = more, darkest = ${num(top)})`);
+  // Shades spread over the cells' own range, as the HTML grid's colour scale does: a flat week
+  // still shows its busier hours.
+  const cells = data.hours.grid.flat().filter((v) => v > 0);
+  const low = cells.length > 0 ? Math.min(...cells) : 0;
+  const high = cells.length > 0 ? Math.max(...cells) : 0;
+  const shade = (v: number): string => (v === 0 ? ' ' : SHADES[high === low ? 4 : 1 + Math.min(3, Math.floor((4 * (v - low)) / (high - low)))]!);
+  out.push(`Hour × weekday (${data.hours.zone}; ░ ${num(low)} … █ ${num(high)} attempts, blank: none)`);
   out.push(`       ${Array.from({ length: 24 }, (_, h) => String(h).padStart(2, '0')).join(' ')}`);
-  data.hours.grid.forEach((row, d) => {
-    const shades = row.map((v) => (v === 0 ? ' ' : SHADES[Math.max(1, Math.ceil((4 * v) / top))]!).repeat(2));
-    out.push(`  ${WEEKDAYS[d]}  ${shades.join(' ')}`);
-  });
+  data.hours.grid.forEach((row, d) => out.push(`  ${WEEKDAYS[d]}  ${row.map((v) => shade(v).repeat(2)).join(' ')}`));
   return out;
 }
 
