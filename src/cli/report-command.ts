@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { rename, rm, writeFile } from 'node:fs/promises';
+import { rename, rm, stat, writeFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import type { Client } from '@elastic/elasticsearch';
 import { addConnectionOptions, connectionWarnings, createClient, resolveConnection, type ConnectionFlags } from '../elasticsearch/connection.js';
@@ -56,9 +56,21 @@ async function writeStdout(text: string): Promise<void> {
   });
 }
 
-/** Written beside the target and renamed over it: an interrupted run leaves no half report. */
+/**
+ * A file is written beside the target and renamed over it: an interrupted run leaves no half
+ * report. Anything else that exists (/dev/null, a FIFO, a terminal) is written to as it is:
+ * renaming over it would replace the device or pipe with a plain file.
+ */
 async function writeReport(target: string, text: string): Promise<void> {
   if (target === '-') return writeStdout(text);
+  const existing = await stat(target).catch(() => undefined);
+  if (existing !== undefined && !existing.isFile()) {
+    try {
+      return await writeFile(target, text);
+    } catch (err) {
+      throw new Error(`cannot write ${target}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+  }
   const temp = `${target}.${process.pid}.tmp`;
   try {
     await writeFile(temp, text);

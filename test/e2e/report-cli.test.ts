@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -262,6 +262,23 @@ describe('report: inputs and errors', () => {
     assert.ok(data.input.kind === 'files');
     assert.deepEqual(data.input.files.map((f) => [f.path.endsWith('missing.log') ? 'missing' : f.path === '-' ? '-' : 'gz', f.lines, f.error !== undefined]),
       [['missing', 0, true], ['gz', 2, false], ['-', 2, false]]);
+  });
+
+  test('--out to something that is not a file (a FIFO, as /dev/null is a device) writes into it and leaves it what it was', async () => {
+    const fifo = join(dir, 'out.fifo');
+    execFileSync('mkfifo', [fifo]);
+    // The reader is a process, so a run that never opens the FIFO cannot leave this one blocked.
+    const reader = spawn('cat', [fifo]);
+    let received = '';
+    reader.stdout.setEncoding('utf8').on('data', (d: string) => (received += d));
+    const readerDone = new Promise<void>((resolve) => reader.on('close', () => resolve()));
+    const r = await run(['report', '--year', '2024', '--format', 'json', '--out', fifo], `${line}\n`);
+    const timer = setTimeout(() => reader.kill(), 5000);
+    await readerDone;
+    clearTimeout(timer);
+    assert.equal(r.status, 0, r.stderr);
+    assert.ok(statSync(fifo).isFIFO(), 'the FIFO was replaced by a file');
+    assert.equal((JSON.parse(received) as ReportData).lines.attempts, 1);
   });
 
   test('usage errors exit 2 with one line', async () => {
