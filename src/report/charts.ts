@@ -11,6 +11,7 @@ import type { Config, TopLevelSpec } from 'vega-lite';
 import type { Topology } from 'topojson-specification';
 import { countryName, numericCode, alpha2Of } from './countries.js';
 import { WEEKDAYS, type ReportData, type Timeline } from './data.js';
+import { showControls } from './format.js';
 
 const require = createRequire(import.meta.url);
 
@@ -214,9 +215,11 @@ export function authUsersSpec(data: ReportData, rows = 15): TopLevelSpec | undef
   if (users.length === 0) return undefined;
   const values = users.flatMap((u, rank) => {
     const other = u.count - u.failure - u.success;
+    // User names are whatever a scanner sent: no control characters into the SVG.
+    const user = showControls(u.user);
     return ([['failure', u.failure], ['success', u.success], ['other', other]] as const)
       .filter(([, c]) => c > 0)
-      .map(([outcome, count]) => ({ rank, user: u.user, outcome, count, description: `${u.user}: ${n(count)} ${outcome === 'other' ? 'other events' : `${outcome}${count === 1 ? '' : 's'}`}` }));
+      .map(([outcome, count]) => ({ rank, user, outcome, count, description: `${user}: ${n(count)} ${outcome === 'other' ? 'other events' : `${outcome}${count === 1 ? '' : 's'}`}` }));
   });
   const spec: TopLevelSpec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',

@@ -7,6 +7,15 @@ import { localMinute } from './time-tally.js';
 
 export const num = (v: number): string => v.toLocaleString('en-US');
 
+/**
+ * Control characters (C0 but tab and newline, DEL, C1) as `\xNN`: log content is
+ * attacker-controlled, and an escape sequence must reach neither a terminal nor a page.
+ */
+export function showControls(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
 export function pct(part: number, whole: number): string {
   if (whole <= 0) return '–';
   const p = (100 * part) / whole;

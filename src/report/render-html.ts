@@ -8,12 +8,13 @@
 import { authUsersSpec, drawnCountries, hourGridSpec, hourHistogramSpec, mapSpec, portsSpec, svgFor, timelineSpec, worldTopology } from './charts.js';
 import { countryName } from './countries.js';
 import { WEEKDAYS, type ReportData, type Table } from './data.js';
-import { distinctText, inputText, linesText, localTime, num, pct, periodText, portText, undercountNote, unreadable } from './format.js';
+import { distinctText, inputText, linesText, localTime, num, pct, periodText, portText, showControls, undercountNote, unreadable } from './format.js';
 
 const ESCAPES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
+/** Text as HTML: markup characters escaped, control characters shown as \xNN. */
 export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
+  return showControls(text).replace(/[&<>"']/g, (c) => ESCAPES[c]!);
 }
 
 const e = escapeHtml;

@@ -7,17 +7,16 @@
  * characters are shown escaped, never sent to the terminal.
  */
 import { WEEKDAYS, type ReportData, type Table } from './data.js';
-import { distinctText, inputText, linesText, localTime, num, pct, periodText, portText, undercountNote, unreadable } from './format.js';
+import { distinctText, inputText, linesText, localTime, num, pct, periodText, portText, showControls, undercountNote, unreadable } from './format.js';
 
 const BAR = '█';
 const SHADES = [' ', '░', '▒', '▓', '█'];
 const SPARK = '▁▂▃▄▅▆▇█';
 const MAX_CELL = 40;
 
-/** Control characters (C0, DEL, C1) as \xNN; long cells cut. */
+/** Control characters (newlines and tabs too: they would break the columns) as \xNN; long cells cut. */
 export function safe(text: string, max = MAX_CELL): string {
-  // eslint-disable-next-line no-control-regex
-  const clean = text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  const clean = showControls(text).replace(/[\t\n]/g, (c) => (c === '\t' ? '\\x09' : '\\x0a'));
   return clean.length > max ? `${clean.slice(0, max - 1)}…` : clean;
 }
 
