@@ -85,7 +85,13 @@ function one(docs: Doc[], spec: Json): Json {
   }
   if (spec.terms !== undefined) {
     const groups = new Map<unknown, Doc[]>();
-    for (const d of docs) for (const v of new Set(values(d, spec.terms.field))) groups.set(v, [...(groups.get(v) ?? []), d]);
+    for (const d of docs) {
+      for (const v of new Set(values(d, spec.terms.field))) {
+        const g = groups.get(v);
+        if (g === undefined) groups.set(v, [d]);
+        else g.push(d);
+      }
+    }
     const sorted = [...groups].sort(([ka, a], [kb, b]) => b.length - a.length || compareKeys(ka, kb));
     const shown = sorted.slice(0, spec.terms.size ?? 10);
     const all = sorted.reduce((s, [, g]) => s + g.length, 0);
