@@ -25,6 +25,7 @@ const commands: Record<string, () => Promise<Register>> = {
   tail: async () => (await import('./tail-command.js')).registerTail,
   import: async () => (await import('./import-command.js')).registerImport,
   setup: async () => (await import('./setup-command.js')).registerSetup,
+  report: async () => (await import('./report-command.js')).registerReport,
 };
 // Only the command being run is loaded: a long-running `tail` then carries neither the ECS field
 // tables of `setup` nor the archive readers of `import` (tens of MB of RSS). Help, version and
