@@ -80,7 +80,7 @@ for (const version of VERSIONS) {
       await runSetup(client!, options);
       const simulated = await client!.indices.simulateIndexTemplate({ name: `logs-dropship.firewall-${NAMESPACE}` });
       const settings = simulated.template.settings as { index?: { default_pipeline?: string; mode?: string; lifecycle?: { name?: string } } };
-      assert.equal(settings.index?.default_pipeline, 'logs-dropship-v1');
+      assert.equal(settings.index?.default_pipeline, 'logs-dropship-v2');
       assert.equal(settings.index?.lifecycle?.name, 'logs-dropship');
       if (info.major > 8 || info.minor >= 17) assert.equal(settings.index?.mode, 'logsdb');
       assert.deepEqual(checkMappedFields(simulated.template.mappings, DASHBOARD_FIELD_TYPES), []);

@@ -87,6 +87,14 @@ describe('dropship setup: mappings', () => {
     assert.deepEqual(unmapped, []);
   });
 
+  it('on_failure appends its reason to error.message, keeping the shipper\'s own', () => {
+    const onFailure = loadAssets().pipeline.on_failure ?? [];
+    const touching = onFailure.filter((p) => Object.values(p).some((o) => (o as { field?: string }).field === 'error.message'));
+    assert.equal(touching.length, 1);
+    assert.deepEqual(Object.keys(touching[0]!), ['append'], 'a set would overwrite the parse-failure reason');
+    assert.match(PIPELINE_NAME, /-v2$/, 'a changed pipeline gets a new name');
+  });
+
   it('maps the fields the dashboards use with the right types', () => {
     assert.deepEqual(checkMappedFields(mappings, DASHBOARD_FIELD_TYPES), []);
     assert.deepEqual(checkMappedFields(mappings, { 'user.name.text': 'match_only_text', 'source.geo.location': 'keyword', 'no.such': 'long' }), [
