@@ -17,7 +17,14 @@ const program = new Command('dropship')
   .description('Turn home-router and small-office firewall logs into Elasticsearch data and Kibana dashboards.')
   .version(packageVersion())
   .showHelpAfterError('(run with --help for usage)')
+  // Commander quotes an unknown option whole, value included: `--es-password=…` would print the
+  // very secret dropship refuses to take on a command line. Subcommands inherit this.
+  .configureOutput({ outputError: (text, write) => write(withoutOptionValues(text)) })
   .exitOverride();
+
+function withoutOptionValues(text: string): string {
+  return text.replace(/(unknown option '-[^'=\s]*)=[^\n]*/g, "$1=…'");
+}
 
 type Register = (program: Command) => void;
 const commands: Record<string, () => Promise<Register>> = {
