@@ -33,6 +33,7 @@ export interface Assets {
 export const PIPELINE_NAME = 'logs-dropship-v2';
 export const ILM_POLICY_NAME = 'logs-dropship';
 export const MAPPINGS_COMPONENT = 'logs-dropship-mappings';
+export const BASE_MAPPINGS_COMPONENT = 'logs-dropship-base-mappings';
 export const SETTINGS_COMPONENT = 'logs-dropship-settings';
 
 export const ASSETS_DIR = new URL('../../pipelines/', import.meta.url);

@@ -1,7 +1,6 @@
 /**
- * `dropship setup` end to end as a user runs it, against MOCKED servers: the loopback
- * Elasticsearch of test/helpers/bulk-server.ts and the loopback Kibana of
- * test/helpers/kibana-mock.ts.
+ * `dropship setup` end to end as a user runs it, against MOCKED servers: the cluster-state
+ * stand-in of test/helpers/es-cluster.ts and the loopback Kibana of test/helpers/kibana-mock.ts.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -9,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { DEFAULT_NDJSON_PATH } from '../../src/kibana/saved-objects.js';
-import { BulkServer } from '../helpers/bulk-server.js';
+import { EsClusterServer } from '../helpers/es-cluster.js';
 import { mockKibana } from '../helpers/kibana-mock.js';
 
 const CLI = join(import.meta.dirname, '../..', 'src', 'cli', 'main.ts');
@@ -26,7 +25,7 @@ function setup(env: Record<string, string>, args: string[] = []): Promise<{ stat
 }
 
 test('setup installs the Elasticsearch assets and imports the dashboards, twice with the same result', async () => {
-  const es = await BulkServer.start({ version: '8.17.0' });
+  const es = await EsClusterServer.start({ version: '8.17.0' });
   const kibana = await mockKibana({ notReadyFor: 1 });
   const objects = readFileSync(DEFAULT_NDJSON_PATH, 'utf8').split('\n').filter((l) => l.trim() !== '').length;
   try {
@@ -48,7 +47,7 @@ test('setup installs the Elasticsearch assets and imports the dashboards, twice 
 });
 
 test('without KIBANA_HOST the dashboards are skipped with a note; --no-kibana skips silently', async () => {
-  const es = await BulkServer.start({ version: '9.1.2' });
+  const es = await EsClusterServer.start({ version: '9.1.2' });
   try {
     const a = await setup({ ELASTICSEARCH_HOSTS: es.url });
     assert.equal(a.status, 0, a.stderr);
