@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander';
 import { addConnectionOptions, connectionWarnings, createClient, describeConnection, resolveConnection, type ConnectionFlags } from '../elasticsearch/connection.js';
+import { ensureShipperKey } from '../elasticsearch/api-key.js';
 import { DEFAULT_RETENTION_DAYS, runSetup, type IndexMode } from '../elasticsearch/setup.js';
 import { importSavedObjects, kibanaConnectionFromEnv } from '../kibana/saved-objects.js';
 import { UsageError } from './errors.js';
@@ -10,6 +11,7 @@ interface SetupFlags extends ConnectionFlags {
   kibanaHost?: string;
   kibanaSpace?: string;
   kibana: boolean;
+  shipperApiKeyFile?: string;
 }
 
 /**
@@ -48,6 +50,7 @@ export function registerSetup(program: Command): void {
     .option('--kibana-host <url>', 'Kibana to import the dashboards into (env KIBANA_HOST)')
     .option('--kibana-space <id>', 'Kibana space for the dashboards (default: the default space)')
     .option('--no-kibana', 'do not import the Kibana dashboards')
+    .option('--shipper-api-key-file <path>', 'keep the API key in this file if still valid, else create one that may only write to logs-dropship.*-* (create_doc, auto_configure) and write it there (mode 0600); give it to tail/import with --es-api-key-file')
     .addOption(
       new Option('--index-mode <mode>', 'index mode of the data streams: auto = logsdb on Elasticsearch 8.17+, standard before')
         .choices(['auto', 'logsdb', 'standard'])
@@ -60,6 +63,7 @@ export function registerSetup(program: Command): void {
     const client = createClient(settings);
     try {
       const info = await runSetup(client, { retentionDays, indexMode: flags.indexMode }, (line) => process.stdout.write(`${line}\n`));
+      if (flags.shipperApiKeyFile) await ensureShipperKey(client, settings, flags.shipperApiKeyFile, (line) => process.stdout.write(`${line}\n`));
       process.stdout.write(`Elasticsearch ${info.version} at ${describeConnection(settings)} is set up for dropship\n`);
       await setupKibana(flags, (line) => process.stdout.write(`${line}\n`));
     } finally {

@@ -206,18 +206,21 @@ export interface ExistingStream {
   writeIndex: string;
   /** A lazy rollover is already pending (8.14+). */
   rolloverPending: boolean;
+  /** The data stream lifecycle's retention (serverless), as the data stream holds it. */
+  retention?: string;
 }
 
 export function parseDataStreams(body: unknown): ExistingStream[] {
   const streams = (body as { data_streams?: unknown[] } | null)?.data_streams ?? [];
   const out: ExistingStream[] = [];
   for (const entry of streams) {
-    const s = entry as { name?: unknown; indices?: { index_name?: unknown }[]; rollover_on_write?: unknown };
+    const s = entry as { name?: unknown; indices?: { index_name?: unknown }[]; rollover_on_write?: unknown; lifecycle?: { data_retention?: unknown } };
     if (typeof s.name !== 'string') continue;
     const dataset = DATASETS.find((d) => s.name!.toString().startsWith(`logs-${d}-`));
     const writeIndex = s.indices?.at(-1)?.index_name;
     if (!dataset || typeof writeIndex !== 'string') continue;
-    out.push({ name: s.name, dataset, writeIndex, rolloverPending: s.rollover_on_write === true });
+    const retention = s.lifecycle?.data_retention;
+    out.push({ name: s.name, dataset, writeIndex, rolloverPending: s.rollover_on_write === true, ...(typeof retention === 'string' ? { retention } : {}) });
   }
   return out;
 }
@@ -228,6 +231,8 @@ export interface StreamSettings {
   lifecycle?: string;
   /** `standard` when unset. */
   mode: string;
+  /** Data stream lifecycle retention (serverless), from the template. */
+  retention?: string;
 }
 
 export function readSettings(settings: unknown): StreamSettings {
@@ -245,6 +250,7 @@ export function readSettings(settings: unknown): StreamSettings {
 export type StreamAction =
   | { kind: 'settings'; index: string; settings: { default_pipeline?: string; lifecycle?: { name: string } }; why: string }
   | { kind: 'mapping'; dataStream: string; properties: Record<string, estypes.MappingProperty> }
+  | { kind: 'lifecycle'; dataStream: string; retention: string }
   | { kind: 'rollover'; dataStream: string; lazy: boolean; why: string };
 
 /**
@@ -276,6 +282,8 @@ export function planStreamUpgrade(info: ClusterInfo, stream: ExistingStream, des
     else actions.push({ kind: 'settings', index: stream.writeIndex, settings, why: changed.join(', ') });
   }
   if (desired.mode !== current.mode) reasons.push(`index mode ${current.mode} → ${desired.mode}`);
+  // A data stream copies the template's lifecycle when it is created; a new retention is set on it.
+  if (desired.retention && desired.retention !== stream.retention) actions.push({ kind: 'lifecycle', dataStream: stream.name, retention: desired.retention });
   const rollover = rolloverAction(info, stream, reasons);
   if (rollover) actions.push(rollover);
   return actions;
@@ -293,7 +301,8 @@ async function listStreams(client: Client): Promise<ExistingStream[]> {
 
 async function upgradeStream(client: Client, info: ClusterInfo, stream: ExistingStream, report: (line: string) => void): Promise<void> {
   const simulated = await client.indices.simulateIndexTemplate({ name: stream.name });
-  const desired = readSettings(simulated.template?.settings);
+  const retention = (simulated.template as { lifecycle?: { data_retention?: unknown } } | undefined)?.lifecycle?.data_retention;
+  const desired = { ...readSettings(simulated.template?.settings), ...(typeof retention === 'string' ? { retention } : {}) };
   const currentAnswer = await client.indices.getSettings({ index: stream.writeIndex, name: ['index.default_pipeline', 'index.lifecycle.name', 'index.mode'], flat_settings: true });
   const current = readSettings(currentAnswer[stream.writeIndex]?.settings);
   const actions = planStreamUpgrade(info, stream, desired, current, datasetMappings(stream.dataset).properties ?? {});
@@ -313,6 +322,10 @@ async function upgradeStream(client: Client, info: ClusterInfo, stream: Existing
       case 'settings':
         requireAcknowledged(await client.indices.putSettings({ index: action.index, settings: { index: action.settings } }), `the settings of ${action.index}`);
         report(`data stream ${stream.name}: write index ${action.index} now uses ${action.why}`);
+        break;
+      case 'lifecycle':
+        requireAcknowledged(await client.indices.putDataLifecycle({ name: action.dataStream, data_retention: action.retention }), `the lifecycle of ${action.dataStream}`);
+        report(`data stream ${stream.name}: retention now ${action.retention}`);
         break;
       case 'rollover':
         await rollover(client, action, report);

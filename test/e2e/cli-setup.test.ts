@@ -4,7 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { DEFAULT_NDJSON_PATH } from '../../src/kibana/saved-objects.js';
@@ -56,6 +57,31 @@ test('without KIBANA_HOST the dashboards are skipped with a note; --no-kibana sk
     assert.equal(b.status, 0, b.stderr);
     assert.ok(!b.stdout.includes('Kibana'));
   } finally {
+    await es.close();
+  }
+});
+
+test('setup --shipper-api-key-file writes a key tail can use, prints neither it nor the password, and keeps it on the next run', async () => {
+  const es = await EsClusterServer.start({ version: '8.17.0', security: true, users: { elastic: { password: 'pw-not-in-output-43', roles: 'superuser' } } });
+  const dir = mkdtempSync(join(tmpdir(), 'dropship-setup-key-'));
+  const keyFile = join(dir, 'shipper.key');
+  try {
+    const env = { ELASTICSEARCH_HOSTS: es.url, ELASTICSEARCH_USERNAME: 'elastic', ELASTICSEARCH_PASSWORD: 'pw-not-in-output-43' };
+    const first = await setup(env, ['--no-kibana', '--shipper-api-key-file', keyFile]);
+    assert.equal(first.status, 0, first.stderr);
+    assert.match(first.stdout, /created API key dropship-shipper .* and wrote it to /);
+    const key = readFileSync(keyFile, 'utf8').trim();
+    const [id, secret] = Buffer.from(key, 'base64').toString().split(':');
+    for (const text of [first.stdout + first.stderr]) {
+      for (const s of [key, secret!, 'pw-not-in-output-43']) assert.ok(!text.includes(s), 'a secret was printed');
+    }
+    assert.ok(es.cluster.apiKeys.has(id!));
+    const second = await setup(env, ['--no-kibana', '--shipper-api-key-file', keyFile]);
+    assert.equal(second.status, 0, second.stderr);
+    assert.match(second.stdout, /is valid: kept/);
+    assert.equal(readFileSync(keyFile, 'utf8').trim(), key);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
     await es.close();
   }
 });

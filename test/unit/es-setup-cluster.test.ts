@@ -233,10 +233,12 @@ describe('upgrade plan (pure)', () => {
   const current = { defaultPipeline: 'logs-dropship-v1', lifecycle: ILM_POLICY_NAME, mode: 'standard' };
   const desired = { defaultPipeline: PIPELINE_NAME, lifecycle: ILM_POLICY_NAME, mode: 'logsdb' };
 
-  it('serverless: no index settings, a lazy rollover carries the new pipeline', () => {
-    const actions = planStreamUpgrade(parseClusterInfo({ version: { number: '8.11.0', build_flavor: 'serverless' } }), stream, { ...desired, mode: 'standard' }, current, properties);
-    assert.deepEqual(actions.map((a) => a.kind), ['mapping', 'rollover']);
-    assert.deepEqual(actions[1], { kind: 'rollover', dataStream: stream.name, lazy: true, why: `pipeline logs-dropship-v1 → ${PIPELINE_NAME}` });
+  it('serverless: no index settings, a lazy rollover carries the new pipeline, a new retention goes to the data stream lifecycle', () => {
+    const serverless = parseClusterInfo({ version: { number: '8.11.0', build_flavor: 'serverless' } });
+    const actions = planStreamUpgrade(serverless, { ...stream, retention: '180d' }, { defaultPipeline: PIPELINE_NAME, mode: 'standard', retention: '30d' }, { defaultPipeline: 'logs-dropship-v1', mode: 'standard' }, properties);
+    assert.deepEqual(actions.map((a) => a.kind), ['mapping', 'lifecycle', 'rollover']);
+    assert.deepEqual(actions[1], { kind: 'lifecycle', dataStream: stream.name, retention: '30d' });
+    assert.deepEqual(actions[2], { kind: 'rollover', dataStream: stream.name, lazy: true, why: `pipeline logs-dropship-v1 → ${PIPELINE_NAME}` });
   });
 
   it('a pending lazy rollover is not asked for again; constant keywords are never sent to an existing index', () => {
