@@ -339,7 +339,15 @@ async function upgradeStream(client: Client, info: ClusterInfo, stream: Existing
 }
 
 async function rollover(client: Client, action: Extract<StreamAction, { kind: 'rollover' }>, report: (line: string) => void): Promise<void> {
-  const answer = await client.indices.rollover({ alias: action.dataStream, ...(action.lazy ? { lazy: true } : {}) });
+  let answer: estypes.IndicesRolloverResponse;
+  try {
+    answer = await client.indices.rollover({ alias: action.dataStream, ...(action.lazy ? { lazy: true } : {}) });
+  } catch (err) {
+    // A build that reports a version with lazy rollover but does not know the parameter: 400
+    // "unrecognized parameter: [lazy]" (BaseRestHandler). Roll over now instead.
+    if (!action.lazy || !(err instanceof errors.ResponseError) || err.statusCode !== 400 || !/unrecognized parameter.*lazy/.test(describeError(err))) throw err;
+    return rollover(client, { ...action, lazy: false }, report);
+  }
   requireAcknowledged(answer, `the rollover of ${action.dataStream}`);
   report(`data stream ${action.dataStream}: ${action.lazy ? 'rolls over at its next write' : `rolled over to ${answer.new_index}`} (${action.why})`);
 }

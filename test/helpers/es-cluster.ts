@@ -49,6 +49,8 @@ export interface EsClusterOptions {
   serverless?: boolean;
   /** Security on: requests need credentials and are authorised per action. */
   security?: boolean;
+  /** Whether `POST <ds>/_rollover?lazy=true` is known; default: from 8.14. */
+  lazyRollover?: boolean;
   /** Users for basic authentication; 'superuser' may do anything. */
   users?: Record<string, { password: string; roles: RoleDescriptor[] | 'superuser' }>;
 }
@@ -463,7 +465,7 @@ export class EsCluster {
       return ok();
     }
     if (method === 'POST' && parts.length >= 2 && parts[1] === '_rollover') {
-      params('dry_run', 'master_timeout', 'timeout', 'wait_for_active_shards', ...(this.atLeast(8, 14) ? ['lazy'] : []));
+      params('dry_run', 'master_timeout', 'timeout', 'wait_for_active_shards', ...((this.options.lazyRollover ?? this.atLeast(8, 14)) ? ['lazy'] : []));
       const name = parts[0]!;
       this.authorizeIndex(who, 'indices:admin/rollover', [name]);
       const stream = this.dataStreams.get(name);

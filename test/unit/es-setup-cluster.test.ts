@@ -227,6 +227,17 @@ describe('what the stand-in refuses, as Elasticsearch does', () => {
   });
 });
 
+describe('a build that does not know lazy rollover after all', () => {
+  it('gets an immediate rollover instead of a failed setup', async () => {
+    const cluster = new EsCluster({ version: '8.17.0', lazyRollover: false });
+    const name = 'logs-dropship.firewall-default';
+    cluster.create(name, 'a', doc(name, 1)); // standard mode, from the built-in template
+    const lines = await setup(cluster);
+    assert.equal(cluster.dataStreams.get(name)!.indices.length, 2, lines.join('\n'));
+    assert.ok(lines.some((l) => /rolled over to .*000002 \(index mode standard → logsdb\)/.test(l)), lines.join('\n'));
+  });
+});
+
 describe('upgrade plan (pure)', () => {
   const stream = { name: 'logs-dropship.firewall-default', dataset: DATASET_FIREWALL, writeIndex: '.ds-x-000001', rolloverPending: false } as const;
   const properties = datasetMappings(DATASET_FIREWALL).properties!;
