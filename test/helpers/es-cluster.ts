@@ -784,7 +784,8 @@ function nestSettings(flat: Map<string, string>): Json {
 
 /**
  * Merge mapping properties; `strict` (a PUT _mapping) refuses what Elasticsearch refuses: a
- * type change, and unsetting a constant_keyword's value once a document set it.
+ * type change, a change of `index` or `doc_values`, and unsetting a constant_keyword's value
+ * once a document set it.
  */
 function mergeProperties(base: Json, update: Json, prefix: string, strict: boolean): Json {
   const out: Json = { ...base };
@@ -805,6 +806,12 @@ function mergeProperties(base: Json, update: Json, prefix: string, strict: boole
     }
     if (strict) {
       if (before.type !== nextProp.type) throw new EsError(400, 'illegal_argument_exception', `mapper [${path}] cannot be changed from type [${String(before.type)}] to [${String(nextProp.type)}]`);
+      // Parameters that cannot change on a mapped field (FieldMapper.Parameter without an updater).
+      for (const [param, byDefault] of [['index', true], ['doc_values', true]] as const) {
+        const was = before[param] ?? byDefault;
+        const now = nextProp[param] ?? byDefault;
+        if (was !== now) throw new EsError(400, 'illegal_argument_exception', `Mapper for [${path}] conflicts with existing mapper:\n\tCannot update parameter [${param}] from [${String(was)}] to [${String(now)}]`);
+      }
       if (before.type === 'constant_keyword' && before.value !== undefined && before.value !== nextProp.value) {
         throw new EsError(400, 'illegal_argument_exception', `Mapper for [${path}] conflicts with existing mapper:\n\tCannot update parameter [value] from [${String(before.value)}] to [${String(nextProp.value ?? null)}]`);
       }
