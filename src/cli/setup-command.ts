@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander';
 import { addConnectionOptions, connectionWarnings, createClient, describeConnection, resolveConnection, type ConnectionFlags } from '../elasticsearch/connection.js';
+import { ensureShipperKey } from '../elasticsearch/api-key.js';
 import { DEFAULT_RETENTION_DAYS, runSetup, type IndexMode } from '../elasticsearch/setup.js';
 import { dashboardUrl, installSavedObjects, kibanaConnectionFromEnv, type InstalledObject } from '../kibana/saved-objects.js';
 import { hostTimeZoneName } from '../time/zone.js';
@@ -14,6 +15,7 @@ interface SetupFlags extends ConnectionFlags {
   kibanaPublicUrl?: string;
   timezone?: string;
   kibana: boolean;
+  shipperApiKeyFile?: string;
 }
 
 /**
@@ -76,6 +78,7 @@ export function registerSetup(program: Command): void {
     .option('--kibana-public-url <url>', 'Kibana address for the printed dashboard links, when users reach it differently (env KIBANA_PUBLIC_URL; default: the Kibana host)')
     .option('--timezone <IANA>', "the router's time zone, as given to the shipper: the dashboards say their hours are in it (default: the host's)")
     .option('--no-kibana', 'do not import the Kibana dashboards')
+    .option('--shipper-api-key-file <path>', 'keep the API key in this file if still valid, else create one that may only write to logs-dropship.*-* (create_doc, auto_configure) and write it there (mode 0600); give it to tail/import with --es-api-key-file')
     .addOption(
       new Option('--index-mode <mode>', 'index mode of the data streams: auto = logsdb on Elasticsearch 8.17+, standard before')
         .choices(['auto', 'logsdb', 'standard'])
@@ -89,6 +92,7 @@ export function registerSetup(program: Command): void {
     const client = createClient(settings);
     try {
       const info = await runSetup(client, { retentionDays, indexMode: flags.indexMode }, (line) => process.stdout.write(`${line}\n`));
+      if (flags.shipperApiKeyFile) await ensureShipperKey(client, settings, flags.shipperApiKeyFile, (line) => process.stdout.write(`${line}\n`));
       process.stdout.write(`Elasticsearch ${info.version} at ${describeConnection(settings)} is set up for dropship\n`);
       await setupKibana(flags, timezone, (line) => process.stdout.write(`${line}\n`));
     } finally {

@@ -1,6 +1,6 @@
 /**
  * `dropship setup`'s Kibana step as a user runs it, against MOCKED servers (the loopback
- * Elasticsearch of test/helpers/bulk-server.ts, the loopback Kibana of test/helpers/kibana-mock.ts):
+ * Elasticsearch of test/helpers/es-cluster.ts, the loopback Kibana of test/helpers/kibana-mock.ts):
  * the printed dashboard links open the dashboard in the space it went to, under the id Kibana gave
  * it there, and the dashboards name the router's zone.
  */
@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { BulkServer } from '../helpers/bulk-server.js';
+import { EsClusterServer } from '../helpers/es-cluster.js';
 import { mockKibana } from '../helpers/kibana-mock.js';
 
 const CLI = join(import.meta.dirname, '../..', 'src', 'cli', 'main.ts');
@@ -25,7 +25,7 @@ function setup(env: Record<string, string>, args: string[] = []): Promise<{ stat
 }
 
 test('setup into a second space prints links with the ids Kibana gave the copies there, and the zone', async () => {
-  const es = await BulkServer.start({ version: '8.17.0' });
+  const es = await EsClusterServer.start({ version: '8.17.0' });
   const kibana = await mockKibana();
   try {
     const env = { ELASTICSEARCH_HOSTS: es.url, KIBANA_HOST: kibana.url, TZ: 'Asia/Tokyo' };
