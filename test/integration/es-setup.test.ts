@@ -11,6 +11,7 @@ import { DASHBOARD_FIELD_TYPES } from '../helpers/expected-fields.js';
 import { checkMappedFields } from '../helpers/field-check.js';
 import { runSetup } from '../../src/elasticsearch/setup.js';
 import { ElasticsearchSink, FileDeadLetterQueue } from '../../src/elasticsearch/sink/index.js';
+import { bulkBody } from '../helpers/sink-harness.js';
 import type { EcsDocument } from '../../src/model/document.js';
 import { authDoc, netfilterDoc } from '../helpers/netfilter-docs.js';
 
@@ -90,8 +91,8 @@ for (const version of VERSIONS) {
       if (skipWithoutDocker(t)) return;
       const docs = sample();
       const ship = async () => {
-        const sink = new ElasticsearchSink<number>({ client: client!, namespace: NAMESPACE, deadLetter: new FileDeadLetterQueue(join(dir, 'dlq.ndjson')) });
-        docs.forEach((doc, i) => sink.push(doc, i));
+        const sink = new ElasticsearchSink<number>({ client: client!, deadLetter: new FileDeadLetterQueue(join(dir, 'dlq.ndjson')) });
+        sink.pushBatch(bulkBody(docs, NAMESPACE), docs.length, 0);
         await sink.close();
         return sink.stats();
       };
