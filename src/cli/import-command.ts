@@ -136,7 +136,7 @@ export async function runImport(inputs: string[], o: ImportOptions, log: Logger 
       for (const f of set) {
         if (f.done || signal.aborted) continue;
         try {
-          yield* archiveBatches(f, { store: store!, counters: archive, signal: signal });
+          yield* archiveBatches(f, { store: store!, counters: archive, signal, allocate: shipper.allocate });
         } catch (err) {
           // One damaged file (a truncated .gz, invalid JSON) must not stop the others; what was
           // read of it is delivered and checkpointed, the rest is reported.
