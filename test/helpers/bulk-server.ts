@@ -37,10 +37,10 @@ export interface ItemFault {
  * docs/operations.md "What `_bulk` answers"), for `onItem`.
  */
 export const itemFaults = {
-  /** EsRejectedExecutionException from a full write thread pool queue. */
+  /** EsRejectedExecutionException (429) from a shard's indexing pressure limit or its full write queue. */
   rejected: (): ItemFault => ({
     status: 429, type: 'es_rejected_execution_exception',
-    reason: 'rejected execution of coordinating operation [coordinating_and_primary_bytes=0, replica_bytes=0, all_bytes=0, coordinating_operation_bytes=1621, max_coordinating_and_primary_bytes=107374182]',
+    reason: 'rejected execution of primary operation [coordinating_and_primary_bytes=0, replica_bytes=0, all_bytes=0, primary_operation_bytes=1621, max_coordinating_and_primary_bytes=107374182]',
   }),
   /** x-pack security's denial of an item the credentials may not write. */
   forbidden: (index: string): ItemFault => ({

@@ -18,7 +18,7 @@ const FULL_RESPONSE = `{
       "error": {"type": "version_conflict_engine_exception", "reason": "[b]: version conflict, document already exists (current version [1])",
         "index_uuid": "VZJ4pUdkT8GZ9KHxP8hh3Q", "shard": "0", "index": ".ds-logs-dropship.firewall-default-2026.11.01-000001"}}},
     {"create": {"_index": "logs-dropship.firewall-default", "_id": "c", "status": 429,
-      "error": {"type": "es_rejected_execution_exception", "reason": "rejected execution of coordinating operation [coordinating_and_primary_bytes=104857600, replica_bytes=0, all_bytes=104857600, coordinating_operation_bytes=1621, max_coordinating_and_primary_bytes=107374182]"}}},
+      "error": {"type": "es_rejected_execution_exception", "reason": "rejected execution of primary operation [coordinating_and_primary_bytes=104857600, replica_bytes=0, all_bytes=104857600, primary_operation_bytes=1621, max_coordinating_and_primary_bytes=107374182]"}}},
     {"create": {"_index": "logs-dropship.auth-default", "_id": "d", "status": 403,
       "error": {"type": "security_exception", "reason": "action [indices:data/write/bulk[s]] is unauthorized for API key id [k1] of user [dropship] on indices [logs-dropship.auth-default], this action is granted by the index privileges [create_doc,create,index,write,all]"}}},
     {"create": {"_index": "logs-dropship.auth-default", "_id": "e", "status": 404,
