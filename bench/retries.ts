@@ -8,6 +8,7 @@
  * what it stored must all be the rejected ones (no document sent again after it was stored).
  *
  *   npm run build && node --import tsx bench/retries.ts [--lines 60000] [--percent 5] [--rounds 3]
+ *     [--cli <path to another build's dist/cli/main.js>, to measure an older version the same way]
  */
 import { execFileSync, fork, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -20,14 +21,15 @@ import { parseArgs } from 'node:util';
 import { createLineGenerator } from './generate.js';
 
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
-const CLI = join(ROOT, 'dist/cli/main.js');
 const { values: args } = parseArgs({
   options: {
     lines: { type: 'string', default: '60000' },
     percent: { type: 'string', default: '5' },
     rounds: { type: 'string', default: '3' },
+    cli: { type: 'string', default: join(ROOT, 'dist/cli/main.js') },
   },
 });
+const CLI = resolve(args.cli);
 const LINES = Number(args.lines);
 const PERCENT = Number(args.percent);
 const ROUNDS = Number(args.rounds);
@@ -75,7 +77,7 @@ try {
   execFileSync('test', ['-f', CLI]);
   const file = join(dir, 'router.log');
   await writeFile(file);
-  console.log(`retries bench: ${LINES.toLocaleString('en')} lines, ${PERCENT} % of items rejected (429) per attempt, ${ROUNDS} rounds, node ${process.version}, load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
+  console.log(`retries bench (${CLI}): ${LINES.toLocaleString('en')} lines, ${PERCENT} % of items rejected (429) per attempt, ${ROUNDS} rounds, node ${process.version}, load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
   const ratios: number[] = [];
   for (let round = 1; round <= ROUNDS; round++) {
     const clean = await run(dir, file, 0, `clean-${round}`);

@@ -25,7 +25,7 @@ import { parseArgs } from 'node:util';
 import { createLineGenerator } from './generate.js';
 
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
-const CLI = join(ROOT, 'dist/cli/main.js');
+const BUILT_CLI = join(ROOT, 'dist/cli/main.js');
 const SYSLOG_NG = '/usr/sbin/syslog-ng';
 const SYSLOG_NG_PACKAGES = ['syslog-ng-core', 'syslog-ng-mod-http', 'syslog-ng-mod-geoip2'];
 const COUNTRY_MMDB = join(ROOT, 'node_modules/@ip-location-db/geo-whois-asn-country-mmdb/geo-whois-asn-country.mmdb');
@@ -56,8 +56,11 @@ const { values: args } = parseArgs({
     rounds: { type: 'string', default: '1' },
     /** Which dropship command ships the file: tail (follows it), import (reads it once and exits), or both. */
     command: { type: 'string', default: 'tail' },
+    /** Another build's dist/cli/main.js (e.g. of an older commit), measured the same way; for before/after comparisons. */
+    cli: { type: 'string' },
   },
 });
+const CLI = args.cli === undefined ? BUILT_CLI : resolve(args.cli);
 const COMMANDS = args.command === 'both' ? (['tail', 'import'] as const) : args.command === 'import' ? (['import'] as const) : (['tail'] as const);
 if (!['tail', 'import', 'both'].includes(args.command)) fail(`--command must be tail, import or both, got ${args.command}`);
 const LINES = Number(args.lines);
@@ -100,6 +103,7 @@ function checkPrerequisites(): void {
   }
   if (!existsSync(COUNTRY_MMDB)) fail(`the bundled country database is missing (${COUNTRY_MMDB}); run npm install`);
   if (!existsSync(CLI)) fail(`${CLI} is missing; run npm run build (or npm run bench:ship, which builds first)`);
+  if (CLI !== BUILT_CLI) return;
   // A stale build would measure code that is no longer the source.
   const built = statSync(CLI).mtimeMs;
   const newest = newestMtime(join(ROOT, 'src'));

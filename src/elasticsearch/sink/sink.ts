@@ -249,13 +249,29 @@ export class ElasticsearchSink<T = unknown> {
         this.wakeUpAt(this.gate);
         return;
       }
-      const batch = this.again.shift() ?? this.dueResends(now) ?? this.ready.shift();
+      const batch = this.again.shift() ?? this.withResends(now);
       if (batch === undefined) return;
       this.start(batch);
     }
   }
 
-  /** Due parts to send again, as one request (they go before new documents: acks wait for them). */
+  /**
+   * The next request: due documents to send again first (acknowledgements wait for them), with
+   * the next new request added when it fits, so a few retried items do not cost a request of
+   * their own.
+   */
+  private withResends(now: number): Batch<T> | undefined {
+    const resends = this.dueResends(now);
+    if (resends === undefined) return this.ready.shift();
+    const next = this.ready[0];
+    if (next !== undefined && resends.bytes + next.bytes <= this.limits.maxBytes && resends.docs + next.docs <= this.limits.maxDocs) {
+      this.ready.shift();
+      for (const part of next.parts) addToBatch(resends, part);
+    }
+    return resends;
+  }
+
+  /** Due parts to send again, as much as one request takes. */
   private dueResends(now: number): Batch<T> | undefined {
     if (this.resends.length === 0) return undefined;
     const batch = emptyBatch<T>();
