@@ -445,7 +445,7 @@ export class ElasticsearchSink<T = unknown> {
       this.pause = { since: now, level: 0 };
       this.counters.pauses++;
       this.log.error(
-        { status, error: errorType, docs },
+        { status, errorType, docs },
         `delivery PAUSED: ${pauseAdvice(status, errorType)} (Elasticsearch said: ${reason}). ` +
           'Nothing is dead-lettered: the documents are held and sent again with backoff until Elasticsearch takes them.',
       );
