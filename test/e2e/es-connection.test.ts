@@ -13,6 +13,7 @@ import { UsageError } from '../../src/cli/errors.js';
 import { clientOptions, connectionWarnings, createClient, describeConnection, resolveConnection } from '../../src/elasticsearch/connection.js';
 import { redact } from '../../src/core/redact.js';
 import { ElasticsearchSink } from '../../src/elasticsearch/sink/index.js';
+import { bulkBody } from '../helpers/sink-harness.js';
 import { netfilterDoc } from '../helpers/netfilter-docs.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
@@ -189,7 +190,7 @@ describe('secrets never appear in output', () => {
     ]) {
       const client = createClient(resolveConnection({}, env, noFile));
       const sink = new ElasticsearchSink({ client, deadLetter: { write: async () => {} }, logger, flushIntervalMs: 1, backoffInitialMs: 5, backoffMaxMs: 10 });
-      sink.push(netfilterDoc(1), 1);
+      sink.pushBatch(bulkBody([netfilterDoc(1)]), 1, 1);
       while (sink.stats().failedRequests < 3) await new Promise((r) => setTimeout(r, 5));
       sink.abort();
       await client.close();
