@@ -1,7 +1,9 @@
 # syntax=docker/dockerfile:1
 # dropship image: `dropship <command>` as a non-root user, with only the compiled code, the
 # runtime dependencies and the assets `dropship setup` installs.
-ARG NODE_IMAGE=node:20-bookworm-slim
+# Node 24: the maintained LTS (Node 20 reached end of life on 2026-04-30); CI runs the test suite
+# on this major too (.ci/run).
+ARG NODE_IMAGE=node:24-bookworm-slim
 
 # Runtime dependencies only, exactly as locked.
 FROM ${NODE_IMAGE} AS deps
@@ -28,7 +30,15 @@ COPY --from=build /app/dist ./dist
 # Read at run time: the Elasticsearch assets `setup` installs and the Kibana saved objects.
 COPY pipelines ./pipelines
 COPY kibana/dropship.ndjson ./kibana/dropship.ndjson
-RUN chmod 755 dist/cli/main.js && ln -s /app/dist/cli/main.js /usr/local/bin/dropship
+# The launcher: node with main.js's flags, minus any this Node rejects.
+COPY bin ./bin
+# Every path a named volume is mounted on exists in the image, owned by the user dropship runs
+# as: Docker fills a new, empty named volume from the image's directory, ownership included, so
+# the volume is writable by that user (a path missing here becomes a root-owned volume).
+#   /state  tail's checkpoints, spool and dead letters (docker-compose.yml: shipper-state)
+#   /keys   the shipper's API key that `setup` writes (docker-compose.yml: shipper-key)
+RUN chmod 755 dist/cli/main.js bin/dropship && ln -s /app/bin/dropship /usr/local/bin/dropship \
+ && mkdir -p /state /keys && chown node:node /state /keys && chmod 700 /state /keys
 # The official Node image's unprivileged user (uid 1000).
 USER node
 ENTRYPOINT ["dropship"]

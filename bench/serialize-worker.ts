@@ -3,15 +3,18 @@
  * parser threads do (see src/processing/process.ts).
  */
 import { parentPort } from 'node:worker_threads';
-import { serializeDocument } from '../src/elasticsearch/sink/index.js';
-import { dataStreamName, DEFAULT_NAMESPACE } from '../src/model/data-stream.js';
+import { bulkEncoder } from '../src/codec/bulk.js';
+import { DEFAULT_NAMESPACE } from '../src/model/data-stream.js';
+import { stringifyDocument } from '../src/model/serialize.js';
 import { netfilterDoc } from '../test/helpers/netfilter-docs.js';
+
+const encoder = bulkEncoder({ namespace: DEFAULT_NAMESPACE });
 
 parentPort!.on('message', ({ from, to }: { from: number; to: number }) => {
   let body = '';
   for (let n = from; n < to; n++) {
-    const s = serializeDocument(netfilterDoc(n));
-    body += `{"create":{"_index":"${dataStreamName(s.dataset, DEFAULT_NAMESPACE)}","_id":"${s.id}"}}\n${s.json}\n`;
+    const doc = netfilterDoc(n);
+    body += encoder.encode(doc, stringifyDocument(doc));
   }
   const bytes = Buffer.from(body, 'utf8');
   parentPort!.postMessage({ from, body: bytes, docs: to - from }, [bytes.buffer as ArrayBuffer]);

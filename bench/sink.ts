@@ -13,13 +13,18 @@ import { once } from 'node:events';
 import { Client } from '@elastic/elasticsearch';
 import { Worker } from 'node:worker_threads';
 import { ElasticsearchSink } from '../src/elasticsearch/sink/index.js';
+import { bulkEncoder } from '../src/codec/bulk.js';
+import { stringifyDocument } from '../src/model/serialize.js';
 import { netfilterDoc } from '../test/helpers/netfilter-docs.js';
 
 const total = Number(process.argv[2] ?? 1_000_000);
 const concurrency = Number(process.argv[3] ?? 3);
 const maxBatchBytes = Number(process.argv[4] ?? 5_000_000);
 const maxBufferedBytes = process.argv[5] ? Number(process.argv[5]) : undefined;
-/** >0: documents are built and serialized in this many worker threads and handed over as one `_bulk` body per chunk (pushBatch), as in `dropship tail`. */
+/**
+ * 0: documents are built and encoded on the main thread, one `_bulk` body per chunk of 2,000;
+ * >0: in this many worker threads, as in `dropship tail`.
+ */
 const serializeWorkers = Number(process.env.SERIALIZE_WORKERS ?? 0);
 
 interface ServerStats { items: number; stored: number; bytes: number; requests: number; rss: number; cpuMs: number }
@@ -44,6 +49,7 @@ const sink = new ElasticsearchSink<number>({
   client,
   deadLetter: { write: async () => { throw new Error('no dead letters expected in the bench'); } },
   concurrency,
+  initialConcurrency: concurrency,
   maxBatchBytes,
   ...(maxBufferedBytes ? { maxBufferedBytes } : {}),
   onAck: (token) => { acked = token; },
@@ -65,8 +71,15 @@ let waitedMs = 0;
 if (serializeWorkers > 0) {
   waitedMs = await shipFromWorkers(serializeWorkers);
 } else {
-  for (let n = 0; n < total; n++) {
-    if (!sink.push(netfilterDoc(n), n)) {
+  const encoder = bulkEncoder({ namespace: 'default' });
+  for (let from = 0; from < total; from += 2000) {
+    let body = '';
+    const to = Math.min(total, from + 2000);
+    for (let n = from; n < to; n++) {
+      const doc = netfilterDoc(n);
+      body += encoder.encode(doc, stringifyDocument(doc));
+    }
+    if (!sink.pushBatch(Buffer.from(body), to - from, to - 1)) {
       const w = performance.now();
       await sink.whenWritable();
       waitedMs += performance.now() - w;

@@ -11,7 +11,7 @@ import type { EcsDocument } from '../src/model/document.js';
 import fields from './fields.json' with { type: 'json' };
 import ilmPolicy from './ilm-policy.json' with { type: 'json' };
 import indexTemplate from './index-template.json' with { type: 'json' };
-import pipeline from './ingest/logs-dropship-v1.json' with { type: 'json' };
+import pipeline from './ingest/logs-dropship-v2.json' with { type: 'json' };
 
 export const checkedPipeline: Omit<estypes.IngestPutPipelineRequest, 'id'> = pipeline;
 export const checkedIlmPolicy: estypes.IlmPolicy = ilmPolicy;

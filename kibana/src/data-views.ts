@@ -1,9 +1,10 @@
 /**
- * Data views. Ids are fixed so dashboards can reference them and re-imports overwrite instead
- * of duplicating.
+ * Data views. Ids are fixed so dashboards can reference them and re-imports find them again.
  */
 import { DATASET_AUTH, DATASET_FIREWALL } from '../../src/model/document.js';
+import { ROUTER_TIME_LABEL } from '../../src/kibana/time-zone-label.js';
 import type { Field } from './fields.js';
+import { RUNTIME_FIELDS, runtimeFieldMap } from './runtime-fields.js';
 import { savedObject, type SavedObject } from './saved-object.js';
 
 export const DATA_VIEW_ALL = 'dropship-logs';
@@ -13,14 +14,13 @@ const WEEKDAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
 
 type FieldFormat = { id: string; params: Record<string, unknown> };
 
-/** Ports, ASNs and hours are identifiers, not quantities: no thousands separator. */
+/** Ports and ASNs are identifiers, not quantities: no thousands separator. */
 const plainNumber: FieldFormat = { id: 'number', params: { pattern: '0' } };
 
-const FORMATS: Partial<Record<Field, FieldFormat>> = {
+export const FIELD_FORMATS: Partial<Record<Field, FieldFormat>> = {
   'destination.port': plainNumber,
   'source.as.number': plainNumber,
-  'dropship.local.hour': { id: 'number', params: { pattern: '00' } },
-  // ISO weekday numbers sort correctly as numbers; the lookup only changes how they read.
+  // ISO weekday numbers sort correctly as numbers and as text; the lookup only changes how they read.
   'dropship.local.weekday': {
     id: 'static_lookup',
     params: { lookupEntries: WEEKDAYS.map((value, i) => ({ key: String(i + 1), value })), unknownKeyValue: null },
@@ -28,9 +28,11 @@ const FORMATS: Partial<Record<Field, FieldFormat>> = {
 };
 
 const LABELS: Partial<Record<Field, string>> = {
-  'dropship.local.hour': 'Hour (router time)',
-  'dropship.local.weekday': 'Weekday (router time)',
+  'dropship.local.hour': `Hour (${ROUTER_TIME_LABEL})`,
+  'dropship.local.hour_label': `${RUNTIME_FIELDS['dropship.local.hour_label'].label} (${ROUTER_TIME_LABEL})`,
+  'dropship.local.weekday': `Weekday (${ROUTER_TIME_LABEL})`,
   'dropship.service.name': 'Service',
+  'dropship.service.note': 'Service note',
   'dropship.scanner.name': 'Known scanner',
 };
 
@@ -40,9 +42,9 @@ function dataView(id: string, title: string, name: string): SavedObject {
     title,
     name,
     timeFieldName: '@timestamp',
-    fieldFormatMap: JSON.stringify(FORMATS),
+    fieldFormatMap: JSON.stringify(FIELD_FORMATS),
     fieldAttrs: JSON.stringify(fieldAttrs),
-    runtimeFieldMap: '{}',
+    runtimeFieldMap: JSON.stringify(runtimeFieldMap()),
     fields: '[]',
     typeMeta: '{}',
     // The dashboards are imported by `dropship setup`, usually before the first document.
@@ -50,10 +52,23 @@ function dataView(id: string, title: string, name: string): SavedObject {
   });
 }
 
+/** Every dropship data stream: `logs-<dataset>-<namespace>` for each dataset (firewall, auth, syslog). */
+export const ALL_DATA_STREAMS = 'logs-dropship.*-*';
+
 export const dataViews = (): SavedObject[] => [
-  dataView(DATA_VIEW_ALL, 'logs-dropship.*', 'dropship (all)'),
+  dataView(DATA_VIEW_ALL, ALL_DATA_STREAMS, 'dropship (all)'),
   dataView(DATA_VIEW_AUTH, `logs-${DATASET_AUTH}-*`, 'dropship SSH logins'),
 ];
 
-/** KQL that keeps a panel on one data stream of the shared data view. */
-export const FIREWALL_ONLY = `event.dataset : "${DATASET_FIREWALL}"`;
+/**
+ * What an attempt is: a firewall line dropship read (`event.kind: event`). Lines no format claims
+ * (dataset dropship.syslog) and lines a format claimed but could not read (`event.kind:
+ * pipeline_error`) are in the same data view and must not count. One constant for every panel.
+ */
+export const ATTEMPTS_QUERY = `event.dataset : "${DATASET_FIREWALL}" and event.kind : "event"`;
+
+/** Lines stored but not counted as attempts: unreadable firewall lines and lines no format claims. */
+export const NOT_COUNTED_QUERY = `event.kind : "pipeline_error" or event.dataset : "dropship.syslog"`;
+
+/** SSH panels count login attempts: authentication events (as Elastic's system auth data stream). */
+export const LOGINS_QUERY = 'event.category : "authentication" and event.kind : "event"';

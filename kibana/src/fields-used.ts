@@ -6,6 +6,7 @@
  */
 import { savedObjects } from './objects.js';
 import { RECORDS } from './lens.js';
+import { RUNTIME_FIELDS, isRuntimeField } from './runtime-fields.js';
 import type { SavedObject } from './saved-object.js';
 
 export type Need = 'aggregatable' | 'geo_point' | 'date' | 'numeric';
@@ -19,7 +20,7 @@ interface LensState {
 
 function needOf(c: LensColumn): Need | undefined {
   switch (c.operationType) {
-    case 'terms': case 'unique_count': return 'aggregatable';
+    case 'terms': case 'unique_count': case 'last_value': return 'aggregatable';
     case 'date_histogram': return 'date';
     case 'min': case 'max': case 'sum': case 'average': case 'median':
       return c.dataType === 'date' ? 'date' : 'numeric';
@@ -27,9 +28,9 @@ function needOf(c: LensColumn): Need | undefined {
   }
 }
 
-/** Field names in the simple `field : value` KQL the generator writes. */
+/** Field names in the simple `field : value` KQL the generator writes (names may be quoted). */
 export function kqlFields(query: string): string[] {
-  return [...query.matchAll(/(?:^|[\s(])([A-Za-z_@][\w.@]*)\s*:/g)].map((m) => m[1]!);
+  return [...query.matchAll(/(?:^|[\s(])"?([A-Za-z_@][\w.@]*)"?\s*:/g)].map((m) => m[1]!);
 }
 
 export function lensStates(objects: SavedObject[]): LensState[] {
@@ -46,7 +47,11 @@ export function lensStates(objects: SavedObject[]): LensState[] {
 
 export function fieldsUsedBy(objects: SavedObject[]): FieldUse[] {
   const uses = new Map<string, FieldUse>();
-  const add = (field: string, needs: Need): void => { uses.set(`${field}\0${needs}`, { field, needs }); };
+  const add = (field: string, needs: Need): void => {
+    // A runtime field is computed from doc values of the mapped fields its script reads.
+    if (isRuntimeField(field)) for (const f of RUNTIME_FIELDS[field].reads) add(f, 'aggregatable');
+    else uses.set(`${field}\0${needs}`, { field, needs });
+  };
   for (const s of lensStates(objects)) {
     for (const f of kqlFields(s.query.query)) add(f, 'aggregatable');
     for (const l of Object.values(s.datasourceStates.formBased.layers)) {

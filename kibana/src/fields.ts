@@ -6,6 +6,7 @@
  * fail to type-check, so a dashboard cannot silently point at a field dropship never writes.
  */
 import type { EcsDocument } from '../../src/model/document.js';
+import { RUNTIME_FIELDS, isRuntimeField, type RuntimeFieldName } from './runtime-fields.js';
 
 type GeoPoint = { lat: number; lon: number };
 type Leaf = string | number | boolean | unknown[] | GeoPoint;
@@ -22,6 +23,8 @@ export type EsType = 'date' | 'keyword' | 'long' | 'ip' | 'geo_point';
 export const FIELDS = {
   '@timestamp': 'date',
   'event.dataset': 'keyword',
+  'event.kind': 'keyword',
+  'event.category': 'keyword',
   'event.type': 'keyword',
   'event.action': 'keyword',
   'event.outcome': 'keyword',
@@ -43,15 +46,19 @@ export const FIELDS = {
   'dropship.local.weekday': 'long',
 } as const satisfies Partial<Record<DocPath<EcsDocument>, EsType>>;
 
-export type Field = keyof typeof FIELDS;
+export type DocumentField = keyof typeof FIELDS;
 
-export function isField(name: string): name is Field {
+/** What a panel may use: a document field, or a runtime field of the data view. */
+export type Field = DocumentField | RuntimeFieldName;
+
+export function isField(name: string): name is DocumentField {
   return Object.hasOwn(FIELDS, name);
 }
 
 /** The Lens column dataType that matches a field's mapping. */
 export function lensDataType(field: Field): 'string' | 'number' | 'date' | 'ip' {
-  switch (FIELDS[field]) {
+  const type = isRuntimeField(field) ? RUNTIME_FIELDS[field].type : FIELDS[field];
+  switch (type) {
     case 'date': return 'date';
     case 'long': return 'number';
     case 'ip': return 'ip';

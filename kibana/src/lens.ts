@@ -21,7 +21,7 @@ interface ColumnBase {
 }
 
 export interface FieldColumn extends ColumnBase {
-  operationType: 'terms' | 'date_histogram' | 'count' | 'unique_count' | 'min' | 'max';
+  operationType: 'terms' | 'date_histogram' | 'count' | 'unique_count' | 'min' | 'max' | 'last_value';
   sourceField: string;
   params?: Record<string, unknown>;
 }
@@ -102,15 +102,42 @@ export function dateExtreme(id: string, op: 'min' | 'max', field: Field, text: s
   };
 }
 
+/**
+ * The value of `field` in the newest document of the row that has it: a label beside a bucket
+ * (service name beside a port, country beside an address). Unlike a size-1 terms column it cannot
+ * remove the row: Lens queries with partialRows:false, so a nested terms column that finds no value
+ * drops its parent row, while a metric writes a cell (empty) either way. The exists filter is what
+ * Lens itself gives a last-value column, so the newest document *with* the field is used.
+ */
+export function lastValue(id: string, field: Field, text: string): ColumnSpec {
+  const dataType = lensDataType(field);
+  return {
+    id,
+    column: {
+      label: text, customLabel: true, dataType, isBucketed: false,
+      scale: dataType === 'number' || dataType === 'date' ? 'ratio' : 'ordinal',
+      operationType: 'last_value', sourceField: field,
+      filter: { language: 'kuery', query: `"${field}": *` },
+      params: { sortField: '@timestamp', showArrayValues: false },
+    },
+  };
+}
+
 export interface TermsOptions {
   size: number;
   /** Sort by a metric column of the same layer, or by the term itself. */
   orderBy: { column: string } | 'term';
   direction?: 'asc' | 'desc';
   label?: string;
+  /**
+   * Also a bucket for documents without the field. Kibana's terms aggregation sets the missing
+   * value ('__missing__') for string fields only and ignores the option on others.
+   */
+  missingBucket?: boolean;
 }
 
 export function terms(id: string, field: Field, o: TermsOptions): ColumnSpec {
+  if (o.missingBucket && lensDataType(field) !== 'string') throw new Error(`${field}: Kibana applies missing buckets to string fields only`);
   const orderBy = o.orderBy === 'term'
     ? { type: 'alphabetical', fallback: true }
     : { type: 'column', columnId: o.orderBy.column };
@@ -122,7 +149,7 @@ export function terms(id: string, field: Field, o: TermsOptions): ColumnSpec {
       operationType: 'terms', sourceField: field,
       params: {
         size: o.size, orderBy, orderDirection: o.direction ?? 'desc',
-        otherBucket: false, missingBucket: false, parentFormat: { id: 'terms' },
+        otherBucket: false, missingBucket: o.missingBucket ?? false, parentFormat: { id: 'terms' },
       },
     },
   };
@@ -202,6 +229,12 @@ export function xy(l: Layer, o: {
   };
 }
 
+/**
+ * Both axes sorted ascending on every supported Kibana. 8.11 … 9.2 derive the sort from the terms
+ * column (ordered by key → alphabetical, so the axis values must sort as text); from 9.4 the grid's
+ * own x/ySortPredicate decides and without it data order is kept (weekdays would follow the order
+ * in which hours first show them). docs/kibana.md, "Heatmap axis order".
+ */
 export function heatmap(l: Layer, o: { x: string; y: string; value: string }): Visualization {
   return {
     type: 'lnsHeatmap',
@@ -212,18 +245,25 @@ export function heatmap(l: Layer, o: { x: string; y: string; value: string }): V
       gridConfig: {
         type: 'heatmap_grid', isCellLabelVisible: false,
         isYAxisLabelVisible: true, isXAxisLabelVisible: true, isYAxisTitleVisible: true, isXAxisTitleVisible: true,
+        xSortPredicate: 'asc', ySortPredicate: 'asc',
       },
     },
   };
 }
 
-export function datatable(l: Layer, sortBy?: { column: string; direction: 'asc' | 'desc' }): Visualization {
+/**
+ * A table sorted by one column. Lens sorts the whole result in the browser, so a table can fetch
+ * buckets in one order (e.g. most attempts first, which Elasticsearch counts exactly) and show
+ * them in another. `pageSize` pages long results.
+ */
+export function datatable(l: Layer, sortBy?: { column: string; direction: 'asc' | 'desc' }, pageSize?: number): Visualization {
   return {
     type: 'lnsDatatable',
     state: {
       layerId: l.id, layerType: 'data',
       columns: l.columnOrder.filter((id) => !isHidden(l, id)).map((columnId) => ({ columnId, isTransposed: false })),
       ...(sortBy === undefined ? {} : { sorting: { columnId: sortBy.column, direction: sortBy.direction } }),
+      ...(pageSize === undefined ? {} : { paging: { size: pageSize, enabled: true } }),
     },
   };
 }

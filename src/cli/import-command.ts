@@ -1,22 +1,19 @@
-import type { Client } from '@elastic/elasticsearch';
 import type { Command } from 'commander';
-import { addConnectionOptions, connectionWarnings, createClient, describeConnection, resolveConnection, type ConnectionFlags } from '../elasticsearch/connection.js';
+import { addConnectionOptions, type ConnectionFlags } from '../elasticsearch/connection.js';
 import { createLogger, type Logger } from '../core/log.js';
-import { createPool, defaultWorkerCount } from '../processing/pool.js';
+import { defaultWorkerCount } from '../processing/pool.js';
 import type { SourceBatch } from '../core/batch.js';
-import { Committer, Pipeline } from '../processing/run.js';
-import { namespaceProblem } from '../elasticsearch/sink/index.js';
+import { namespaceProblem } from '../model/data-stream.js';
 import { archiveBatches, dateRotatedSet, planFile, plannedBytes, type ArchiveCounters, type ArchiveFile } from '../sources/archive/archive.js';
 import { discover } from '../sources/archive/import-files.js';
 import { indexBatches, type IndexReadCounters } from '../elasticsearch/index-reader.js';
 import { CheckpointStore } from '../state/checkpoints.js';
 import { timeZone } from '../time/zone.js';
+import { defaultStateDir, openShipper } from '../shipper/shipper.js';
 import { UsageError } from './errors.js';
-import { stopOnSignals } from './signals.js';
 import { addProcessingOptions, wholeNumber, processorConfig, type ProcessingOptions } from './options.js';
-import { addBulkOptions, bulkSettings, checkOutputOption, openOutput, type BulkFlags } from './output.js';
+import { addBulkOptions, addShutdownOption, bulkSettings, checkOutputOption, type BulkFlags } from './output.js';
 import { formatDuration, startProgress, type ProgressSnapshot } from './progress.js';
-import { defaultStateDir } from './tail-command.js';
 
 /**
  * `dropship import`: re-index archives once — rotated sets of plain and .gz logs, JSON exports, or
@@ -32,6 +29,7 @@ export interface ImportOptions extends ProcessingOptions, ConnectionFlags, Parti
   workers?: string;
   reimport?: boolean;
   progressInterval: string;
+  shutdownTimeout?: string;
 }
 
 export interface ImportSummary {
@@ -43,6 +41,8 @@ export interface ImportSummary {
   output: 'elasticsearch' | 'ndjson';
   /** Elasticsearch: created; NDJSON: written. */
   indexed: number;
+  /** Elasticsearch answered 201 `failure_store: used`: stored in the data stream's failure store, not indexed. */
+  failureStore: number;
   alreadyPresent: number;
   unparsed: number;
   deadLettered: number;
@@ -58,7 +58,8 @@ const n = (v: number): string => v.toLocaleString('en-US');
 export function formatSummary(s: ImportSummary): string[] {
   const files = s.files > 0 ? `${n(s.files)} files (${n(s.skippedFiles)} already imported, skipped${s.failedFiles > 0 ? `; ${n(s.failedFiles)} FAILED` : ''}), ` : '';
   const written = s.output === 'elasticsearch'
-    ? `${n(s.indexed)} indexed, ${n(s.alreadyPresent)} already present, ${n(s.unparsed)} unparsed, ${n(s.deadLettered)} dead-lettered`
+    ? `${n(s.indexed)} indexed, ${s.failureStore > 0 ? `${n(s.failureStore)} in the failure store (see docs/operations.md), ` : ''}` +
+      `${n(s.alreadyPresent)} already present, ${n(s.unparsed)} unparsed, ${n(s.deadLettered)} dead-lettered`
     : `${n(s.indexed)} written, ${n(s.unparsed)} unparsed`;
   const without = s.withoutOriginal > 0 ? `, ${n(s.withoutOriginal)} documents without an original line (not imported)` : '';
   const lines = [
@@ -75,8 +76,8 @@ export function formatSummary(s: ImportSummary): string[] {
 
 export async function runImport(inputs: string[], o: ImportOptions, log: Logger = createLogger()): Promise<ImportSummary> {
   const started = Date.now();
-  const config = processorConfig(o);
-  const zone = timeZone(config.timezone);
+  const processing = processorConfig(o);
+  const zone = timeZone(processing.timezone);
   if (o.fromIndex !== undefined && inputs.length > 0) throw new UsageError('give files to import or --from-index, not both');
   if (o.fromIndex === undefined && inputs.length === 0) throw new UsageError('nothing to import: give files, directories or globs, or --from-index <pattern>');
   if (o.fromIndex === '') throw new UsageError('--from-index needs an index name or pattern');
@@ -85,6 +86,7 @@ export async function runImport(inputs: string[], o: ImportOptions, log: Logger 
   checkOutputOption(o.output);
   const workers = o.workers === undefined ? defaultWorkerCount() : wholeNumber('--workers', o.workers);
   const progressSeconds = wholeNumber('--progress-interval', o.progressInterval);
+  const shutdownMs = wholeNumber('--shutdown-timeout', o.shutdownTimeout ?? '10') * 1000;
   const bulk = bulkSettings(o);
 
   // Everything that can fail on the command line fails before anything is read or sent.
@@ -111,42 +113,30 @@ export async function runImport(inputs: string[], o: ImportOptions, log: Logger 
   const files = sets.flat();
   let failedFiles = unreadable;
 
-  let client: Client | undefined;
-  const getClient = (): Client => {
-    if (client === undefined) {
-      const settings = resolveConnection(o);
-      for (const w of connectionWarnings(settings)) log.warn(w);
-      client = createClient(settings);
-      log.info({ elasticsearch: describeConnection(settings) }, 'connecting to Elasticsearch');
-    }
-    return client;
-  };
-  if (o.fromIndex !== undefined) getClient();
-
-  const committer = new Committer();
-  const output = await openOutput({ output: o.output, namespace: o.namespace, stateDir: o.stateDir, onAck: (seq) => committer.ack(seq), log, client: getClient, bulk });
-  const pool = await createPool({ ...config, format: output.kind === 'elasticsearch' ? 'bulk' : 'ndjson', namespace: o.namespace }, workers);
-  const pipeline = new Pipeline(pool, output, committer);
-  const abort = new AbortController();
+  const shipper = await openShipper({
+    processing, workers, output: o.output, namespace: o.namespace, stateDir: o.stateDir, bulk, connection: o, store, shutdownMs, log,
+    onForcedStop: 'the import resumes from its last checkpoint',
+  });
+  const signal = shipper.signal;
   const archive: ArchiveCounters = { rawBytes: 0, withoutOriginal: 0 };
   const index: IndexReadCounters = { total: 0, read: 0, withoutOriginal: 0 };
-  const scans = config.year === undefined;
+  const scans = processing.year === undefined;
   const totalBytes = files.reduce((sum, f) => sum + plannedBytes(f, scans), 0);
   const snapshot = (): ProgressSnapshot => o.fromIndex === undefined
-    ? { unit: 'bytes', done: archive.rawBytes, total: totalBytes, lines: pipeline.counters.lines }
-    : { unit: 'docs', done: index.read, total: index.total, lines: pipeline.counters.lines };
+    ? { unit: 'bytes', done: archive.rawBytes, total: totalBytes, lines: shipper.counters.lines }
+    : { unit: 'docs', done: index.read, total: index.total, lines: shipper.counters.lines };
 
   async function* fileSource(): AsyncGenerator<SourceBatch> {
     for (const set of sets) {
       if (set.every((f) => f.done)) continue;
       if (scans) {
-        await dateRotatedSet(set, zone, archive, abort.signal, (path) =>
+        await dateRotatedSet(set, zone, archive, signal, (path) =>
           log.warn({ file: path }, `${path}: timestamps are not in time order; each line's year is inferred from the file's modification time`));
       }
       for (const f of set) {
-        if (f.done || abort.signal.aborted) continue;
+        if (f.done || signal.aborted) continue;
         try {
-          yield* archiveBatches(f, { store: store!, counters: archive, signal: abort.signal });
+          yield* archiveBatches(f, { store: store!, counters: archive, signal, allocate: shipper.allocate });
         } catch (err) {
           // One damaged file (a truncated .gz, invalid JSON) must not stop the others; what was
           // read of it is delivered and checkpointed, the rest is reported.
@@ -157,48 +147,41 @@ export async function runImport(inputs: string[], o: ImportOptions, log: Logger 
     }
   }
 
-  const source = o.fromIndex === undefined
-    ? fileSource()
-    : indexBatches({ client: getClient(), pattern: o.fromIndex, counters: index, signal: abort.signal, onCloseError: (err) => log.warn({ err }, 'could not close the point in time (it expires by itself)') });
-
-  const removeSignalHandlers = stopOnSignals(abort, log, 'the import resumes from its last checkpoint');
-  const checkpointTimer = setInterval(() => void store?.flush().catch((err: Error) => log.error({ err }, 'checkpoint write failed')), 1000);
-  const progress = startProgress({ snapshot, stream: process.stderr, intervalSeconds: progressSeconds });
-
   let failure: unknown;
+  const progress = startProgress({ snapshot, stream: process.stderr, intervalSeconds: progressSeconds });
   try {
-    await pipeline.run(source);
+    const source = o.fromIndex === undefined
+      ? fileSource()
+      : indexBatches({ client: shipper.client(), pattern: o.fromIndex, counters: index, signal, onCloseError: (err) => log.warn({ err }, 'could not close the point in time (it expires by itself)') });
+    await shipper.run([source]);
   } catch (err) {
     failure = err;
   }
   // Every step runs whatever failed before it: what the output settled is still checkpointed.
-  for (const step of [() => output.close(), () => pool.close(), async () => client?.close(), async () => store?.flush()]) {
-    try {
-      await step();
-    } catch (err) {
-      failure ??= err;
-    }
+  try {
+    await shipper.close();
+  } catch (err) {
+    failure ??= err;
   }
   progress.stop();
-  clearInterval(checkpointTimer);
-  removeSignalHandlers();
   if (failure !== undefined) throw failure;
 
-  const stats = output.stats();
+  const stats = shipper.outputStats();
   const summary: ImportSummary = {
     files: files.length + unreadable,
     skippedFiles: files.filter((f) => f.done).length,
     failedFiles,
-    lines: pipeline.counters.lines,
-    output: output.kind,
+    lines: shipper.counters.lines,
+    output: shipper.outputKind,
     indexed: 'written' in stats ? stats.written : stats.indexed,
+    failureStore: 'written' in stats ? 0 : stats.failureStore,
     alreadyPresent: 'written' in stats ? 0 : stats.duplicates,
-    unparsed: pipeline.counters.unparsed,
+    unparsed: shipper.counters.unparsed,
     deadLettered: 'written' in stats ? 0 : stats.deadLettered,
     withoutOriginal: archive.withoutOriginal + index.withoutOriginal,
     elapsedMs: Date.now() - started,
     peakRssBytes: process.resourceUsage().maxRSS * 1024,
-    interrupted: abort.signal.aborted,
+    interrupted: signal.aborted,
   };
   for (const line of formatSummary(summary)) process.stderr.write(`${line}\n`);
   if (summary.interrupted) throw new Error('interrupted: run the same command again to resume');
@@ -218,7 +201,7 @@ export function registerImport(program: Command): void {
     .option('--workers <n>', 'parser threads (default: cores - 1; 0 parses on the main thread)')
     .option('--reimport', 'read files recorded as imported again (their documents end as "already present")')
     .option('--progress-interval <seconds>', 'without a terminal: seconds between progress lines (0: none)', '10');
-  addConnectionOptions(addBulkOptions(addProcessingOptions(cmd))).action(async (paths: string[], o: ImportOptions) => {
+  addConnectionOptions(addShutdownOption(addBulkOptions(addProcessingOptions(cmd)))).action(async (paths: string[], o: ImportOptions) => {
     await runImport(paths, o);
   });
 }

@@ -3,7 +3,8 @@ import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { EXIT_USAGE, reportError } from './errors.js';
 
-// The flags on the first line size the main thread's heap for what it holds: sources, request
+// The flags on the first line (bin/dropship starts node with them, leaving out any a Node
+// rejects) size the main thread's heap for what it holds: sources, request
 // bookkeeping and small short-lived garbage (documents are built in worker threads, request
 // bodies live outside the heap). Left to its defaults, V8 lets a 20 MB live set grow a heap of
 // 60–80 MB before collecting. 64 MB old space is over twice the largest live set measured (see
@@ -17,7 +18,14 @@ const program = new Command('dropship')
   .description('Turn home-router and small-office firewall logs into Elasticsearch data and Kibana dashboards.')
   .version(packageVersion())
   .showHelpAfterError('(run with --help for usage)')
+  // Commander quotes an unknown option whole, value included: `--es-password=…` would print the
+  // very secret dropship refuses to take on a command line. Subcommands inherit this.
+  .configureOutput({ outputError: (text, write) => write(withoutOptionValues(text)) })
   .exitOverride();
+
+function withoutOptionValues(text: string): string {
+  return text.replace(/(unknown option '-[^'=\s]*)=[^\n]*/g, "$1=…'");
+}
 
 type Register = (program: Command) => void;
 const commands: Record<string, () => Promise<Register>> = {
@@ -25,6 +33,7 @@ const commands: Record<string, () => Promise<Register>> = {
   tail: async () => (await import('./tail-command.js')).registerTail,
   import: async () => (await import('./import-command.js')).registerImport,
   setup: async () => (await import('./setup-command.js')).registerSetup,
+  report: async () => (await import('./report-command.js')).registerReport,
 };
 // Only the command being run is loaded: a long-running `tail` then carries neither the ECS field
 // tables of `setup` nor the archive readers of `import` (tens of MB of RSS). Help, version and

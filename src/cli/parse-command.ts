@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { Readable } from 'node:stream';
+import { NDJSON } from '../codec/encoder.js';
 import { createProcessor } from '../processing/process.js';
 import { openMaybeGzip, readLineBatches } from '../sources/framing/lines.js';
 import { addProcessingOptions, processorConfig, type ProcessingOptions } from './options.js';
@@ -25,7 +26,7 @@ function writer(out: NodeJS.WritableStream): (s: string | Uint8Array) => Promise
 }
 
 export async function runParse(files: string[], options: ProcessingOptions): Promise<void> {
-  const process_ = await createProcessor({ ...processorConfig(options), format: 'ndjson' });
+  const process_ = await createProcessor(processorConfig(options), NDJSON);
   const write = writer(process.stdout);
   for (const file of files.length === 0 ? ['-'] : files) {
     let stream: Readable;

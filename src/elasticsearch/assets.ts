@@ -30,9 +30,10 @@ export interface Assets {
 }
 
 /** Pipelines are versioned in their name: a changed pipeline gets a new name, never an in-place edit. */
-export const PIPELINE_NAME = 'logs-dropship-v1';
+export const PIPELINE_NAME = 'logs-dropship-v2';
 export const ILM_POLICY_NAME = 'logs-dropship';
 export const MAPPINGS_COMPONENT = 'logs-dropship-mappings';
+export const BASE_MAPPINGS_COMPONENT = 'logs-dropship-base-mappings';
 export const SETTINGS_COMPONENT = 'logs-dropship-settings';
 
 export const ASSETS_DIR = new URL('../../pipelines/', import.meta.url);

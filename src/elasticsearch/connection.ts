@@ -87,8 +87,8 @@ export function resolveConnection(flags: ConnectionFlags, env: Env = process.env
   const envPassword = secret(env.ELASTICSEARCH_PASSWORD);
   const envApiKey = secret(env.ELASTICSEARCH_API_KEY);
 
-  const hostsText = flags.esHosts ?? env.ELASTICSEARCH_HOSTS ?? DEFAULT_HOSTS;
-  const parsed = parseHosts(hostsText);
+  const hostsFrom = flags.esHosts !== undefined ? '--es-hosts' : env.ELASTICSEARCH_HOSTS !== undefined ? 'ELASTICSEARCH_HOSTS' : 'the default';
+  const nodes = parseHosts(flags.esHosts ?? env.ELASTICSEARCH_HOSTS ?? DEFAULT_HOSTS, hostsFrom);
 
   let apiKey: string | undefined;
   if (flags.esApiKeyFile) apiKey = readSecretFile(flags.esApiKeyFile, 'API key');
@@ -99,9 +99,8 @@ export function resolveConnection(flags: ConnectionFlags, env: Env = process.env
   if (flags.esPasswordFile) password = readSecretFile(flags.esPasswordFile, 'password');
   else if (envPassword) password = envPassword;
   else if (env.ELASTICSEARCH_PASSWORD_FILE) password = readSecretFile(env.ELASTICSEARCH_PASSWORD_FILE, 'password');
-  password ??= parsed.password;
 
-  const username = flags.esUsername ?? (env.ELASTICSEARCH_USERNAME || undefined) ?? parsed.username;
+  const username = flags.esUsername ?? (env.ELASTICSEARCH_USERNAME || undefined);
 
   let auth: Auth | undefined;
   if (apiKey && (username || password)) {
@@ -135,11 +134,15 @@ export function resolveConnection(flags: ConnectionFlags, env: Env = process.env
     requestTimeoutMs = Math.round(seconds * 1000);
   }
 
-  return { nodes: parsed.nodes, ...(auth ? { auth } : {}), ...(caPath ? { caPath } : {}), ...(ca ? { ca } : {}), insecure, requestTimeoutMs };
+  return { nodes, ...(auth ? { auth } : {}), ...(caPath ? { caPath } : {}), ...(ca ? { ca } : {}), insecure, requestTimeoutMs };
 }
 
-/** Accepts `a,b`, and also Kibana-docker style `["a","b"]`. Credentials in a URL are lifted out. */
-function parseHosts(text: string): { nodes: string[]; username?: string; password?: string } {
+/**
+ * Accepts `a,b`, and also Kibana-docker style `["a","b"]`. Credentials in a URL are refused, not
+ * used: on a command line they show in `ps` and shell history, and a URL is the text most likely
+ * to be printed somewhere. The message names where the URL came from, never its user-info.
+ */
+function parseHosts(text: string, from: string): string[] {
   const entries = text
     .replace(/^\s*\[|\]\s*$/g, '')
     .split(',')
@@ -147,28 +150,25 @@ function parseHosts(text: string): { nodes: string[]; username?: string; passwor
     .filter(Boolean);
   if (entries.length === 0) throw new UsageError('no Elasticsearch host given');
   const nodes: string[] = [];
-  let username: string | undefined;
-  let password: string | undefined;
   for (const entry of entries) {
     let url: URL;
     try {
       url = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(entry) ? entry : `http://${entry}`);
     } catch {
-      throw new UsageError(`invalid Elasticsearch host "${redact(entry)}"`);
+      throw new UsageError(`invalid Elasticsearch host "${redact(entry)}" in ${from}`);
+    }
+    if (url.password) registerSecret(decodeURIComponent(url.password));
+    if (url.username || url.password) {
+      throw new UsageError(
+        `${from} contains credentials in a URL (${url.protocol}//…@${url.host}); they are not accepted there: use ELASTICSEARCH_USERNAME with ELASTICSEARCH_PASSWORD[_FILE], or an API key (ELASTICSEARCH_API_KEY[_FILE])`,
+      );
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {
       throw new UsageError(`Elasticsearch host must be http:// or https://, got "${url.protocol}"`);
     }
-    if (url.password) {
-      password = decodeURIComponent(url.password);
-      registerSecret(password);
-    }
-    if (url.username) username = decodeURIComponent(url.username);
-    url.username = '';
-    url.password = '';
     nodes.push(url.toString().replace(/\/$/, ''));
   }
-  return { nodes, ...(username ? { username } : {}), ...(password ? { password } : {}) };
+  return nodes;
 }
 
 /** Elasticsearch wants base64("id:key"); people often paste the raw "id:key" pair. */

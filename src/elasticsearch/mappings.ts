@@ -69,3 +69,38 @@ export function nestProperties(flat: ReadonlyMap<string, estypes.MappingProperty
 export function buildMappings(spec: FieldSpec): estypes.MappingTypeMapping {
   return { properties: nestProperties(flatFieldMappings(spec)) };
 }
+
+/**
+ * What every dropship document can carry, whatever its dataset: the ECS base, the event and its
+ * original line, the syslog envelope, the observer that logged it, errors and the data stream.
+ * A dataset that is not parsed into network fields (`dropship.syslog`, lines no format claims)
+ * is mapped with these alone.
+ */
+const BASE_FIELD_PREFIXES = ['@timestamp', 'message', 'tags', 'labels', 'ecs.', 'event.', 'error.', 'log.', 'host.', 'observer.', 'data_stream.', 'dropship.format', 'dropship.vendor', 'dropship.local.'];
+
+const isBaseField = (name: string) => BASE_FIELD_PREFIXES.some((p) => (p.endsWith('.') ? name.startsWith(p) : name === p || name.startsWith(`${p}.`)));
+
+export function baseFieldSpec(spec: FieldSpec): FieldSpec {
+  const pick = <T>(group: Record<string, T>) => Object.fromEntries(Object.entries(group).filter(([name]) => isBaseField(name)));
+  return { ecs: pick(spec.ecs), ecsFromPipeline: pick(spec.ecsFromPipeline), custom: pick(spec.custom) };
+}
+
+/**
+ * The properties that may be sent to an existing index. A `constant_keyword` without a value
+ * takes the first document's value; a later mapping update that leaves `value` out conflicts with
+ * it ("Cannot update parameter [value]", ConstantKeywordFieldMapper's merge validator), so such
+ * fields are only ever declared by templates.
+ */
+export function updatableProperties(properties: Record<string, estypes.MappingProperty>): Record<string, estypes.MappingProperty> {
+  const out: Record<string, estypes.MappingProperty> = {};
+  for (const [name, property] of Object.entries(properties)) {
+    const object = property as estypes.MappingObjectProperty;
+    if (object.properties) {
+      const inner = updatableProperties(object.properties);
+      if (Object.keys(inner).length > 0) out[name] = { ...object, properties: inner };
+    } else if (!(property.type === 'constant_keyword' && (property as estypes.MappingConstantKeywordProperty).value === undefined)) {
+      out[name] = property;
+    }
+  }
+  return out;
+}

@@ -1,46 +1,62 @@
 /**
- * Import dropship's saved objects (kibana/dropship.ndjson) through Kibana's saved-objects
- * import API, after waiting for Kibana to report itself available. Used by `dropship setup`.
+ * `dropship setup`'s Kibana step: wait for Kibana, then put dropship's saved objects
+ * (kibana/dropship.ndjson) into a space without undoing what the user changed there.
  *
- * Always `overwrite=true`: the objects have fixed ids, so re-running setup after an upgrade
- * replaces them in place instead of failing on conflicts or creating copies.
+ * 1. Import everything with overwrite=false. On a fresh Kibana (or space) that creates it all.
+ * 2. If objects already exist, Kibana reports each as a `conflict` and writes nothing at all
+ *    (it creates nothing while a conflict or missing reference is unresolved). Export the
+ *    existing ones, decide per object (install-plan.ts), and import only what must change, with
+ *    overwrite=true.
+ * Kibana behaviour relied on, with the source read: docs/kibana.md.
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { KibanaError, type KibanaAuth, type KibanaConnection } from './http.js';
 import { UsageError } from '../core/errors.js';
-import {
-  describeHost, KibanaError, redact, request, secretsOf, type KibanaAuth, type KibanaConnection,
-} from './http.js';
+import { exportObjects, importObjects, parseNdjson, spacePrefix, toNdjson, type ImportFailure, type ImportResponse, type RawObject } from './api.js';
+import { keyOf, planInstall, stampRevision, type Decision } from './install-plan.js';
+import { waitForKibana, type StatusLevel } from './status.js';
+import { labelTimeZone } from './time-zone-label.js';
 
 export { KibanaError, type KibanaAuth, type KibanaConnection } from './http.js';
+export { waitForKibana } from './status.js';
+export type { ImportFailure, RawObject } from './api.js';
 
 export const DEFAULT_NDJSON_PATH = fileURLToPath(new URL('../../kibana/dropship.ndjson', import.meta.url));
 
-export interface ImportOptions extends KibanaConnection {
-  /** NDJSON text to import; default: the bundled kibana/dropship.ndjson. */
+export interface InstallOptions extends KibanaConnection {
+  /** NDJSON text to install; default: the bundled kibana/dropship.ndjson. */
   ndjson?: string;
   /** Kibana space id; default: the default space. */
   space?: string;
-  /** How long to wait for Kibana to become available (default 180 s). */
+  /** IANA zone the shipper computes hour and weekday in; written where the objects say "router time". */
+  timezone?: string;
+  /** How long to wait for Kibana to become ready (default 180 s). */
   waitTimeoutMs?: number;
   pollIntervalMs?: number;
   /** Progress lines (never contain secrets). */
   log?: (line: string) => void;
 }
 
-/** One entry of the import API's `errors` array. */
-export interface ImportError {
-  id: string;
+export interface InstalledObject {
   type: string;
-  title?: string;
-  meta?: { title?: string; icon?: string };
-  error: { type: string; [detail: string]: unknown };
+  /** The id in the bundle. */
+  id: string;
+  /** The id in this space: differs from `id` when the object was first imported into another space. */
+  spaceId: string;
+  title: string;
+  action: 'created' | 'updated' | 'kept';
+  why?: string;
 }
 
-export interface ImportResult { successCount: number; errors: ImportError[] }
+export interface InstallResult { level: StatusLevel; objects: InstalledObject[] }
 
-/** Kibana space ids: lower-case letters, digits, '_' and '-' (Kibana's own rule). */
-const SPACE_ID = /^[a-z0-9_-]+$/;
+/** Thrown when Kibana refuses objects; `errors` are the import API's own entries. */
+export class KibanaImportError extends KibanaError {
+  constructor(readonly errors: ImportFailure[]) {
+    super(`Kibana rejected ${errors.length} saved object(s): ${errors.slice(0, 3).map((e) => `${e.type} ${e.id}: ${e.error.type}`).join('; ')}`);
+  }
+}
 
 export function kibanaConnectionFromEnv(env: NodeJS.ProcessEnv = process.env): KibanaConnection {
   const host = env.KIBANA_HOST?.trim();
@@ -76,103 +92,72 @@ function authFromEnv(env: NodeJS.ProcessEnv): KibanaAuth | undefined {
   return undefined;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** Errors that waiting will not fix: say so at once instead of after the timeout. */
-function fatalNetworkError(e: NodeJS.ErrnoException): boolean {
-  const code = e.code ?? '';
-  return code.startsWith('ERR_TLS') || code.includes('CERT') || code === 'DEPTH_ZERO_SELF_SIGNED_CERT' || code === 'EPROTO';
+/** The bundle as this setup installs it: the zone in its labels, a revision on each dashboard. */
+export function prepareObjects(objects: RawObject[], timezone: string | undefined): RawObject[] {
+  return (timezone === undefined ? objects : labelTimeZone(objects, timezone)).map(stampRevision);
 }
 
-export async function waitForKibana(conn: KibanaConnection, o: { timeoutMs?: number; pollIntervalMs?: number; log?: (l: string) => void } = {}): Promise<void> {
-  const where = describeHost(conn.host);
-  const timeoutMs = o.timeoutMs ?? 180_000;
-  const deadline = Date.now() + timeoutMs;
-  let last = 'no answer';
-  let announced = false;
-  for (;;) {
-    try {
-      const res = await request(conn, 'GET', '/api/status');
-      if (res.status === 401 || res.status === 403) {
-        throw new KibanaError(`Kibana at ${where} rejected the credentials (HTTP ${res.status}); check ELASTICSEARCH_API_KEY or ELASTICSEARCH_USERNAME/ELASTICSEARCH_PASSWORD`);
-      }
-      const level = statusLevel(res.body);
-      if (res.status === 200 && level === 'available') return;
-      last = `HTTP ${res.status}${level ? `, ${level}` : ''}`;
-    } catch (e) {
-      if (e instanceof KibanaError && e.code === undefined) throw e;
-      const err = e as NodeJS.ErrnoException;
-      if (fatalNetworkError(err)) {
-        throw new KibanaError(`TLS connection to Kibana at ${where} failed (${err.code}); set KIBANA_CA or ELASTICSEARCH_CA to the CA that signed its certificate`);
-      }
-      last = err.code ?? 'connection failed';
-    }
-    if (Date.now() >= deadline) {
-      throw new KibanaError(`Kibana at ${where} did not report available within ${+(timeoutMs / 1000).toFixed(1)}s (last: ${last})`);
-    }
-    if (!announced) o.log?.(`waiting for Kibana at ${where} (${last})`);
-    announced = true;
-    await sleep(Math.min(o.pollIntervalMs ?? 2000, Math.max(0, deadline - Date.now())));
-  }
+const titleOf = (o: RawObject): string => {
+  const t = o.attributes.title;
+  return typeof t === 'string' ? t : o.id;
+};
+
+/** Where each written object ended up in this space, from the import's successResults. */
+function spaceIds(res: ImportResponse): Map<string, string> {
+  return new Map(res.successResults.map((s) => [keyOf(s), s.destinationId ?? s.id]));
 }
 
-/** `status.overall.level` (8.x/9.x); older answers have no level and are treated as not ready. */
-function statusLevel(body: string): string | undefined {
-  try {
-    const level = (JSON.parse(body) as { status?: { overall?: { level?: unknown } } }).status?.overall?.level;
-    return typeof level === 'string' ? level : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** The multipart body the import API expects, built by the platform's own FormData encoder. */
-async function multipart(ndjson: string): Promise<{ body: Buffer; contentType: string }> {
-  const form = new FormData();
-  form.append('file', new Blob([ndjson], { type: 'application/ndjson' }), 'dropship.ndjson');
-  const encoded = new Request('http://multipart.invalid/', { method: 'POST', body: form });
-  return { body: Buffer.from(await encoded.arrayBuffer()), contentType: encoded.headers.get('content-type')! };
-}
-
-export async function importSavedObjects(opts: ImportOptions): Promise<ImportResult> {
-  if (opts.space !== undefined && !SPACE_ID.test(opts.space)) {
-    throw new UsageError(`invalid Kibana space id "${opts.space}" (lower-case letters, digits, _ and -)`);
-  }
-  const ndjson = opts.ndjson ?? readFileSync(DEFAULT_NDJSON_PATH, 'utf8');
-  await waitForKibana(opts, {
-    ...(opts.waitTimeoutMs !== undefined ? { timeoutMs: opts.waitTimeoutMs } : {}),
-    ...(opts.pollIntervalMs !== undefined ? { pollIntervalMs: opts.pollIntervalMs } : {}),
-    ...(opts.log ? { log: opts.log } : {}),
+export async function installSavedObjects(o: InstallOptions): Promise<InstallResult> {
+  spacePrefix(o.space); // a bad space id is a usage error before any waiting
+  const bundle = prepareObjects(parseNdjson(o.ndjson ?? readFileSync(DEFAULT_NDJSON_PATH, 'utf8')), o.timezone);
+  const level = await waitForKibana(o, {
+    ...(o.waitTimeoutMs !== undefined ? { timeoutMs: o.waitTimeoutMs } : {}),
+    ...(o.pollIntervalMs !== undefined ? { pollIntervalMs: o.pollIntervalMs } : {}),
+    ...(o.log ? { log: o.log } : {}),
   });
 
-  const { body, contentType } = await multipart(ndjson);
-  const prefix = opts.space && opts.space !== 'default' ? `/s/${opts.space}` : '';
-  const where = describeHost(opts.host);
-  let res;
-  try {
-    res = await request(opts, 'POST', `${prefix}/api/saved_objects/_import?overwrite=true`,
-      { 'kbn-xsrf': 'dropship', 'content-type': contentType }, body);
-  } catch (e) {
-    throw new KibanaError(`saved-objects import to ${where} failed: ${(e as NodeJS.ErrnoException).code ?? 'connection error'}`);
+  const first = await importObjects(o, o.space, toNdjson(bundle), { overwrite: false });
+  const refused = first.errors.filter((e) => e.error.type !== 'conflict');
+  if (refused.length > 0) throw new KibanaImportError(refused);
+  if (first.errors.length === 0) {
+    const ids = spaceIds(first);
+    return { level, objects: bundle.map((b) => ({ type: b.type, id: b.id, spaceId: ids.get(keyOf(b)) ?? b.id, title: titleOf(b), action: 'created' })) };
   }
-  const parsed = parseJson(res.body);
-  if (res.status !== 200 || !isImportResponse(parsed)) {
-    const message = typeof (parsed as { message?: unknown } | undefined)?.message === 'string'
-      ? (parsed as { message: string }).message : res.body;
-    const detail = redact(message.replace(/\s+/g, ' ').slice(0, 300), secretsOf(opts));
-    throw new KibanaError(`saved-objects import to ${where} failed: HTTP ${res.status}: ${detail}`);
+
+  // Some exist (a conflict's destinationId is the object's id in this space when it differs).
+  const existing = new Map(first.errors.map((e) => [keyOf(e), e.error.destinationId ?? e.id]));
+  const stored = await exportObjects(o, o.space, [...existing].map(([key, id]) => ({ type: key.slice(0, key.indexOf(':')), id })));
+  const byStoredKey = new Map(stored.map((s) => [keyOf(s), s]));
+  const installed = new Map<string, RawObject>();
+  for (const [key, id] of existing) {
+    const s = byStoredKey.get(`${key.slice(0, key.indexOf(':'))}:${id}`);
+    if (s) installed.set(key, s);
   }
-  return { successCount: parsed.successCount, errors: parsed.errors ?? [] };
+
+  const decisions: Decision[] = planInstall(bundle, installed);
+  const writes = decisions.flatMap((d) => (d.action === 'keep' ? [] : [d.object]));
+  let written = new Map<string, string>();
+  if (writes.length > 0) {
+    const second = await importObjects(o, o.space, toNdjson(writes), { overwrite: true });
+    if (second.errors.length > 0) throw new KibanaImportError(second.errors);
+    written = spaceIds(second);
+  }
+  return {
+    level,
+    objects: decisions.map((d): InstalledObject => {
+      const b = d.action === 'keep' ? d.bundled : d.object;
+      const key = keyOf(b);
+      return {
+        type: b.type, id: b.id, title: titleOf(b),
+        spaceId: written.get(key) ?? existing.get(key) ?? b.id,
+        action: d.action === 'create' ? 'created' : d.action === 'update' ? 'updated' : 'kept',
+        ...(d.action === 'create' ? {} : { why: d.why }),
+      };
+    }),
+  };
 }
 
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
-
-function isImportResponse(x: unknown): x is { successCount: number; errors?: ImportError[] } {
-  return typeof x === 'object' && x !== null && typeof (x as { successCount?: unknown }).successCount === 'number';
+/** The URL that opens a dashboard, in its space, under the Kibana base URL users open. */
+export function dashboardUrl(base: string, space: string | undefined, id: string): string {
+  return `${base.replace(/\/+$/, '')}${spacePrefix(space)}/app/dashboards#/view/${encodeURIComponent(id)}`;
 }

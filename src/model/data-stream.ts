@@ -1,6 +1,7 @@
 import { DATASET_AUTH, DATASET_FIREWALL } from './document.js';
 
 export const DEFAULT_NAMESPACE = 'default';
+/** Every dataset dropship writes; each has its data stream `logs-<dataset>-<namespace>`. */
 export const DATASETS = [DATASET_FIREWALL, DATASET_AUTH] as const;
 export type Dataset = (typeof DATASETS)[number];
 
@@ -21,8 +22,11 @@ export function dataStreamName(dataset: Dataset, namespace: string): string {
   return `logs-${dataset}-${namespace}`;
 }
 
-/** Anything that is not explicitly an auth document is firewall traffic (the common case). */
-export function datasetOf(doc: unknown): Dataset {
-  const dataset = (doc as { event?: { dataset?: unknown } } | null)?.event?.dataset;
-  return dataset === DATASET_AUTH ? DATASET_AUTH : DATASET_FIREWALL;
+export function isDataset(value: unknown): value is Dataset {
+  return (DATASETS as readonly unknown[]).includes(value);
+}
+
+/** A document's `event.dataset` as one of DATASETS: anything unknown is firewall traffic (the common case). */
+export function datasetOf(dataset: unknown): Dataset {
+  return isDataset(dataset) ? dataset : DATASET_FIREWALL;
 }

@@ -3,6 +3,7 @@ import { Worker } from 'node:worker_threads';
 import { ArrayBufferPool, BATCH_BUFFERS_KEPT } from './buffer-pool.js';
 import type { LineInput } from '../core/batch.js';
 import type { ProcessedBatch, ProcessorConfig } from './process.js';
+import type { EncoderSpec } from '../codec/encoder.js';
 
 /**
  * Runs the per-line work on worker threads so parsing uses the cores the main thread (sources,
@@ -40,13 +41,19 @@ export function defaultWorkerCount(): number {
   return Math.max(1, availableParallelism() - 1);
 }
 
-export async function createPool(config: ProcessorConfig, workers: number): Promise<ProcessingPool> {
+/** What a parser thread is started with. */
+export interface WorkerSetup {
+  config: ProcessorConfig;
+  encoding: EncoderSpec;
+}
+
+export async function createPool(config: ProcessorConfig, encoding: EncoderSpec, workers: number): Promise<ProcessingPool> {
   const lineBuffers = new ArrayBufferPool(BATCH_BUFFERS_KEPT);
   if (workers <= 0) {
     // Loaded only here: with worker threads, the parsers' modules live in the workers alone.
     const { createProcessor } = await import('./process.js');
     const bodies = new ArrayBufferPool(BATCH_BUFFERS_KEPT);
-    const processor = await createProcessor(config, bodies);
+    const processor = await createProcessor(config, encoding, bodies);
     return {
       workers: 0,
       lineBuffers,
@@ -76,7 +83,8 @@ export async function createPool(config: ProcessorConfig, workers: number): Prom
     // as the bin passes, applies to every isolate and wins over maxYoungGenerationSizeMb: the
     // thread then gets the same small young generation as the main thread. Measured: a 4x
     // larger one halves the thread's GC time but costs ~17 MiB and gained no throughput.)
-    const w = new Worker(url, { workerData: config, resourceLimits: { maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 16 } });
+    const setup: WorkerSetup = { config, encoding };
+    const w = new Worker(url, { workerData: setup, resourceLimits: { maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 16 } });
     w.on('message', (m: { id: number; batch?: ProcessedBatch; returned?: ArrayBuffer; heap?: ThreadHeap; error?: string; ready?: boolean }) => {
       if (m.ready) return;
       if (m.returned !== undefined) lineBuffers.give(m.returned);

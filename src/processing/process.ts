@@ -2,18 +2,17 @@ import { createEnricher, type EnrichOptions } from '../enrich/index.js';
 import type { ArrayBufferPool } from './buffer-pool.js';
 import type { LineInput } from '../core/batch.js';
 import type { EcsDocument } from '../model/document.js';
-import { DATASET_AUTH, DATASET_FIREWALL } from '../model/document.js';
 import { stringifyDocument } from '../model/serialize.js';
+import { createEncoder, type DocumentEncoder, type EncoderSpec } from '../codec/encoder.js';
 import { TAG_TRUNCATED } from '../normalize/ecs.js';
 import { createParser, type ParseMeta } from '../parse/index.js';
 import { decodeLines, MAX_LINE_BYTES } from '../sources/framing/line-bytes.js';
 import { timeZone } from '../time/zone.js';
-import { documentId } from '../model/doc-id.js';
-import { dataStreamName, DEFAULT_NAMESPACE } from '../model/data-stream.js';
 
 /**
- * The per-line work between a source and a sink — parse, enrich, serialize, derive the `_id` —
- * as plain data in and out, so it can run on the main thread or in worker threads alike.
+ * The per-line work between a source and an output — parse, enrich, encode (with the encoder the
+ * output needs: a `_bulk` body with deterministic ids, or NDJSON) — as plain data in and out, so
+ * it can run on the main thread or in worker threads alike.
  */
 
 export interface ProcessorConfig {
@@ -22,13 +21,6 @@ export interface ProcessorConfig {
   observer?: string | undefined;
   geoip: string[] | false | undefined;
   scannerList?: string | undefined;
-  /**
-   * What the batch's bytes are: `bulk` (default) is a `_bulk` body — a `create` action with the
-   * deterministic `_id` before each document, for the data stream of the given namespace;
-   * `ndjson` is one document per line.
-   */
-  format?: 'bulk' | 'ndjson';
-  namespace?: string;
 }
 
 
@@ -54,19 +46,16 @@ function isBlank(line: string): boolean {
   return true;
 }
 
-/** `bodies`: where batch bodies come from, when the caller hands them back for reuse. */
-export async function createProcessor(config: ProcessorConfig, bodies?: ArrayBufferPool): Promise<Processor> {
+/**
+ * `encoding`: the output's format (as data, so a parser thread can be given it; an encoder itself
+ * on this thread). `bodies`: where batch bodies come from, when the caller hands them back for reuse.
+ */
+export async function createProcessor(config: ProcessorConfig, encoding: EncoderSpec | DocumentEncoder, bodies?: ArrayBufferPool): Promise<Processor> {
   const zone = timeZone(config.timezone);
   const parse = createParser({ zone, year: config.year, observer: config.observer });
   const enrichOptions: EnrichOptions = { geoip: config.geoip, scannerList: config.scannerList, timezone: zone };
   const enricher = await createEnricher(enrichOptions);
-  const bulk = (config.format ?? 'bulk') === 'bulk';
-  const namespace = config.namespace ?? DEFAULT_NAMESPACE;
-  // Index names and base64url ids need no JSON escaping.
-  const actionPrefix = {
-    [DATASET_FIREWALL]: `{"create":{"_index":"${dataStreamName(DATASET_FIREWALL, namespace)}","_id":"`,
-    [DATASET_AUTH]: `{"create":{"_index":"${dataStreamName(DATASET_AUTH, namespace)}","_id":"`,
-  };
+  const encoder = 'encode' in encoding ? encoding : createEncoder(encoding);
 
   // Documents are encoded straight into one buffer per batch: concatenating them into one string
   // first would build a rope that Buffer.from has to flatten and then encode, two more passes.
@@ -107,14 +96,8 @@ export async function createProcessor(config: ProcessorConfig, bodies?: ArrayBuf
         doc.error ??= { message: `line longer than ${MAX_LINE_BYTES} bytes was cut` };
       }
       if (doc.event.kind === 'pipeline_error') unparsed++;
-      const json = stringifyDocument(doc);
       // One write per document: each is a call into C++ that flattens its string first.
-      if (bulk) {
-        const prefix = doc.event.dataset === DATASET_AUTH ? actionPrefix[DATASET_AUTH] : actionPrefix[DATASET_FIREWALL];
-        append(`${prefix}${documentId(doc['@timestamp'], doc.event.original)}"}}\n${json}\n`);
-      } else {
-        append(`${json}\n`);
-      }
+      append(encoder.encode(doc, stringifyDocument(doc)));
       docs++;
     }
     // A copy of exactly the batch's bytes, alone in its ArrayBuffer: the caller owns it, and a

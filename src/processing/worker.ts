@@ -2,7 +2,8 @@ import { getHeapStatistics } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
 import { ArrayBufferPool, BATCH_BUFFERS_KEPT } from './buffer-pool.js';
 import type { LineInput } from '../core/batch.js';
-import { createProcessor, type ProcessorConfig } from './process.js';
+import { createProcessor } from './process.js';
+import type { WorkerSetup } from './pool.js';
 
 // Worker-thread side of the processing pool (see pool.ts).
 const port = parentPort!;
@@ -16,7 +17,8 @@ interface Request {
 
 try {
   const bodies = new ArrayBufferPool(BATCH_BUFFERS_KEPT);
-  const processor = await createProcessor(workerData as ProcessorConfig, bodies);
+  const { config, encoding } = workerData as WorkerSetup;
+  const processor = await createProcessor(config, encoding, bodies);
   port.on('message', (m: Request) => {
     if (m.recycled !== undefined) for (const ab of m.recycled) bodies.give(ab);
     if (m.input === undefined) {

@@ -37,7 +37,16 @@ function compose(dir: string, args: string[]): { status: number | null; stdout: 
   return spawnSync('docker-compose', args, { cwd: dir, encoding: 'utf8', env: { PATH: process.env.PATH, HOME: process.env.HOME } });
 }
 
-interface Resolved { services: Record<string, { ports?: (string | { target: number; published?: number | string; host_ip?: string; protocol?: string })[] }> }
+interface Resolved {
+  services: Record<string, {
+    ports?: (string | { target: number; published?: number | string; host_ip?: string; protocol?: string })[];
+    build?: unknown;
+    command?: string[];
+    environment?: Record<string, string>;
+    volumes?: (string | { type: string; source?: string; target: string; read_only?: boolean })[];
+  }>;
+  volumes?: Record<string, unknown>;
+}
 
 /** `docker-compose config` prints YAML; Debian's docker-compose is Python and brings PyYAML. */
 function resolved(dir: string, profiles: string[] = []): Resolved {
@@ -107,8 +116,61 @@ test('no password, key or token literal in docker-compose.yml', () => {
   for (const [i, line] of COMPOSE.split('\n').entries()) {
     const code = line.replace(/\s+#.*$/, '');
     const m = /^\s*-?\s*"?([\w.]+)"?\s*[:=]\s*(.+)$/.exec(code);
-    if (!m || !secretKey.test(m[1]!)) continue;
+    // *_FILE names a file holding the secret: a path is no secret.
+    if (!m || !secretKey.test(m[1]!) || (m[1]!.endsWith('_FILE') && /^\/[\w./-]+$/.test(m[2]!.trim()))) continue;
     assert.match(m[2]!.trim(), /^"?\$\{[A-Z_]+(:[?-][^}]*)?\}"?$/, `line ${i + 1}: ${m[1]} must come from .env`);
   }
   for (const word of ['changeme', 'CHANGE_ME']) assert.ok(!COMPOSE.includes(word), word);
+});
+
+/** Named volumes a service mounts: [volume, target, read-only]. */
+function namedMounts(cfg: Resolved, service: string): [string, string, boolean][] {
+  return (cfg.services[service]!.volumes ?? []).flatMap((v): [string, string, boolean][] => {
+    if (typeof v === 'string') {
+      const [source = '', target = '', mode = 'rw'] = v.split(':');
+      return source in (cfg.volumes ?? {}) ? [[source, target, mode === 'ro']] : [];
+    }
+    return v.type === 'volume' && v.source ? [[v.source, v.target, v.read_only === true]] : [];
+  });
+}
+
+test('only setup logs in as elastic; the shipper and the demo use the API key setup writes', { skip }, () => {
+  const cfg = resolved(project(), ['demo']);
+  const setup = cfg.services.setup!;
+  const keyArg = setup.command!.indexOf('--shipper-api-key-file');
+  assert.ok(keyArg > 0, 'setup creates the shipper key');
+  const keyFile = setup.command![keyArg + 1]!;
+  assert.equal(setup.environment!.ELASTICSEARCH_USERNAME, 'elastic');
+  for (const name of ['shipper', 'demo']) {
+    const env = cfg.services[name]!.environment!;
+    assert.equal(env.ELASTICSEARCH_API_KEY_FILE, keyFile, name);
+    assert.equal(env.ELASTICSEARCH_USERNAME, undefined, name);
+    assert.equal(env.ELASTICSEARCH_PASSWORD, undefined, name);
+    const keyVolume = namedMounts(cfg, 'setup').find(([, target]) => keyFile.startsWith(`${target}/`));
+    assert.ok(keyVolume && !keyVolume[2], 'setup writes the key into a named volume');
+    assert.ok(namedMounts(cfg, name).some(([volume, target, ro]) => volume === keyVolume[0] && keyFile.startsWith(`${target}/`) && ro), `${name} mounts it read-only`);
+  }
+});
+
+test('every named volume a dropship service writes to is created in the Dockerfile, owned by the image user', { skip }, () => {
+  const cfg = resolved(project(), ['demo']);
+  const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
+  const last = dockerfile.split(/^FROM /m).at(-1)!;
+  const user = /^USER (\S+)$/m.exec(last)?.[1];
+  assert.ok(user, 'the image runs as a named user');
+  const created = new Set([...last.matchAll(/mkdir -p ([^&\n]+)/g)].flatMap((m) => m[1]!.trim().split(/\s+/)));
+  const owned = new Set([...last.matchAll(new RegExp(`chown ${user}:${user} ([^&\\n]+)`, 'g'))].flatMap((m) => m[1]!.trim().split(/\s+/)));
+  const writable = Object.keys(cfg.services)
+    .filter((name) => cfg.services[name]!.build !== undefined)
+    .flatMap((name) => namedMounts(cfg, name).filter(([, , ro]) => !ro).map(([volume, target]) => `${name}: ${volume} → ${target}`));
+  assert.ok(writable.length >= 2, writable.join(', '));
+  for (const mount of writable) {
+    const target = mount.split(' → ')[1]!;
+    assert.ok(created.has(target) && owned.has(target), `${mount}: not created and chowned to ${user} in the Dockerfile`);
+  }
+});
+
+test('the shipper reads host logs through the group LOG_GID (0640 root:adm files)', { skip }, () => {
+  const services = resolved(project({ LOG_GID: '123' })).services as Record<string, { group_add?: (string | number)[] }>;
+  assert.deepEqual(services.shipper!.group_add?.map(String), ['123']);
 });

@@ -59,11 +59,12 @@ test('Dockerfile: multi-stage, lockfile install, non-root, only runtime artefact
   const text = readFileSync(new URL('../../Dockerfile', import.meta.url), 'utf8');
   const stages = text.split(/^FROM /m).slice(1);
   assert.ok(stages.length >= 2);
-  assert.match(text, /ARG NODE_IMAGE=node:20-/);
+  assert.match(text, /ARG NODE_IMAGE=node:24-/, 'the maintained LTS, the major CI also runs the suite on');
   assert.ok(stages.slice(0, -1).every((s) => /npm ci\b/.test(s) && !/npm install\b/.test(s)));
   const last = stages.at(-1)!;
   assert.match(last, /^USER node$/m);
   const copied = [...last.matchAll(/^COPY (?:--from=\w+ )?(\S+)/gm)].map((m) => m[1]);
-  assert.deepEqual(copied, ['/app/package.json', '/app/node_modules', '/app/dist', 'pipelines', 'kibana/dropship.ndjson']);
+  assert.deepEqual(copied, ['/app/package.json', '/app/node_modules', '/app/dist', 'pipelines', 'kibana/dropship.ndjson', 'bin']);
+  assert.match(last, /ln -s \/app\/bin\/dropship \/usr\/local\/bin\/dropship/, 'the command is the launcher');
   assert.match(stages[0]!, /--omit=dev/);
 });

@@ -13,6 +13,7 @@ import { UsageError } from '../../src/cli/errors.js';
 import { clientOptions, connectionWarnings, createClient, describeConnection, resolveConnection } from '../../src/elasticsearch/connection.js';
 import { redact } from '../../src/core/redact.js';
 import { ElasticsearchSink } from '../../src/elasticsearch/sink/index.js';
+import { bulkBody } from '../helpers/sink-harness.js';
 import { netfilterDoc } from '../helpers/netfilter-docs.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
@@ -58,11 +59,18 @@ describe('connection settings', () => {
     assert.equal(s.requestTimeoutMs, 5000);
   });
 
-  it('lifts credentials out of host URLs', () => {
-    const s = resolveConnection({}, { ELASTICSEARCH_HOSTS: 'https://elastic:url-pass-word@es:9200' }, noFile);
-    assert.deepEqual(s.nodes, ['https://es:9200']);
-    assert.deepEqual(s.auth, { username: 'elastic', password: 'url-pass-word' });
-    assert.ok(!describeConnection(s).includes('url-pass-word'));
+  it('refuses credentials in host URLs, naming where the URL came from but not the secret', () => {
+    for (const [flags, env, from] of [
+      [{ esHosts: 'https://elastic:url-pass-word@es:9200' }, {}, '--es-hosts'],
+      [{}, { ELASTICSEARCH_HOSTS: 'https://es-a:9200,https://elastic:url-pass-word@es:9200' }, 'ELASTICSEARCH_HOSTS'],
+      [{}, { ELASTICSEARCH_HOSTS: 'https://elastic@es:9200' }, 'ELASTICSEARCH_HOSTS'],
+    ] as const) {
+      assert.throws(
+        () => resolveConnection(flags, env, noFile),
+        (err: unknown) => err instanceof UsageError && err.message.startsWith(`${from} contains credentials in a URL (https://…@es:9200)`) && !/url-pass-word|elastic@/.test(err.message),
+      );
+    }
+    assert.equal(redact('oops url-pass-word'), 'oops [redacted]', 'the password is registered before refusing');
   });
 
   it('rejects contradictory or incomplete settings with usage errors that name no secret', () => {
@@ -136,11 +144,21 @@ describe('secrets never appear in output', () => {
     assertClean(r.stdout + r.stderr);
   });
 
-  it('setup with credentials in the host URL', async () => {
+  it('setup with credentials in the host URL: refused before connecting, exit 2, one line', async () => {
     const port = await closedPort();
     const r = await runCli(['setup', '--es-hosts', `http://elastic:${PASSWORD}@127.0.0.1:${port}`], {});
-    assert.equal(r.code, 1);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /^dropship: --es-hosts contains credentials in a URL \(http:\/\/…@127\.0\.0\.1:\d+\); .*\n$/);
     assertClean(r.stdout + r.stderr);
+  });
+
+  it('an unknown option given with a value is reported without the value', async () => {
+    for (const args of [['setup', `--es-password=${PASSWORD}`], [`--es-password=${PASSWORD}`, 'setup'], ['tail', `--es-api-key=${API_KEY}`, 'x.log']]) {
+      const r = await runCli(args, {});
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, /unknown option '--es-(password|api-key)=…'/);
+      assertClean(r.stdout + r.stderr);
+    }
   });
 
   it('setup against a server that echoes the API key and the basic credentials', async () => {
@@ -167,12 +185,12 @@ describe('secrets never appear in output', () => {
     let logged = '';
     const logger = pino({ level: 'debug' }, new Writable({ write(chunk, _enc, cb) { logged += String(chunk); cb(); } }));
     for (const env of [
-      { ELASTICSEARCH_HOSTS: `http://elastic:${PASSWORD}@127.0.0.1:${await closedPort()}` },
+      { ELASTICSEARCH_HOSTS: `http://127.0.0.1:${await closedPort()}`, ELASTICSEARCH_USERNAME: 'elastic', ELASTICSEARCH_PASSWORD: PASSWORD },
       { ELASTICSEARCH_HOSTS: echoUrl, ELASTICSEARCH_API_KEY: API_KEY },
     ]) {
       const client = createClient(resolveConnection({}, env, noFile));
       const sink = new ElasticsearchSink({ client, deadLetter: { write: async () => {} }, logger, flushIntervalMs: 1, backoffInitialMs: 5, backoffMaxMs: 10 });
-      sink.push(netfilterDoc(1), 1);
+      sink.pushBatch(bulkBody([netfilterDoc(1)]), 1, 1);
       while (sink.stats().failedRequests < 3) await new Promise((r) => setTimeout(r, 5));
       sink.abort();
       await client.close();

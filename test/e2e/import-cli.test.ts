@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import { BulkServer } from '../helpers/bulk-server.js';
+import { BulkServer, itemFaults } from '../helpers/bulk-server.js';
 import { runCli, startCli, summaryOf } from '../helpers/import-cli.js';
 
 /**
@@ -191,8 +191,6 @@ test('an import killed with SIGKILL halfway and restarted ends with each line ex
   }
   const ns = 'killed';
   const stored = (): number => [...server.docs.values()].filter((d) => d.index.endsWith(`-${ns}`)).length;
-  // Slow bulk responses so the kill lands in the middle.
-  server.onBulkRequest = () => ({ kind: 'delay', ms: 40 });
   const args = ['import', base, '--state-dir', state, '--timezone', 'UTC', '--namespace', ns, '--workers', '1'];
   // Lines the checkpoint file on disk says are settled (what a restart resumes from).
   const checkpointed = (): number => {
@@ -203,18 +201,25 @@ test('an import killed with SIGKILL halfway and restarted ends with each line ex
       return 0;
     }
   };
+  // The kill lands mid-import by construction: once 40 % is stored, the stand-in holds every
+  // further request unanswered until the process is dead (then processes them, as Elasticsearch
+  // finishes what it received from a client that went away).
+  let killed!: () => void;
+  const dead = new Promise<void>((resolve) => (killed = resolve));
+  server.onBulkRequest = () => (stored() >= total * 0.4 ? { kind: 'hold', until: dead } : undefined);
   const run1 = startCli(args, env());
   const deadline = Date.now() + 60_000;
-  // Killed once a checkpoint is on disk, so the restart has something to resume from.
-  while ((stored() < total * 0.4 || checkpointed() === 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  // Killed with a request held and a checkpoint on disk, so the restart has something to resume from.
+  while ((server.bulkInFlight === 0 || checkpointed() === 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  assert.ok(server.bulkInFlight > 0 && checkpointed() > 0, 'a request held and a checkpoint on disk');
   run1.child.kill('SIGKILL');
-  const killed = await run1.done;
-  assert.equal(killed.signal, 'SIGKILL');
-  // Requests the killed process had sent are still in the server's 40 ms delay: let them land.
-  await new Promise((r) => setTimeout(r, 300));
+  const r1 = await run1.done;
+  assert.equal(r1.signal, 'SIGKILL', r1.stderr);
+  killed();
+  while (server.bulkInFlight > 0) await new Promise((r) => setTimeout(r, 5));
+  server.onBulkRequest = undefined;
   const atKill = stored();
   assert.ok(atKill > 0 && atKill < total, `killed halfway: ${atKill} of ${total} stored`);
-  server.onBulkRequest = undefined;
 
   const resumeFrom = checkpointed();
   assert.ok(resumeFrom > 0 && resumeFrom <= atKill, `checkpointed ${resumeFrom}, stored ${atKill}`);
@@ -237,18 +242,25 @@ test('SIGTERM finishes what was read, checkpoints it, says so and exits 1; the n
   const state = join(dir, 'state-interrupted');
   const { mkdirSync } = await import('node:fs');
   mkdirSync(base);
-  const total = 20_000;
+  const total = 40_000;
   const lines: string[] = [];
   for (let i = 0; i < total; i++) lines.push(syslogLine(new Date(Date.UTC(2026, 6, 1) + i * 1000), i));
   writeFileSync(join(base, 'fw.log'), lines.join('\n') + '\n');
   const ns = 'interrupted';
   const stored = (): number => [...server.docs.values()].filter((d) => d.index.endsWith(`-${ns}`)).length;
-  server.onBulkRequest = () => ({ kind: 'delay', ms: 40 });
+  // After the first request, requests are held until SIGTERM is sent: the import has read only
+  // what fits its memory budget (the file is several times that), whatever the machine's speed.
+  let signalled!: () => void;
+  const sent = new Promise<void>((resolve) => (signalled = resolve));
+  const firstRequest = server.bulkRequests + 1;
+  server.onBulkRequest = (request) => (request > firstRequest ? { kind: 'hold', until: sent } : undefined);
   const args = ['import', base, '--state-dir', state, '--timezone', 'UTC', '--namespace', ns, '--workers', '1'];
   const run1 = startCli(args, env());
   const deadline = Date.now() + 60_000;
-  while (stored() === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  while ((stored() === 0 || server.bulkInFlight === 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  assert.ok(stored() > 0 && server.bulkInFlight > 0, 'a request answered and one held');
   run1.child.kill('SIGTERM');
+  signalled();
   const r1 = await run1.done;
   server.onBulkRequest = undefined;
   assert.equal(r1.status, 1, r1.stderr);
@@ -261,6 +273,87 @@ test('SIGTERM finishes what was read, checkpoints it, says so and exits 1; the n
   // Everything the first run settled was checkpointed: the second reads only the rest.
   assert.equal(summaryOf(r2.stderr).lines, total - first.lines);
   assert.equal(stored(), total);
+});
+
+/** A plain log of `total` lines in `base/fw.log`, one second apart from `startMs`. */
+function writeLog(base: string, total: number, startMs: number): void {
+  mkdirSync(base);
+  const lines: string[] = [];
+  for (let i = 0; i < total; i++) lines.push(syslogLine(new Date(startMs + i * 1000), i));
+  writeFileSync(join(base, 'fw.log'), lines.join('\n') + '\n');
+}
+
+const inNamespace = (ns: string) => (): number => [...server.docs.values()].filter((d) => d.index.endsWith(`-${ns}`)).length;
+
+test('the first SIGTERM is honoured while Elasticsearch refuses: out after --shutdown-timeout, nothing lost on the next run', async () => {
+  const base = join(dir, 'refused');
+  const state = join(dir, 'state-refused');
+  const total = 5_000;
+  writeLog(base, total, Date.UTC(2026, 8, 1));
+  const ns = 'refused';
+  const stored = inNamespace(ns);
+  server.onBulkRequest = () => ({ kind: 'status', status: 503, type: 'unavailable_shards_exception', reason: 'primary shard is not active' });
+  const args = ['import', base, '--state-dir', state, '--timezone', 'UTC', '--namespace', ns, '--workers', '1', '--shutdown-timeout', '1'];
+  const before = server.bulkRequests;
+  const run1 = startCli(args, env());
+  const deadline = Date.now() + 60_000;
+  while (server.bulkRequests - before < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  run1.child.kill('SIGTERM');
+  const r1 = await run1.done;
+  server.onBulkRequest = undefined;
+  assert.equal(r1.status, 1, r1.stderr);
+  assert.match(r1.stderr, /output not settled 1 s after SIGTERM/);
+  assert.match(r1.stderr, /^dropship import \(interrupted\): /m);
+  assert.equal(stored(), 0);
+  const r2 = await runCli(args, env());
+  assert.equal(r2.status, 0, r2.stderr);
+  assert.equal(summaryOf(r2.stderr).indexed, total);
+  assert.equal(stored(), total);
+});
+
+test('every item answered 403 for the first 3 s: all 20,000 lines delivered, nothing dead-lettered, one error for the pause', async () => {
+  const base = join(dir, 'forbidden');
+  const state = join(dir, 'state-forbidden');
+  const total = 20_000;
+  writeLog(base, total, Date.UTC(2026, 9, 1));
+  const ns = 'forbidden';
+  let firstRequestAt: number | undefined;
+  server.onBulkRequest = () => {
+    firstRequestAt ??= Date.now();
+    return undefined;
+  };
+  server.onItem = ({ index }) => (Date.now() - firstRequestAt! < 3000 ? itemFaults.forbidden(index) : undefined);
+  try {
+    const r = await runCli(['import', base, '--state-dir', state, '--timezone', 'UTC', '--namespace', ns, '--workers', '1'], env());
+    assert.equal(r.status, 0, r.stderr);
+    const s = summaryOf(r.stderr);
+    assert.equal(s.indexed, total);
+    assert.equal(s.dead, 0);
+    assert.equal(inNamespace(ns)(), total);
+    assert.equal(existsSync(join(state, 'dead-letter.ndjson')) ? readFileSync(join(state, 'dead-letter.ndjson'), 'utf8') : '', '');
+    const pauses = r.stderr.split('\n').filter((l) => l.includes('delivery PAUSED'));
+    assert.equal(pauses.length, 1, r.stderr);
+    assert.match(pauses[0]!, /create_doc and auto_configure on logs-dropship\.\*-\*/);
+  } finally {
+    server.onBulkRequest = undefined;
+    server.onItem = undefined;
+  }
+});
+
+test('documents Elasticsearch put in the failure store are reported apart in the summary', async () => {
+  const base = join(dir, 'failure-store');
+  writeLog(base, 1000, Date.UTC(2026, 10, 1));
+  server.onItem = ({ source }) => (/ ID=\d*7 /.test(source) ? itemFaults.failureStore() : undefined);
+  try {
+    const r = await runCli(['import', base, '--state-dir', join(dir, 'state-failure-store'), '--timezone', 'UTC', '--namespace', 'fs', '--workers', '1'], env());
+    assert.equal(r.status, 0, r.stderr);
+    const s = summaryOf(r.stderr);
+    assert.equal(s.failureStore, 100);
+    assert.equal(s.indexed, 900);
+    assert.match(r.stderr, /failure store/);
+  } finally {
+    server.onItem = undefined;
+  }
 });
 
 test('JSON exports: an array, NDJSON, and a _search response; the original line comes from event.original, message or log.original', async () => {

@@ -1,11 +1,16 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { gunzipSync } from 'node:zlib';
+import { CreateActionReader, decodeAction } from '../../src/codec/bulk.js';
 
 /**
  * A loopback stand-in for Elasticsearch that speaks `_bulk` the way Elasticsearch documents it,
  * keeps created documents by `_id` (a second `create` of an id gets 409
- * version_conflict_engine_exception), and can be scripted to misbehave. Also answers `GET /` with
+ * version_conflict_engine_exception), and can be scripted to misbehave the way Elasticsearch
+ * does inside a 200 answer (`itemFaults`: 429 rejections, 403 security exceptions, 404 missing
+ * data streams, 201 into the failure store; see docs/operations.md for the source of each), or
+ * with a whole request (an error status, a dropped connection, a delay, an answer held back
+ * until the test lets it go). Reads bodies with the project's `_bulk` codec. Also answers `GET /` with
  * a version body and records any other request (templates, pipelines...) so setup code can be
  * tested against it. Reusable by sink, tail and import tests and by the bench.
  *
@@ -18,7 +23,41 @@ export interface ItemFault {
   status: number;
   type?: string;
   reason?: string;
+  /**
+   * With a 2xx status: the document went to the data stream's failure store (9.1+), as
+   * Elasticsearch answers a document its ingest pipeline or mapping rejected when the failure
+   * store is enabled: 201, `failure_store: "used"`, `_index` a `.fs-` failure index. Its id does
+   * not enter the data stream, so sending it again stores it again.
+   */
+  failureStore?: 'used';
 }
+
+/**
+ * Item answers as Elasticsearch writes them (error types and reasons from the classes named in
+ * docs/operations.md "What `_bulk` answers"), for `onItem`.
+ */
+export const itemFaults = {
+  /** EsRejectedExecutionException (429) from a shard's indexing pressure limit or its full write queue. */
+  rejected: (): ItemFault => ({
+    status: 429, type: 'es_rejected_execution_exception',
+    reason: 'rejected execution of primary operation [coordinating_and_primary_bytes=0, replica_bytes=0, all_bytes=0, primary_operation_bytes=1621, max_coordinating_and_primary_bytes=107374182]',
+  }),
+  /** x-pack security's denial of an item the credentials may not write. */
+  forbidden: (index: string): ItemFault => ({
+    status: 403, type: 'security_exception',
+    reason: `action [indices:data/write/bulk[s]] is unauthorized for API key id [dropship-key] of user [dropship] on indices [${index}], this action is granted by the index privileges [create_doc,create,index,write,all]`,
+  }),
+  /** Auto-create refused (action.auto_create_index, or no auto_configure privilege). */
+  indexNotFound: (index: string): ItemFault => ({
+    status: 404, type: 'index_not_found_exception', reason: `no such index [${index}] and [action.auto_create_index] is [false]`,
+  }),
+  /** A mapping failure, without a failure store. */
+  mappingError: (): ItemFault => ({
+    status: 400, type: 'document_parsing_exception', reason: '[1:412] failed to parse field [destination.port] of type [long] in document',
+  }),
+  /** A mapping failure, with the failure store enabled (the default for logs-*-* from 9.2). */
+  failureStore: (): ItemFault => ({ status: 201, failureStore: 'used' }),
+};
 
 export interface BulkItemContext {
   index: string;
@@ -35,7 +74,9 @@ export interface BulkItemContext {
 export type RequestFault =
   | { kind: 'status'; status: number; type?: string; reason?: string }
   | { kind: 'destroy' }
-  | { kind: 'delay'; ms: number };
+  | { kind: 'delay'; ms: number }
+  /** Processed only once `until` settles: a request in flight for as long as a test needs it. */
+  | { kind: 'hold'; until: Promise<unknown> };
 
 export interface BulkServerOptions {
   port?: number;
@@ -77,7 +118,12 @@ export class BulkServer {
   /** Bodies answered by GET on a path, e.g. to fake an existing template. */
   readonly getResponses = new Map<string, unknown>();
   bulkRequests = 0;
+  /** `_bulk` requests being answered now, and the most at once. */
+  bulkInFlight = 0;
+  maxBulkInFlight = 0;
   itemsReceived = 0;
+  /** Documents answered `failure_store: used`, in order. */
+  readonly failureStoreDocs: StoredDoc[] = [];
   /** Bytes of `_bulk` bodies (decompressed when gzip-encoded). */
   bytesReceived = 0;
   /** Indices readable through point-in-time searches, by name. */
@@ -210,6 +256,15 @@ export class BulkServer {
    * UTF-8 and parsed.
    */
   private async bulk(req: IncomingMessage, res: ServerResponse, url: URL, chunks: Buffer[]): Promise<void> {
+    this.maxBulkInFlight = Math.max(this.maxBulkInFlight, ++this.bulkInFlight);
+    try {
+      await this.bulkRequest(req, res, url, chunks);
+    } finally {
+      this.bulkInFlight--;
+    }
+  }
+
+  private async bulkRequest(req: IncomingMessage, res: ServerResponse, url: URL, chunks: Buffer[]): Promise<void> {
     const request = ++this.bulkRequests;
     for (const chunk of chunks) this.bytesReceived += chunk.length;
     const fault = this.onBulkRequest?.(request);
@@ -218,6 +273,7 @@ export class BulkServer {
       return;
     }
     if (fault?.kind === 'delay') await new Promise((r) => setTimeout(r, fault.ms));
+    if (fault?.kind === 'hold') await fault.until.catch(() => undefined);
     if (fault?.kind === 'status') {
       return send(res, fault.status, {
         error: { type: fault.type ?? 'es_rejected_execution_exception', reason: fault.reason ?? `injected ${fault.status}` },
@@ -233,7 +289,7 @@ export class BulkServer {
     // Sources (and, on the fast path, ids as strings) only for stored documents and hooks.
     const needText = this.storeSources || this.onItem !== undefined;
     const lines = new LineCursor(chunks);
-    const fast = new FastAction();
+    const fast = new CreateActionReader();
     const out = new BulkResponse();
     let errors = false;
     while (!lines.done) {
@@ -256,15 +312,15 @@ export class BulkServer {
         const actionLine = lines.buf.toString('utf8', lines.start, lines.end);
         if (actionLine.trim() === '') continue;
         this.itemsReceived++;
-        const meta = parseCreateAction(actionLine);
-        if (meta === 'malformed') {
+        const action = decodeAction(actionLine);
+        if (action === undefined) {
           return send(res, 400, { error: { type: 'illegal_argument_exception', reason: 'Malformed action/metadata line' }, status: 400 });
         }
-        if (!meta) {
+        if (action.op !== 'create') {
           return send(res, 400, { error: { type: 'illegal_argument_exception', reason: 'only create is supported by this server' }, status: 400 });
         }
-        index = meta._index ?? defaultIndex;
-        id = meta._id ?? `auto-${this.itemsReceived}`;
+        index = action.index ?? defaultIndex;
+        id = action.id ?? `auto-${this.itemsReceived}`;
       }
       let source = '';
       if (needText) {
@@ -279,7 +335,12 @@ export class BulkServer {
         this.attempts.set(id!, attempt);
       }
       const itemFault = this.onItem?.({ index, id: id!, source, attempt, request });
-      if (itemFault) {
+      if (itemFault?.failureStore === 'used') {
+        // Stored, but in the failure store: a success (errors stays false), outside the data stream.
+        const failureIndex = `.fs-${index}-2026.01.01-000001`;
+        this.failureStoreDocs.push({ index: failureIndex, source });
+        out.text(formatItem(keep, failureIndex, id!, itemFault.status, undefined, 'used'));
+      } else if (itemFault) {
         errors = true;
         out.text(formatItem(keep, index, id!, itemFault.status, {
           type: itemFault.type ?? defaultErrorType(itemFault.status),
@@ -589,61 +650,6 @@ class LineCursor {
   }
 }
 
-const CREATE_PREFIX = Buffer.from('{"create":{"_index":"', 'latin1');
-const ID_INFIX = Buffer.from('","_id":"', 'latin1');
-
-/**
- * `{"create":{"_index":"…","_id":"…"}}` + newline, read from the bytes when index and id are
- * printable ASCII without `"` or `\` (so latin1 decoding equals UTF-8 and JSON needs no escapes).
- * The bytes up to the id of the last action are kept: while the index repeats, as it does within
- * a request, one comparison covers them and the index is not decoded again.
- */
-class FastAction {
-  index = '';
-  idStart = 0;
-  idEnd = 0;
-  /** Position after the newline. */
-  end = 0;
-  /** `{"create":{"_index":"<index>","_id":"` of the last action. */
-  private lead: Buffer = EMPTY;
-
-  parse(b: Buffer, p: number): boolean {
-    const n = b.length;
-    const lead = this.lead;
-    let idStart = p + lead.length;
-    let same = lead.length > 0 && idStart < n;
-    for (let i = 0; same && i < lead.length; i++) same = b[p + i] === lead[i];
-    if (!same) {
-      if (n - p < CREATE_PREFIX.length + ID_INFIX.length + 4) return false;
-      for (let i = 0; i < CREATE_PREFIX.length; i++) if (b[p + i] !== CREATE_PREFIX[i]) return false;
-      const indexStart = p + CREATE_PREFIX.length;
-      const indexEnd = plainEnd(b, indexStart);
-      if (indexEnd < 0 || n - indexEnd < ID_INFIX.length + 4) return false;
-      for (let i = 0; i < ID_INFIX.length; i++) if (b[indexEnd + i] !== ID_INFIX[i]) return false;
-      idStart = indexEnd + ID_INFIX.length;
-      this.lead = Buffer.from(b.subarray(p, idStart));
-      this.index = b.toString('latin1', indexStart, indexEnd);
-    }
-    const idEnd = plainEnd(b, idStart);
-    // `"}}` + newline: idEnd is at the closing quote.
-    if (idEnd < 0 || idEnd + 3 >= n || b[idEnd + 1] !== 0x7d || b[idEnd + 2] !== 0x7d || b[idEnd + 3] !== NEWLINE) return false;
-    this.idStart = idStart;
-    this.idEnd = idEnd;
-    this.end = idEnd + 4;
-    return true;
-  }
-}
-
-/** Index of the closing `"` of a run of printable ASCII other than `"` and `\`, or -1. */
-function plainEnd(b: Buffer, from: number): number {
-  for (let i = from; i < b.length; i++) {
-    const c = b[i]!;
-    if (c === 0x22) return i;
-    if (c < 0x20 || c > 0x7e || c === 0x5c) return -1;
-  }
-  return -1;
-}
-
 /**
  * The `_bulk` response, written as bytes while the items are processed: no string per item and no
  * join, copy and UTF-8 encoding of a megabyte of items at the end. Room is left in front for the
@@ -738,33 +744,25 @@ function defaultErrorType(status: number): string {
 }
 
 /**
- * The action line of a create: Elasticsearch's own field order ({"create":{"_index":…,"_id":…}})
- * is read without JSON.parse so the bench measures the shipper, not this server; anything else
- * falls back to a real parse.
+ * One response item, as BulkItemResponse#toXContent writes it: a success carries the
+ * IndexResponse fields (and `failure_store` when it is not "not applicable"), a failure `_index`,
+ * `_id`, `status` and `error`. `keep`: the `items.*.<field>` names of a filter_path.
  */
-function parseCreateAction(line: string): { _index?: string; _id?: string } | undefined | 'malformed' {
-  const fast = /^\{"create":\{"_index":"([^"\\]*)","_id":"([^"\\]*)"\}\}$/.exec(line);
-  if (fast) return { _index: fast[1]!, _id: fast[2]! };
-  try {
-    return (JSON.parse(line) as { create?: { _index?: string; _id?: string } }).create;
-  } catch {
-    return 'malformed';
-  }
-}
-
-function formatItem(keep: Set<string> | undefined, index: string, id: string, status: number, error?: { type: string; reason: string }): string {
+function formatItem(keep: Set<string> | undefined, index: string, id: string, status: number, error?: { type: string; reason: string }, failureStore?: string): string {
   const errorJson = error ? `"error":{"type":${JSON.stringify(error.type)},"reason":${JSON.stringify(error.reason)}}` : '';
+  const failureStoreJson = failureStore === undefined ? '' : `"failure_store":${JSON.stringify(failureStore)}`;
   if (keep) {
     const parts: string[] = [];
     if (keep.has('_index')) parts.push(`"_index":${JSON.stringify(index)}`);
     if (keep.has('_id')) parts.push(`"_id":${JSON.stringify(id)}`);
     if (keep.has('status')) parts.push(`"status":${status}`);
     if (error && keep.has('error')) parts.push(errorJson);
+    if (failureStore !== undefined && keep.has('failure_store')) parts.push(failureStoreJson);
     return `{"create":{${parts.join(',')}}}`;
   }
   const head = `{"create":{"_index":${JSON.stringify(index)},"_id":${JSON.stringify(id)},"status":${status}`;
   if (error) return `${head},${errorJson}}}`;
-  return `${head},"_version":1,"result":"created","_shards":{"total":1,"successful":1,"failed":0},"_seq_no":0,"_primary_term":1}}`;
+  return `${head},"_version":1,"result":"created","_shards":{"total":1,"successful":1,"failed":0},"_seq_no":0,"_primary_term":1${failureStore === undefined ? '' : `,${failureStoreJson}`}}}`;
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {

@@ -31,7 +31,7 @@ export function runCli(args: string[], env: Record<string, string> = {}, nodeArg
 /** The numbers of the summary line `dropship import: …` (undefined where absent). */
 export interface SummaryNumbers {
   files: number; skipped: number; lines: number; indexed: number; written: number; present: number;
-  unparsed: number; dead: number; without: number; peakMb: number;
+  unparsed: number; dead: number; without: number; peakMb: number; failureStore: number;
 }
 
 export function summaryOf(stderr: string): SummaryNumbers {
@@ -52,5 +52,6 @@ export function summaryOf(stderr: string): SummaryNumbers {
     dead: num(/([\d,]+) dead-lettered/),
     without: num(/([\d,]+) documents without an original line/),
     peakMb: num(/peak memory ([\d,]+) MB/),
+    failureStore: num(/([\d,]+) in the failure store/),
   };
 }

@@ -11,7 +11,7 @@ import { test } from 'node:test';
 const LAYERS: Record<string, number> = {
   core: 0,
   model: 1, net: 1, time: 1, state: 1,
-  parse: 2, normalize: 2, enrich: 2,
+  parse: 2, normalize: 2, enrich: 2, codec: 2,
   sources: 3,
   processing: 4,
   sinks: 5, elasticsearch: 5, kibana: 5, report: 5,

@@ -6,6 +6,7 @@ import { DASHBOARD_FIELD_TYPES } from '../helpers/expected-fields.js';
 import { checkMappedFields, mappedType, pipelineFields } from '../helpers/field-check.js';
 import { buildMappings } from '../../src/elasticsearch/mappings.js';
 import { buildSetupPlan, parseClusterInfo, runSetup, versionProblem, type SetupStep } from '../../src/elasticsearch/setup.js';
+import { DATASETS } from '../../src/model/data-stream.js';
 import { parseRetentionDays } from '../../src/cli/setup-command.js';
 import { BulkServer } from '../helpers/bulk-server.js';
 import { authDoc, netfilterDoc } from '../helpers/netfilter-docs.js';
@@ -87,6 +88,14 @@ describe('dropship setup: mappings', () => {
     assert.deepEqual(unmapped, []);
   });
 
+  it('on_failure appends its reason to error.message, keeping the shipper\'s own', () => {
+    const onFailure = loadAssets().pipeline.on_failure ?? [];
+    const touching = onFailure.filter((p) => Object.values(p).some((o) => (o as { field?: string }).field === 'error.message'));
+    assert.equal(touching.length, 1);
+    assert.deepEqual(Object.keys(touching[0]!), ['append'], 'a set would overwrite the parse-failure reason');
+    assert.match(PIPELINE_NAME, /-v2$/, 'a changed pipeline gets a new name');
+  });
+
   it('maps the fields the dashboards use with the right types', () => {
     assert.deepEqual(checkMappedFields(mappings, DASHBOARD_FIELD_TYPES), []);
     assert.deepEqual(checkMappedFields(mappings, { 'user.name.text': 'match_only_text', 'source.geo.location': 'keyword', 'no.such': 'long' }), [
@@ -129,10 +138,11 @@ describe('dropship setup: mappings', () => {
   });
 });
 
-describe('dropship setup: against a loopback cluster', () => {
+describe('dropship setup: against a loopback cluster (MOCKED: test/helpers/bulk-server.ts)', () => {
   it('is idempotent: a second run sends exactly the same requests', async () => {
     const server = await BulkServer.start({ version: '9.1.2' });
     const client = new Client({ node: server.url });
+    server.getResponses.set('/_data_stream/logs-dropship.*-*', { data_streams: [] });
     try {
       const lines: string[] = [];
       await runSetup(client, options, (l) => lines.push(l));
@@ -146,12 +156,12 @@ describe('dropship setup: against a loopback cluster', () => {
         'PUT /_ilm/policy/logs-dropship',
         `PUT /_ingest/pipeline/${PIPELINE_NAME}`,
         'PUT /_component_template/logs-dropship-mappings',
+        'PUT /_component_template/logs-dropship-base-mappings',
         'PUT /_component_template/logs-dropship-settings',
-        'PUT /_index_template/logs-dropship.firewall',
-        'PUT /_index_template/logs-dropship.auth',
-        'PUT /logs-dropship.firewall-*,logs-dropship.auth-*/_mapping',
+        ...DATASETS.map((d) => `PUT /_index_template/logs-${d}`),
+        'GET /_data_stream/logs-dropship.*-*',
       ]);
-      assert.equal(lines.length, 7);
+      assert.equal(lines.length, 5 + DATASETS.length + 1);
     } finally {
       await client.close();
       await server.close();

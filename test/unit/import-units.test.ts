@@ -90,7 +90,7 @@ test('progress line and formatting', () => {
 });
 
 const base: ImportSummary = {
-  files: 3, skippedFiles: 0, failedFiles: 0, lines: 1200, output: 'elasticsearch', indexed: 1150, alreadyPresent: 40,
+  files: 3, skippedFiles: 0, failedFiles: 0, lines: 1200, output: 'elasticsearch', indexed: 1150, failureStore: 0, alreadyPresent: 40,
   unparsed: 10, deadLettered: 0, withoutOriginal: 0, elapsedMs: 4200, peakRssBytes: 150e6, interrupted: false,
 };
 

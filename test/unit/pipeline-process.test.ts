@@ -11,7 +11,7 @@ const line = (n: number): string =>
   `LEN=40 TOS=0x00 PREC=0x00 TTL=${n % 255} ID=${n} PROTO=TCP SPT=${1024 + n} DPT=23 WINDOW=1024 RES=0x00 SYN URGP=0 ${'€'.repeat(n % 97)}`;
 
 test('a batch becomes one _bulk body: an action with the deterministic id before each document, multi-byte text intact', async () => {
-  const process_ = await createProcessor({ timezone: 'UTC', year: 2026, geoip: false, namespace: 'home' });
+  const process_ = await createProcessor({ timezone: 'UTC', year: 2026, geoip: false }, { format: 'bulk', namespace: 'home' });
   // Several MB: more than the processor's first buffer, so it has to grow mid-batch.
   const lines = Array.from({ length: 3000 }, (_, n) => line(n));
   lines.splice(10, 0, '   ');
@@ -37,7 +37,7 @@ test('a batch becomes one _bulk body: an action with the deterministic id before
 });
 
 test('the ndjson format is one document per line', async () => {
-  const process_ = await createProcessor({ timezone: 'UTC', year: 2026, geoip: false, format: 'ndjson' });
+  const process_ = await createProcessor({ timezone: 'UTC', year: 2026, geoip: false }, { format: 'ndjson' });
   const batch = process_({ lines: [line(1), line(2)], truncated: [] });
   const rows = batch.body.toString('utf8').split('\n');
   assert.deepEqual(rows.slice(0, 2).map((r) => (JSON.parse(r) as { event: { original: string } }).event.original), [line(1), line(2)]);
@@ -65,9 +65,10 @@ test('buffer pool: reuse within about twice the size, a fresh buffer otherwise, 
 });
 
 test('worker pool: line bytes and bodies recycled between threads never mix batches', async () => {
-  const config = { timezone: 'UTC', year: 2026, geoip: false as const, namespace: 'home' };
-  const reference = await createProcessor(config);
-  const pool = await createPool(config, 1);
+  const config = { timezone: 'UTC', year: 2026, geoip: false as const };
+  const encoding = { format: 'bulk' as const, namespace: 'home' };
+  const reference = await createProcessor(config, encoding);
+  const pool = await createPool(config, encoding, 1);
   try {
     const splitter = new ByteLineSplitter(64 * 1024, 0, (size) => pool.lineBuffers.take(size));
     const held: Buffer[] = [];

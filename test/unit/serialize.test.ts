@@ -358,7 +358,7 @@ test('the remembered shapes stay bounded, and a document after a reset is still 
 });
 
 test('the processor writes each document as JSON.stringify would (sender, truncation, bulk actions)', async () => {
-  const process_ = await createProcessor({ timezone: 'UTC', year: 2026, geoip: undefined, scannerList, format: 'ndjson' });
+  const process_ = await createProcessor({ timezone: 'UTC', year: 2026, geoip: undefined, scannerList }, { format: 'ndjson' });
   const lines = [...generateLines(500, 4), ...fixtureLines, 'x'.repeat(70 * 1024), 'garbage'];
   const batch = process_({ lines, truncated: [lines.length - 2], senderIp: '192.0.2.9' });
   const rows = batch.body.toString('utf8').split('\n').slice(0, -1);

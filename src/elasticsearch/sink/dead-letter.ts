@@ -1,4 +1,4 @@
-import { appendFile, mkdir } from 'node:fs/promises';
+import { appendFile, chmod, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 /** A document Elasticsearch refused for a reason retrying cannot fix (mapping, parsing, ...). */
@@ -7,7 +7,7 @@ export interface DeadLetter {
   status: number;
   index: string;
   id: string;
-  /** The document exactly as it was sent (serialized JSON), or null if it could not be serialized. */
+  /** The document exactly as it was sent (serialized JSON), or null if there was none. */
   document: string | null;
 }
 
@@ -25,7 +25,11 @@ export function formatDeadLetter(record: DeadLetter, now: Date): string {
   );
 }
 
-/** Appends to an NDJSON file, creating its directory on first use. */
+/**
+ * Appends to an NDJSON file, creating it (and its directory) on first use. Dead letters are
+ * whole documents of the router's traffic: the file is readable by its owner only (0600, also
+ * when an older release left it 0644), and so is its directory when it is created here.
+ */
 export class FileDeadLetterQueue implements DeadLetterQueue {
   private ready: Promise<unknown> | undefined;
 
@@ -33,8 +37,20 @@ export class FileDeadLetterQueue implements DeadLetterQueue {
 
   async write(records: readonly DeadLetter[], now = new Date()): Promise<void> {
     if (records.length === 0) return;
-    this.ready ??= mkdir(dirname(this.path), { recursive: true });
-    await this.ready;
-    await appendFile(this.path, records.map((r) => formatDeadLetter(r, now)).join(''));
+    this.ready ??= this.prepare();
+    try {
+      await this.ready;
+    } catch (err) {
+      // Tried again with the next write (a directory made writable meanwhile, space freed).
+      this.ready = undefined;
+      throw err;
+    }
+    await appendFile(this.path, records.map((r) => formatDeadLetter(r, now)).join(''), { mode: 0o600 });
+  }
+
+  private async prepare(): Promise<void> {
+    await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
+    await appendFile(this.path, '', { mode: 0o600 });
+    await chmod(this.path, 0o600);
   }
 }

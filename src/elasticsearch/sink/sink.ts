@@ -1,19 +1,31 @@
-import { errors, type Client, type estypes } from '@elastic/elasticsearch';
+import type { Client } from '@elastic/elasticsearch';
+import { bulkSpans, decodeDocument, type BulkItemResult } from '../../codec/bulk.js';
 import { describeError } from '../../core/redact.js';
-import { DATASET_AUTH, DATASET_FIREWALL } from '../../model/document.js';
-import { stringifyDocument } from '../../model/serialize.js';
-import { dataStreamName, datasetOf, DEFAULT_NAMESPACE, namespaceProblem, type Dataset } from '../../model/data-stream.js';
+import { AckQueue, type Chunk } from './acks.js';
+import { addToBatch, Batcher, emptyBatch, fits, halve, type Batch, type Part } from './batcher.js';
+import { classifyItem, classifyRequest, pauseAdvice } from './classify.js';
 import type { DeadLetter, DeadLetterQueue } from './dead-letter.js';
-import { documentId } from '../../model/doc-id.js';
+import { AdaptiveConcurrency, Backoff, systemClock, type Clock } from './pacing.js';
+import { BulkSender, type SendResult } from './sender.js';
 
 /**
- * Bulk sink: batches documents into `_bulk` requests of pre-serialized NDJSON, keeps several in
- * flight, and settles every document exactly once as indexed, duplicate (409) or dead-lettered.
+ * The Elasticsearch output: takes processed batches (`_bulk` bodies, see codec/bulk.ts) and
+ * settles every document in them exactly once — indexed, in the failure store, duplicate (409)
+ * or dead-lettered — acknowledging in push order so sources can checkpoint.
  *
- * Why not `client.helpers.bulk`: it retries only item-level 429 with a fixed wait, counts 409 as a
- * failure, restarts its flush timer on every document, and on a connection error rejects with
- * documents that were neither acknowledged nor dropped. A long-running shipper needs the opposite
- * on all four points, plus in-order acknowledgements to checkpoint its sources.
+ * Its parts, the way Vector splits its Elasticsearch sink: the batcher (batcher.ts) makes
+ * requests, the sender (sender.ts) sends one, the classifier (classify.ts) says what each answer
+ * means, the ack queue (acks.ts) settles and acknowledges in order, pacing (pacing.ts) decides
+ * when and how much to send. This file only connects them.
+ *
+ * Retries keep pace: a request slot is free as soon as its answer is in; the documents to send
+ * again wait on their own (a short fixed delay when most of their request succeeded, an
+ * exponential backoff when it mostly failed or failed as a whole) and go out in a later request,
+ * ahead of new ones. How many requests are in flight adapts to the cluster's pushback.
+ *
+ * Why not `client.helpers.bulk`: it retries only item-level 429 with a fixed wait, counts 409 as
+ * a failure, restarts its flush timer on every document, and on a connection error rejects with
+ * documents that were neither acknowledged nor dropped.
  */
 
 export interface SinkLogger {
@@ -26,648 +38,490 @@ export interface SinkLogger {
 export interface SinkOptions<T> {
   client: Client;
   deadLetter: DeadLetterQueue;
-  /** Data stream namespace (`logs-dropship.firewall-<namespace>`). Default `default`. */
-  namespace?: string;
   /**
-   * Called with the token of the newest document such that it and every document pushed before
-   * it are settled. Calls come in push order; a source may checkpoint up to the token.
+   * Called with the token of the newest batch such that it and every batch pushed before it are
+   * settled. Calls come in push order; a source may checkpoint up to the token.
    */
   onAck?: (token: T) => void;
   /** Upper bound of one request body. Default 5 MB (the CLI passes --bulk-max-bytes). */
   maxBatchBytes?: number;
   /** Upper bound of documents in one request. Default 10,000. */
   maxBatchDocs?: number;
-  /** The longest a document waits before its batch is sent, counted from the batch's first document. Default 1000 ms. */
+  /** The longest a document waits before its request is sent, counted from the request's first document. Default 1000 ms. */
   flushIntervalMs?: number;
-  /** Bulk requests in flight at once. Default 3. */
+  /** Most requests in flight at once. Default 3. */
   concurrency?: number;
-  /** Budget of unsettled documents' bytes; above it `push` returns false. Default (concurrency + 2) × maxBatchBytes. */
+  /** Requests in flight at first; adaptive concurrency takes it from there. Default 1. */
+  initialConcurrency?: number;
+  /** Budget of unsettled documents' bytes; above it `pushBatch` returns false. Default (concurrency + 2) × maxBatchBytes. */
   maxBufferedBytes?: number;
   /** Per-request timeout; always set. Default 60 s. */
   requestTimeoutMs?: number;
-  /** Exponential backoff with jitter between retries: first delay and cap. Default 500 ms → 60 s. */
+  /** Exponential backoff after failures: first delay and cap. Default 500 ms → 60 s. */
   backoffInitialMs?: number;
   backoffMaxMs?: number;
+  /** Delay of the items retried out of a response that mostly succeeded. Default 100 ms. */
+  itemRetryMs?: number;
   logger?: SinkLogger;
   /** Injected for tests; Math.random otherwise. */
   random?: () => number;
+  /** Injected for tests; the system clock otherwise. */
+  clock?: Clock;
 }
 
 export interface SinkStats {
-  /** Documents accepted by push(). */
+  /** Documents accepted by pushBatch(). */
   pushed: number;
+  /** Documents stored in their data stream. */
   indexed: number;
+  /** Documents Elasticsearch answered 201 `failure_store: used`: stored in the failure store, not indexed. */
+  failureStore: number;
+  /** Documents already present (409). */
   duplicates: number;
   deadLettered: number;
-  /** Documents Elasticsearch accepted into its failure store (counted in `indexed` too). */
-  failureStore: number;
-  /** Bulk requests sent, and those that failed as a whole (connection, timeout, 429, 5xx...). */
+  /** Bulk requests sent, and those that got no `_bulk` answer (connection, timeout, 429, 5xx...). */
   requests: number;
   failedRequests: number;
   /** Item-level retries (one per document per retry). */
   retriedItems: number;
+  /** Times delivery paused because the cluster refused the credentials or the data stream (401/403/404). */
+  pauses: number;
+  paused: boolean;
   /** Bytes of documents pushed but not yet settled: what the memory budget counts. */
   bufferedBytes: number;
   bufferedDocs: number;
   inFlightRequests: number;
+  /** Requests allowed in flight now (adaptive concurrency). */
+  concurrencyLimit: number;
 }
 
-/**
- * What the sink accepted in one push: a processed batch of documents (or a single one). Acks and
- * the memory budget count whole chunks; a chunk is settled once each of its documents is.
- */
-interface Chunk<T> {
-  readonly seq: number;
-  readonly token: T;
-  readonly docs: number;
-  /** Documents not yet settled. */
-  unsettled: number;
-  /** What the chunk counts against the memory budget until it is settled. */
-  readonly bytes: number;
-  /** Told when the chunk is settled: its body is not read again (retries copy what they resend). */
-  readonly release: (() => void) | undefined;
-}
-
-/**
- * A run of one chunk's documents on its way to Elasticsearch: the whole chunk at first, its failed
- * documents on a retry, a piece of it when it is too large for one request.
- */
-interface Part<T> {
-  readonly chunk: Chunk<T>;
-  /** `_bulk` lines: an action line and a source line per document, each ending in "\n". */
-  readonly body: Buffer;
-  readonly docs: number;
-}
-
-interface Batch<T> {
-  parts: Part<T>[];
-  bytes: number;
-  docs: number;
-}
-
-interface Waiter {
-  readonly seq: number;
-  readonly resolve: () => void;
-}
+type Counters = Pick<SinkStats, 'pushed' | 'indexed' | 'failureStore' | 'duplicates' | 'deadLettered' | 'requests' | 'failedRequests' | 'retriedItems' | 'pauses'>;
 
 interface DeadItem<T> {
   readonly chunk: Chunk<T>;
-  readonly status: number;
-  readonly reason: string;
-  readonly index: string;
-  readonly id: string;
-  readonly document: string | null;
+  readonly record: DeadLetter;
 }
 
-/** A document ready for the sink: plain data, so it can cross a worker-thread boundary. */
-export interface SerializedDocument {
-  /** The document as JSON (an object). */
-  json: string;
-  /** Deterministic `_id` (documentId of its timestamp and original line). */
-  id: string;
-  dataset: Dataset;
-  /** Set when the document could not be serialized; it will be dead-lettered. */
-  error?: string;
+/** A part to send again, and not before when. */
+interface Resend<T> {
+  readonly due: number;
+  readonly part: Part<T>;
 }
-
-/** Serialize a document, derive its id and dataset. Never throws. */
-export function serializeDocument(doc: unknown): SerializedDocument {
-  const d = doc as { '@timestamp'?: unknown; event?: { original?: unknown } } | null | undefined;
-  const id = documentId(d?.['@timestamp'], d?.event?.original);
-  const dataset = datasetOf(doc);
-  try {
-    // Non-objects fall through to JSON.stringify inside, with its results (undefined included).
-    const json: string | undefined = stringifyDocument(doc as object);
-    if (typeof json === 'string' && json[0] === '{') return { json, id, dataset };
-    return { json: '', id, dataset, error: 'document is not a JSON object' };
-  } catch (err) {
-    return { json: '', id, dataset, error: `document cannot be serialized: ${describeError(err)}` };
-  }
-}
-
-/** Per-document bookkeeping that stays until the acknowledgement passes it. */
-const ENTRY_OVERHEAD_BYTES = 96;
-
-const RESOLVED = Promise.resolve();
-
-const FILTER_PATH = ['errors', 'items.*.status', 'items.*.error', 'items.*.failure_store'];
 
 const noopLogger: SinkLogger = { debug() {}, info() {}, warn() {}, error() {} };
 
-/** How a whole request failed, which decides what happens to its documents. */
-type RequestFailure = { kind: 'retry'; reason: string; status?: number } | { kind: 'split'; reason: string; status: number };
-
 export class ElasticsearchSink<T = unknown> {
-  private readonly client: Client;
-  private readonly deadLetter: DeadLetterQueue;
-  private readonly onAck: ((token: T) => void) | undefined;
-  private readonly indices: Partial<Record<string, string>>;
-  private readonly maxBatchBytes: number;
-  private readonly maxBatchDocs: number;
-  private readonly flushIntervalMs: number;
-  private readonly concurrency: number;
-  private readonly maxBufferedBytes: number;
-  private readonly requestTimeoutMs: number;
-  private readonly backoffInitialMs: number;
-  private readonly backoffMaxMs: number;
+  private readonly deadLetterQueue: DeadLetterQueue;
+  private readonly limits: { maxBytes: number; maxDocs: number };
   private readonly log: SinkLogger;
-  private readonly random: () => number;
+  private readonly clock: Clock;
+  private readonly acks: AckQueue<T>;
+  private readonly batcher: Batcher<T>;
+  private readonly sender: BulkSender;
+  private readonly backoff: Backoff;
+  private readonly concurrency: AdaptiveConcurrency;
 
-  private open: Batch<T> = { parts: [], bytes: 0, docs: 0 };
-  private openTimer: NodeJS.Timeout | undefined;
+  /** Requests made by the batcher, in order. */
   private readonly ready: Batch<T>[] = [];
+  /** Whole requests to send again (no answer, or halves of a refused one): first when the gate opens. */
+  private readonly again: Batch<T>[] = [];
+  /** Documents to send again, each part when due. */
+  private resends: Resend<T>[] = [];
   private active = 0;
-  /**
-   * One reusable request-body buffer per request slot. Building each body as a fresh 5 MB
-   * Buffer made glibc's heap fragment (RSS over 300 MB for a 24 MB budget); a slot's buffer is
-   * rewritten only after its previous request has finished.
-   */
   private readonly freeSlots: number[] = [];
-  private readonly slotBuffers: Buffer[] = [];
-  private nextSeq = 0;
-  /** Chunks in push order, not yet passed by the acknowledgement; `head` is the first live slot. */
-  private queue: (Chunk<T> | undefined)[] = [];
-  private head = 0;
-  private ackedSeq = -1;
-  private flushWaiters: Waiter[] = [];
-  private writableWaiters: (() => void)[] = [];
+  /** Nothing is sent before this instant: a backoff after a failure, or a pause. */
+  private gate = 0;
+  private wakeTimer: unknown;
+  private wakeAt = Number.POSITIVE_INFINITY;
+  /** Failures in a row (requests without answer, mostly failed answers): the backoff's exponent. */
+  private failures = 0;
+  /** Set while the cluster refuses the credentials or the data stream. */
+  private pause: { since: number; level: number } | undefined;
+  /** Dead letters are written one batch after another, each settled only once stored. */
+  private deadLetters: Promise<void> = Promise.resolve();
+  private readonly sleepers = new Set<{ handle: unknown; resolve: () => void }>();
   private closing = false;
   private aborted = false;
-  private readonly sleeping = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
-
-  private readonly counters: Omit<SinkStats, 'bufferedBytes' | 'bufferedDocs' | 'inFlightRequests'> = {
-    pushed: 0,
-    indexed: 0,
-    duplicates: 0,
-    deadLettered: 0,
-    failureStore: 0,
-    requests: 0,
-    failedRequests: 0,
-    retriedItems: 0,
+  private readonly counters: Counters = {
+    pushed: 0, indexed: 0, failureStore: 0, duplicates: 0, deadLettered: 0, requests: 0, failedRequests: 0, retriedItems: 0, pauses: 0,
   };
-  private bufferedBytes = 0;
-  private bufferedDocs = 0;
 
   constructor(options: SinkOptions<T>) {
-    const namespace = options.namespace ?? DEFAULT_NAMESPACE;
-    const problem = namespaceProblem(namespace);
-    if (problem) throw new RangeError(problem);
-    this.client = options.client;
-    this.deadLetter = options.deadLetter;
-    this.onAck = options.onAck;
-    this.indices = {
-      [DATASET_FIREWALL]: dataStreamName(DATASET_FIREWALL, namespace),
-      [DATASET_AUTH]: dataStreamName(DATASET_AUTH, namespace),
-    };
-    this.maxBatchBytes = positive(options.maxBatchBytes, 5_000_000);
-    this.maxBatchDocs = positive(options.maxBatchDocs, 10_000);
-    this.flushIntervalMs = positive(options.flushIntervalMs, 1000);
-    this.concurrency = positive(options.concurrency, 3);
-    this.maxBufferedBytes = positive(options.maxBufferedBytes, (this.concurrency + 2) * this.maxBatchBytes);
-    this.requestTimeoutMs = positive(options.requestTimeoutMs, 60_000);
-    this.backoffInitialMs = positive(options.backoffInitialMs, 500);
-    this.backoffMaxMs = Math.max(this.backoffInitialMs, positive(options.backoffMaxMs, 60_000));
+    this.deadLetterQueue = options.deadLetter;
     this.log = options.logger ?? noopLogger;
-    this.random = options.random ?? Math.random;
+    this.clock = options.clock ?? systemClock;
+    const maxBatchBytes = positive(options.maxBatchBytes, 5_000_000);
+    const maxConcurrency = positive(options.concurrency, 3);
+    this.limits = { maxBytes: maxBatchBytes, maxDocs: positive(options.maxBatchDocs, 10_000) };
+    const onAck = options.onAck;
+    this.acks = new AckQueue<T>(positive(options.maxBufferedBytes, (maxConcurrency + 2) * maxBatchBytes), (token) => {
+      try {
+        onAck?.(token);
+      } catch (err) {
+        this.log.error({}, `acknowledgement callback failed: ${describeError(err)}`);
+      }
+    });
+    this.batcher = new Batcher<T>({ ...this.limits, maxAgeMs: positive(options.flushIntervalMs, 1000) }, this.clock, (batch) => {
+      this.ready.push(batch);
+      this.pump();
+    });
+    this.sender = new BulkSender(options.client, positive(options.requestTimeoutMs, 60_000), maxBatchBytes);
+    const initialMs = positive(options.backoffInitialMs, 500);
+    this.backoff = new Backoff({
+      initialMs, maxMs: Math.max(initialMs, positive(options.backoffMaxMs, 60_000)), itemRetryMs: positive(options.itemRetryMs, 100), random: options.random ?? Math.random,
+    });
+    this.concurrency = new AdaptiveConcurrency(maxConcurrency, positive(options.initialConcurrency, 1));
   }
 
   /**
-   * Accept a document. Never throws for a bad document (it is dead-lettered instead). Returns
-   * false once the memory budget is used up: the caller should then wait for `whenWritable()`
-   * (or use `write`) before pushing more.
-   */
-  push(doc: unknown, token: T): boolean {
-    return this.pushSerialized(serializeDocument(doc), token);
-  }
-
-  /** push() for a document already serialized by `serializeDocument`, e.g. in a worker thread. */
-  pushSerialized(serialized: SerializedDocument, token: T): boolean {
-    if (this.aborted) return true;
-    const index = this.indices[serialized.dataset] ?? this.indices[DATASET_FIREWALL]!;
-    const { id, json, error } = serialized;
-    if (error !== undefined || typeof json !== 'string' || json[0] !== '{' || typeof id !== 'string' || !/^[A-Za-z0-9_-]+$/.test(id)) {
-      const chunk = this.accept(0, 1, token);
-      void this.settleDeadLetters([{ chunk, status: 0, reason: error ?? 'document is not a JSON object with a valid id', index, id: String(id), document: null }]);
-      return this.bufferedBytes < this.maxBufferedBytes;
-    }
-    // Index names are validated and ids are base64url, so neither needs JSON escaping.
-    return this.pushBatch(Buffer.from(`{"create":{"_index":"${index}","_id":"${id}"}}\n${json}\n`, 'utf8'), 1, token);
-  }
-
-  /**
-   * The fast path: `docs` documents already in `_bulk` form (a `create` action line with index and
-   * `_id`, then the source line, per document), e.g. a whole batch built by a parser thread. The
-   * sink looks inside only when Elasticsearch rejects some of them.
+   * `docs` documents in `_bulk` form (an action line with index and `_id`, then the source line,
+   * per document), e.g. a whole batch built by a parser thread. The sink looks inside only when
+   * Elasticsearch refuses some of them. `release` is called once the body is not read again.
+   * Returns false once the memory budget is used up: wait for `whenWritable()` before pushing more.
    */
   pushBatch(body: Buffer, docs: number, token: T, release?: () => void): boolean {
     // After abort() nothing is sent or acknowledged: the source reads it again next time.
     if (this.aborted) return true;
-    const chunk = this.accept(docs > 0 ? body.length : 0, docs, token, release);
-    if (docs > 0) {
-      this.enqueue({ chunk, body, docs });
-    } else {
-      // Nothing to send: settled at once, acknowledged when everything before it is.
-      this.bufferedBytes -= chunk.bytes;
-      release?.();
-      this.advanceAcks();
-    }
-    return this.bufferedBytes < this.maxBufferedBytes;
+    if (this.closing) throw new Error('elasticsearch sink: push after close');
+    const chunk = this.acks.accept(docs > 0 ? body.length : 0, docs, token, release);
+    this.counters.pushed += docs;
+    if (docs > 0) this.batcher.add({ chunk, body, docs });
+    else this.acks.advance();
+    return !this.acks.overBudget;
   }
 
   /** Resolves when the memory budget has room again (at once if it has). */
   whenWritable(): Promise<void> {
-    if (this.bufferedBytes < this.maxBufferedBytes || this.aborted) return RESOLVED;
-    return new Promise((resolve) => this.writableWaiters.push(resolve));
+    return this.acks.writable();
   }
 
-  /** push() that waits for room first: memory stays within budget plus one document. */
-  async write(doc: unknown, token: T): Promise<void> {
-    if (this.bufferedBytes >= this.maxBufferedBytes) await this.whenWritable();
-    this.push(doc, token);
-  }
-
-  /** Send what is buffered now and resolve once every document pushed so far is settled. */
+  /** Send what is collected now and resolve once every document pushed so far is settled. */
   flush(): Promise<void> {
-    this.seal();
-    const seq = this.nextSeq - 1;
-    if (seq <= this.ackedSeq || this.aborted) return RESOLVED;
-    return new Promise((resolve) => this.flushWaiters.push({ seq, resolve }));
+    this.batcher.seal();
+    return this.acks.drained();
   }
 
   /** Graceful shutdown: no more pushes; resolves when everything is settled and acknowledged. */
   async close(): Promise<void> {
     this.closing = true;
     await this.flush();
+    this.clearWake();
   }
 
   /**
-   * Stop now: pending retries are abandoned and their documents are never acknowledged, so a
-   * source replays them after restart (deterministic ids make that safe). For a second SIGINT.
+   * Stop now: what is unsettled is never acknowledged, so a source replays it after a restart
+   * (deterministic ids make that safe). For a shutdown that cannot wait any longer.
    */
   abort(): void {
     this.closing = true;
     this.aborted = true;
-    clearTimeout(this.openTimer);
-    for (const sleeper of this.sleeping) {
-      clearTimeout(sleeper.timer);
+    this.batcher.stop();
+    this.clearWake();
+    for (const sleeper of this.sleepers) {
+      this.clock.clearTimeout(sleeper.handle);
       sleeper.resolve();
     }
-    this.sleeping.clear();
-    for (const waiter of this.flushWaiters.splice(0)) waiter.resolve();
-    for (const resolve of this.writableWaiters.splice(0)) resolve();
+    this.sleepers.clear();
+    this.acks.stop();
   }
 
   stats(): SinkStats {
     return {
       ...this.counters,
-      bufferedBytes: this.bufferedBytes,
-      bufferedDocs: this.bufferedDocs,
+      paused: this.pause !== undefined,
+      bufferedBytes: this.acks.bufferedBytes,
+      bufferedDocs: this.acks.bufferedDocs,
       inFlightRequests: this.active,
+      concurrencyLimit: this.limit(),
     };
   }
 
-  private accept(bytes: number, docs: number, token: T, release?: () => void): Chunk<T> {
-    if (this.closing) throw new Error('elasticsearch sink: push after close');
-    const chunk: Chunk<T> = { seq: this.nextSeq++, token, docs, unsettled: docs, bytes: bytes + ENTRY_OVERHEAD_BYTES, release };
-    this.queue.push(chunk);
-    this.counters.pushed += docs;
-    this.bufferedBytes += chunk.bytes;
-    this.bufferedDocs += docs;
-    return chunk;
+  /** One request at a time while the cluster is failing or refusing: a probe, not a storm. */
+  private limit(): number {
+    return this.pause !== undefined || this.failures > 0 ? 1 : this.concurrency.limit;
   }
 
-  private enqueue(part: Part<T>): void {
-    if (part.docs > 1 && (part.body.length > this.maxBatchBytes || part.docs > this.maxBatchDocs)) {
-      for (const piece of splitPart(part, this.maxBatchBytes, this.maxBatchDocs)) this.enqueue(piece);
-      return;
-    }
-    const open = this.open;
-    if (open.docs > 0 && (open.bytes + part.body.length > this.maxBatchBytes || open.docs + part.docs > this.maxBatchDocs)) this.seal();
-    this.open.parts.push(part);
-    this.open.bytes += part.body.length;
-    this.open.docs += part.docs;
-    // The age timer starts with the first document and is never restarted: under a trickle a
-    // document waits at most flushIntervalMs, however steadily others keep arriving.
-    if (this.open.parts.length === 1) this.openTimer = setTimeout(() => this.seal(), this.flushIntervalMs);
-    if (this.open.docs >= this.maxBatchDocs || this.open.bytes >= this.maxBatchBytes) this.seal();
-  }
-
-  private seal(): void {
-    clearTimeout(this.openTimer);
-    this.openTimer = undefined;
-    if (this.open.parts.length === 0) return;
-    this.ready.push(this.open);
-    this.open = { parts: [], bytes: 0, docs: 0 };
-    this.pump();
-  }
-
+  /** Starts requests while slots are free and something may be sent. */
   private pump(): void {
-    while (this.active < this.concurrency && this.ready.length > 0 && !this.aborted) {
-      const batch = this.ready.shift()!;
-      const slot = this.freeSlots.pop() ?? this.active;
-      this.active++;
-      void this.deliver(batch.parts, slot).finally(() => {
+    while (!this.aborted && this.active < this.limit()) {
+      const now = this.clock.now();
+      if (now < this.gate) {
+        this.wakeUpAt(this.gate);
+        return;
+      }
+      const batch = this.again.shift() ?? this.withResends(now);
+      if (batch === undefined) return;
+      this.start(batch);
+    }
+  }
+
+  /**
+   * The next request: due documents to send again first (acknowledgements wait for them), with
+   * the next new request added when it fits, so a few retried items do not cost a request of
+   * their own.
+   */
+  private withResends(now: number): Batch<T> | undefined {
+    const resends = this.dueResends(now);
+    if (resends === undefined) return this.ready.shift();
+    const next = this.ready[0];
+    if (next !== undefined && resends.bytes + next.bytes <= this.limits.maxBytes && resends.docs + next.docs <= this.limits.maxDocs) {
+      this.ready.shift();
+      for (const part of next.parts) addToBatch(resends, part);
+    }
+    return resends;
+  }
+
+  /** Due parts to send again, as much as one request takes. */
+  private dueResends(now: number): Batch<T> | undefined {
+    if (this.resends.length === 0) return undefined;
+    const batch = emptyBatch<T>();
+    const later: Resend<T>[] = [];
+    let next = Number.POSITIVE_INFINITY;
+    for (const resend of this.resends) {
+      if (resend.due <= now && fits(batch, resend.part, this.limits)) addToBatch(batch, resend.part);
+      else {
+        later.push(resend);
+        if (resend.due > now) next = Math.min(next, resend.due);
+      }
+    }
+    this.resends = later;
+    if (next < Number.POSITIVE_INFINITY) this.wakeUpAt(next);
+    return batch.docs > 0 ? batch : undefined;
+  }
+
+  private start(batch: Batch<T>): void {
+    const slot = this.freeSlots.pop() ?? this.active;
+    this.active++;
+    // Only answers to requests sent with the whole limit in use may raise it.
+    const saturated = this.active >= this.limit();
+    this.counters.requests++;
+    void this.sender
+      .send(batch, slot)
+      .then((result) => {
+        if (!this.aborted) this.answered(batch, result, saturated);
+      })
+      .catch((err: unknown) => this.log.error({}, `elasticsearch sink: ${describeError(err)}`))
+      .finally(() => {
         this.active--;
         this.freeSlots.push(slot);
         this.pump();
       });
-    }
   }
 
-  /**
-   * The request body: a lone part as it is (under load, each request is one parser batch, so no
-   * copy and no slot buffer at all); several are copied into the slot's buffer, grown when needed.
-   */
-  private body(parts: readonly Part<T>[], slot: number): Buffer {
-    if (parts.length === 1) return parts[0]!.body;
-    let size = 0;
-    for (const part of parts) size += part.body.length;
-    let buffer = this.slotBuffers[slot];
-    if (buffer === undefined || buffer.length < size) {
-      buffer = Buffer.allocUnsafeSlow(Math.max(size, Math.ceil(this.maxBatchBytes * 1.1)));
-      this.slotBuffers[slot] = buffer;
-    }
-    let offset = 0;
-    for (const part of parts) offset += part.body.copy(buffer, offset);
-    return buffer.subarray(0, offset);
+  private answered(batch: Batch<T>, result: SendResult, saturated: boolean): void {
+    if (result.ok) this.settleItems(batch, result.items, saturated);
+    else this.requestFailed(batch, result);
+    this.acks.advance();
   }
 
-  /**
-   * Drive one batch until every document in it is settled. The request slot stays taken during
-   * backoff on purpose: when Elasticsearch struggles, fewer concurrent requests is the point.
-   */
-  private async deliver(initial: Part<T>[], slot: number): Promise<void> {
-    let pending = initial;
-    let attempt = 0;
-    while (pending.length > 0 && !this.aborted) {
-      if (attempt > 0) await this.sleep(this.backoffDelay(attempt));
-      if (this.aborted) return;
-      attempt++;
-      this.counters.requests++;
-      let response: estypes.BulkResponse;
-      try {
-        response = await this.client.bulk(
-          // A pre-serialized NDJSON Buffer passes through the transport untouched (it only
-          // serializes arrays); the request type does not model that, hence the cast.
-          {
-            operations: this.body(pending, slot) as unknown as estypes.BulkRequest['operations'],
-            // Only what classification needs: responses shrink ~8x and parse that much faster.
-            filter_path: FILTER_PATH,
-          },
-          { requestTimeout: this.requestTimeoutMs, maxRetries: 0 },
-        );
-      } catch (err) {
-        this.counters.failedRequests++;
-        const failure = classifyRequestError(err);
-        const docs = pending.reduce((n, p) => n + p.docs, 0);
-        if (failure.kind === 'split' && docs > 1) {
-          // 413 or a request-level 400: halve the batch until the offending document stands alone.
-          this.log.warn({ status: failure.status, docs }, `bulk request rejected (${failure.reason}); splitting it`);
-          const [first, second] = halve(pending);
-          // One after the other: both halves write the same slot buffer.
-          await this.deliver(first, slot);
-          await this.deliver(second, slot);
-          return;
-        }
-        if (failure.kind === 'split') {
-          const part = pending[0]!;
-          const doc = documentsOf(part.body)[0]!;
-          await this.settleDeadLetters([{ chunk: part.chunk, status: failure.status, reason: failure.reason, ...describeDocument(part.body, doc) }]);
-          return;
-        }
-        this.log.warn({ attempt, docs, status: failure.status }, `bulk request failed, retrying with backoff: ${failure.reason}`);
-        continue;
+  private requestFailed(batch: Batch<T>, result: Extract<SendResult, { ok: false }>): void {
+    this.counters.failedRequests++;
+    const outcome = classifyRequest(result.status);
+    if (outcome.kind === 'split') {
+      if (batch.docs > 1) {
+        this.log.warn({ status: result.status, docs: batch.docs }, `bulk request refused (${result.reason}); sending it in halves`);
+        this.again.push(...halve(batch));
+        return;
       }
-      pending = await this.handleResponse(pending, response, attempt);
+      // The document at fault, alone: no request can carry it.
+      const part = batch.parts[0]!;
+      const doc = decodeDocument(part.body, { start: 0, end: part.body.length });
+      this.writeDeadLetters([{ chunk: part.chunk, record: { reason: result.reason, status: result.status ?? 0, index: doc.index, id: doc.id, document: doc.source } }]);
+      return;
     }
+    this.again.push(batch);
+    if (outcome.kind === 'pause') {
+      this.enterPause(result.status, result.errorType, result.reason, batch.docs);
+      return;
+    }
+    this.concurrency.pushedBack();
+    this.failed();
+    this.log.warn(
+      { attempt: this.failures, docs: batch.docs, status: result.status, retryInMs: Math.max(0, Math.round(this.gate - this.clock.now())) },
+      `bulk request failed, retrying with backoff: ${result.reason}`,
+    );
   }
 
-  /** Settle what succeeded or is hopeless; return the documents to retry. */
-  private async handleResponse(sent: Part<T>[], response: estypes.BulkResponse, attempt: number): Promise<Part<T>[]> {
-    const items = Array.isArray(response?.items) ? response.items : [];
-    const retry: Part<T>[] = [];
+  /** Settles what is done with, dead-letters the hopeless, and schedules the rest to be sent again. */
+  private settleItems(batch: Batch<T>, items: BulkItemResult[], saturated: boolean): void {
+    const resend: Part<T>[] = [];
     const dead: DeadItem<T>[] = [];
     const retryReasons = new Map<string, number>();
-    let sentDocs = 0;
+    let retried = 0;
+    let paused: BulkItemResult | undefined;
+    let pausedCount = 0;
+    let delivered = 0;
+    let failureStore = 0;
     let offset = 0;
-    for (const part of sent) {
-      sentDocs += part.docs;
-      let done = 0;
+    for (const part of batch.parts) {
+      let settled = 0;
       let failed = false;
-      for (let i = offset; i < offset + part.docs; i++) {
-        const result = items[i]?.create ?? items[i]?.index;
-        const status = typeof result?.status === 'number' ? result.status : 0;
-        if (status >= 200 && status < 300) {
-          this.counters.indexed++;
-          if (result?.failure_store === 'used') this.counters.failureStore++;
-          done++;
-        } else if (status === 409) {
-          this.counters.duplicates++;
-          done++;
-        } else {
-          failed = true;
+      for (let i = 0; i < part.docs; i++) {
+        switch (classifyItem(items[offset + i]!)) {
+          case 'indexed':
+            this.counters.indexed++;
+            settled++;
+            break;
+          case 'failure_store':
+            failureStore++;
+            settled++;
+            break;
+          case 'duplicate':
+            this.counters.duplicates++;
+            settled++;
+            break;
+          default:
+            failed = true;
         }
       }
+      delivered += settled;
       if (failed) {
-        // The rare path: find the failed documents' lines in the part.
-        const docs = documentsOf(part.body);
-        const again: Buffer[] = [];
-        for (let d = 0; d < part.docs; d++) {
-          const result = items[offset + d]?.create ?? items[offset + d]?.index;
-          const status = typeof result?.status === 'number' ? result.status : 0;
-          if ((status >= 200 && status < 300) || status === 409) continue;
-          const doc = docs[d]!;
-          if (status === 429 || status >= 500 || status === 0 || status === 408) {
-            // status 0: the response has fewer items than we sent; never assume they made it.
-            again.push(part.body.subarray(doc.start, doc.end));
-            const key = status === 0 ? 'missing item in response' : `${status} ${result?.error?.type ?? ''}`.trim();
+        // The rare path: find the failed documents in the part. Runs of documents to send again
+        // stay slices of the body (valid until the chunk is settled, which they prevent).
+        const spans = bulkSpans(part.body);
+        let run = -1;
+        for (let i = 0; i <= part.docs; i++) {
+          const item = i < part.docs ? items[offset + i]! : undefined;
+          const outcome = item === undefined ? 'end' : classifyItem(item);
+          const again = outcome === 'retry' || outcome === 'pause';
+          if (again && run < 0) run = i;
+          if (!again && run >= 0) {
+            resend.push({ chunk: part.chunk, body: part.body.subarray(spans[run]!.start, spans[i - 1]!.end), docs: i - run });
+            run = -1;
+          }
+          if (outcome === 'retry') {
+            retried++;
+            const key = item!.status === 0 ? 'missing item in response' : `${item!.status} ${item!.errorType ?? ''}`.trim();
             retryReasons.set(key, (retryReasons.get(key) ?? 0) + 1);
-          } else {
-            dead.push({ chunk: part.chunk, status, reason: itemReason(result?.error, status), ...describeDocument(part.body, doc) });
+          } else if (outcome === 'pause') {
+            pausedCount++;
+            paused ??= item;
+          } else if (outcome === 'dead_letter') {
+            const doc = decodeDocument(part.body, spans[i]!);
+            dead.push({ chunk: part.chunk, record: { reason: itemReason(item!), status: item!.status, index: doc.index, id: doc.id, document: doc.source } });
           }
         }
-        if (again.length > 0) retry.push({ chunk: part.chunk, body: Buffer.concat(again), docs: again.length });
       }
-      this.settle(part.chunk, done);
+      this.acks.settle(part.chunk, settled);
       offset += part.docs;
     }
-    if (dead.length > 0) await this.settleDeadLetters(dead);
-    if (retry.length > 0) {
-      const retrying = retry.reduce((n, p) => n + p.docs, 0);
-      this.counters.retriedItems += retrying;
-      this.log.warn({ attempt, retrying, of: sentDocs, reasons: Object.fromEntries(retryReasons) }, 'retrying failed bulk items');
+    this.counters.failureStore += failureStore;
+    if (failureStore > 0) {
+      this.log.warn({ docs: failureStore }, 'Elasticsearch stored documents in the failure store of their data stream (not indexed; see docs/operations.md)');
     }
-    this.advanceAcks();
-    return retry;
+    if (dead.length > 0) this.writeDeadLetters(dead);
+
+    // Pacing: most of the request failed → the cluster is in trouble, back off exponentially;
+    // most of it succeeded → the cluster takes documents, the rest go again after a short delay.
+    const mostlyFailed = (retried + pausedCount) * 2 > batch.docs;
+    if (retried > 0) this.concurrency.pushedBack();
+    else this.concurrency.succeeded(saturated);
+    if (pausedCount > 0) this.enterPause(paused!.status, paused!.errorType, itemReason(paused!), pausedCount);
+    else if (this.pause !== undefined && delivered > 0) this.leavePause();
+    if (retried > 0 && mostlyFailed) this.failed();
+    else if (!mostlyFailed) this.failures = 0;
+    if (resend.length === 0) return;
+    const now = this.clock.now();
+    const due = mostlyFailed || pausedCount > 0 ? this.gate : now + this.backoff.itemRetry();
+    for (const part of resend) this.resends.push({ due, part });
+    if (retried > 0) {
+      this.counters.retriedItems += retried;
+      this.log.warn({ retrying: retried, of: batch.docs, reasons: Object.fromEntries(retryReasons), retryInMs: Math.round(due - now) }, 'retrying failed bulk items');
+    }
   }
 
-  /** Dead-letter records are acknowledged only once stored; a failing store is retried, never skipped. */
-  private async settleDeadLetters(dead: DeadItem<T>[]): Promise<void> {
-    const records: DeadLetter[] = dead.map(({ status, reason, index, id, document }) => ({ reason, status, index, id, document }));
-    for (let attempt = 1; !this.aborted; attempt++) {
-      try {
-        await this.deadLetter.write(records);
-        break;
-      } catch (err) {
-        this.log.error({ attempt, docs: records.length }, `cannot write the dead-letter file: ${describeError(err)}`);
-        await this.sleep(this.backoffDelay(attempt));
+  /** One more failure in a row: the gate closes for the next backoff step (once for requests failing together). */
+  private failed(): void {
+    const now = this.clock.now();
+    if (now < this.gate) return;
+    this.failures++;
+    this.gate = now + this.backoff.after(this.failures);
+  }
+
+  /** The cluster refuses the credentials or the data stream: one loud error per pause, then quiet probes with backoff. */
+  private enterPause(status: number | undefined, errorType: string | undefined, reason: string, docs: number): void {
+    const now = this.clock.now();
+    if (this.pause === undefined) {
+      this.pause = { since: now, level: 0 };
+      this.counters.pauses++;
+      this.log.error(
+        { status, errorType, docs },
+        `delivery PAUSED: ${pauseAdvice(status, errorType)} (Elasticsearch said: ${reason}). ` +
+          'Nothing is dead-lettered: the documents are held and sent again with backoff until Elasticsearch takes them.',
+      );
+    }
+    if (now < this.gate) return;
+    this.pause.level++;
+    this.gate = now + this.backoff.after(this.pause.level);
+  }
+
+  private leavePause(): void {
+    const seconds = Math.round((this.clock.now() - this.pause!.since) / 1000);
+    this.pause = undefined;
+    this.log.warn({ pausedSeconds: seconds }, 'delivery resumed: Elasticsearch takes documents again');
+  }
+
+  /** Dead letters are settled (and so acknowledged) only once stored; a failing store is retried, never skipped. */
+  private writeDeadLetters(dead: DeadItem<T>[]): void {
+    this.deadLetters = this.deadLetters.then(async () => {
+      const records = dead.map((d) => d.record);
+      for (let attempt = 1; !this.aborted; attempt++) {
+        try {
+          await this.deadLetterQueue.write(records);
+          break;
+        } catch (err) {
+          this.log.error({ attempt, docs: records.length }, `cannot write the dead-letter file: ${describeError(err)}`);
+          await this.sleep(this.backoff.after(attempt));
+        }
       }
-    }
-    if (this.aborted) return;
-    const reasons = new Map<string, number>();
-    for (const { chunk, reason } of dead) {
-      this.counters.deadLettered++;
-      this.settle(chunk, 1);
-      reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
-    }
-    const [firstReason] = reasons.keys();
-    this.log.warn({ docs: dead.length, distinctReasons: reasons.size }, `documents dead-lettered, e.g. ${firstReason}`);
-    this.advanceAcks();
-  }
-
-  private settle(chunk: Chunk<T>, docs: number): void {
-    if (docs === 0) return;
-    chunk.unsettled -= docs;
-    this.bufferedDocs -= docs;
-    if (chunk.unsettled === 0) {
-      this.bufferedBytes -= chunk.bytes;
-      chunk.release?.();
-    }
-  }
-
-  private advanceAcks(): void {
-    let last: Chunk<T> | undefined;
-    while (this.head < this.queue.length) {
-      const chunk = this.queue[this.head];
-      if (chunk === undefined || chunk.unsettled > 0) break;
-      this.queue[this.head] = undefined;
-      this.head++;
-      last = chunk;
-    }
-    // Compact now and then so the queue does not grow with everything ever pushed.
-    if (this.head > 4096 && this.head * 2 > this.queue.length) {
-      this.queue = this.queue.slice(this.head);
-      this.head = 0;
-    }
-    if (last === undefined) return;
-    this.ackedSeq = last.seq;
-    if (this.onAck) {
-      try {
-        this.onAck(last.token);
-      } catch (err) {
-        this.log.error({}, `acknowledgement callback failed: ${describeError(err)}`);
+      if (this.aborted) return;
+      const reasons = new Set<string>();
+      for (const { chunk, record } of dead) {
+        this.counters.deadLettered++;
+        this.acks.settle(chunk, 1);
+        reasons.add(record.reason);
       }
-    }
-    if (this.flushWaiters.length > 0) {
-      const still: Waiter[] = [];
-      for (const waiter of this.flushWaiters) (waiter.seq <= this.ackedSeq ? waiter.resolve() : still.push(waiter));
-      this.flushWaiters = still;
-    }
-    if (this.bufferedBytes < this.maxBufferedBytes && this.writableWaiters.length > 0) {
-      for (const resolve of this.writableWaiters.splice(0)) resolve();
-    }
+      const [firstReason] = reasons;
+      this.log.warn({ docs: dead.length, distinctReasons: reasons.size }, `documents dead-lettered, e.g. ${firstReason}`);
+      this.acks.advance();
+    });
   }
 
-  private backoffDelay(attempt: number): number {
-    const ceiling = Math.min(this.backoffMaxMs, this.backoffInitialMs * 2 ** Math.min(attempt - 1, 30));
-    // "Equal jitter": never less than half the ceiling, so retries do not collapse to zero delay.
-    return ceiling / 2 + (this.random() * ceiling) / 2;
+  private wakeUpAt(at: number): void {
+    if (at >= this.wakeAt) return;
+    this.clearWake();
+    this.wakeAt = at;
+    this.wakeTimer = this.clock.setTimeout(() => {
+      this.wakeTimer = undefined;
+      this.wakeAt = Number.POSITIVE_INFINITY;
+      this.pump();
+    }, Math.max(0, at - this.clock.now()));
+  }
+
+  private clearWake(): void {
+    if (this.wakeTimer !== undefined) this.clock.clearTimeout(this.wakeTimer);
+    this.wakeTimer = undefined;
+    this.wakeAt = Number.POSITIVE_INFINITY;
   }
 
   private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
       const sleeper = {
-        timer: setTimeout(() => {
-          this.sleeping.delete(sleeper);
+        handle: this.clock.setTimeout(() => {
+          this.sleepers.delete(sleeper);
           resolve();
         }, ms),
         resolve,
       };
-      this.sleeping.add(sleeper);
+      this.sleepers.add(sleeper);
     });
   }
-}
-
-const NEWLINE = 0x0a;
-
-/** Where each document (action line + source line) lies in a `_bulk` body. */
-function documentsOf(body: Buffer): { start: number; end: number }[] {
-  const docs: { start: number; end: number }[] = [];
-  let start = 0;
-  while (start < body.length) {
-    const actionEnd = body.indexOf(NEWLINE, start);
-    const sourceEnd = actionEnd < 0 ? -1 : body.indexOf(NEWLINE, actionEnd + 1);
-    const end = sourceEnd < 0 ? body.length : sourceEnd + 1;
-    docs.push({ start, end });
-    start = end;
-  }
-  return docs;
-}
-
-/** Index, id and source of one document of a `_bulk` body, for its dead-letter record. */
-function describeDocument(body: Buffer, doc: { start: number; end: number }): { index: string; id: string; document: string | null } {
-  const actionEnd = body.indexOf(NEWLINE, doc.start);
-  const action = body.toString('utf8', doc.start, actionEnd < 0 ? doc.end : actionEnd);
-  const meta = /"_index":"([^"\\]*)","_id":"([^"\\]*)"/.exec(action);
-  const sourceEnd = body[doc.end - 1] === NEWLINE ? doc.end - 1 : doc.end;
-  const document = actionEnd < 0 ? null : body.toString('utf8', actionEnd + 1, sourceEnd);
-  return { index: meta?.[1] ?? '', id: meta?.[2] ?? '', document };
-}
-
-/** Pieces of a part, each within the request limits (a single oversized document stands alone). */
-function splitPart<T>(part: Part<T>, maxBytes: number, maxDocs: number): Part<T>[] {
-  const pieces: Part<T>[] = [];
-  let start = 0;
-  let docs = 0;
-  let end = 0;
-  for (const doc of documentsOf(part.body)) {
-    if (docs > 0 && (doc.end - start > maxBytes || docs >= maxDocs)) {
-      pieces.push({ chunk: part.chunk, body: part.body.subarray(start, end), docs });
-      start = doc.start;
-      docs = 0;
-    }
-    docs++;
-    end = doc.end;
-  }
-  if (docs > 0) pieces.push({ chunk: part.chunk, body: part.body.subarray(start, end), docs });
-  return pieces;
-}
-
-/** Two halves by document count, splitting a part when one holds more than half. */
-function halve<T>(parts: Part<T>[]): [Part<T>[], Part<T>[]] {
-  if (parts.length > 1) {
-    const mid = Math.ceil(parts.length / 2);
-    return [parts.slice(0, mid), parts.slice(mid)];
-  }
-  const part = parts[0]!;
-  const docs = documentsOf(part.body);
-  const half = Math.ceil(docs.length / 2);
-  const cut = docs[half - 1]!.end;
-  return [
-    [{ chunk: part.chunk, body: part.body.subarray(0, cut), docs: half }],
-    [{ chunk: part.chunk, body: part.body.subarray(cut), docs: docs.length - half }],
-  ];
 }
 
 function positive(value: number | undefined, fallback: number): number {
   return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : fallback;
 }
 
-function itemReason(error: estypes.ErrorCause | undefined, status: number): string {
-  if (!error) return `HTTP ${status}`;
-  const cause = error.caused_by?.reason ? ` (caused by: ${error.caused_by.reason})` : '';
-  return `${error.type ?? 'error'}: ${error.reason ?? ''}${cause}`;
-}
-
-function classifyRequestError(err: unknown): RequestFailure {
-  if (err instanceof errors.ResponseError) {
-    const status = err.statusCode ?? 0;
-    const reason = `HTTP ${status} ${describeError(err)}`;
-    if (status === 413) return { kind: 'split', status, reason: 'request entity too large (413)' };
-    if (status === 400) return { kind: 'split', status, reason };
-    // 429, 5xx, and also 401/403/404: credentials or cluster state, not the documents' fault;
-    // keep them (and the sources paused) until an operator fixes it.
-    return { kind: 'retry', status, reason };
-  }
-  return { kind: 'retry', reason: describeError(err) };
+function itemReason(item: BulkItemResult): string {
+  return item.errorType === undefined && item.reason === undefined ? `HTTP ${item.status}` : `${item.errorType ?? 'error'}: ${item.reason ?? ''}`;
 }

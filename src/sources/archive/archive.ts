@@ -8,6 +8,7 @@ import { FINGERPRINT_BYTES, fingerprintOf } from '../live/file-follow.js';
 import { sniffKind, type InputKind } from './import-files.js';
 import { jsonRecords } from './json-records.js';
 import { isGzipFile, openMaybeGzip, readLineBatches } from '../framing/lines.js';
+import { MAX_LINE_BYTES, readLineBytes, type Allocate, type LineBytes } from '../framing/line-bytes.js';
 
 /**
  * One archived file as `dropship import` reads it: identified and checkpointed like a followed
@@ -165,16 +166,42 @@ export async function dateRotatedSet(
   }
 }
 
-/** Keeps lines [from, to) of a batch, with their truncation marks. */
-function slice(lines: string[], truncated: number[], from: number, to: number): { lines: string[]; truncated: number[] } {
-  if (from === 0 && to === lines.length) return { lines, truncated };
-  return { lines: lines.slice(from, to), truncated: truncated.filter((t) => t >= from && t < to).map((t) => t - from) };
+const NL = 0x0a;
+
+function countLines(data: Buffer): number {
+  let n = 0;
+  for (let p = data.indexOf(NL); p !== -1; p = data.indexOf(NL, p + 1)) n++;
+  return n;
+}
+
+/**
+ * Lines [from, to) of a batch of `count` lines, with their truncation marks: the batch itself
+ * when that is all of it, else a copy into a buffer of its own (a year boundary or a resume
+ * point inside the batch: rare).
+ */
+function sliceLines(b: LineBytes, count: number, from: number, to: number, allocate: Allocate): { data: Buffer; truncated: number[] } {
+  if (from === 0 && to === count) return { data: b.data, truncated: b.truncated };
+  let start = 0;
+  let end = 0;
+  for (let line = 0, p = 0; line < to; line++) {
+    if (line === from) start = p;
+    p = b.data.indexOf(NL, p) + 1;
+    end = p;
+  }
+  const data = allocate(end - start);
+  b.data.copy(data, 0, start, end);
+  return { data, truncated: b.truncated.filter((t) => t >= from && t < to).map((t) => t - from) };
 }
 
 export interface ArchiveReadOptions {
   store: CheckpointStore;
   counters: ArchiveCounters;
   signal: AbortSignal;
+  /**
+   * Where line buffers come from: a log file's lines go to processing as bytes (a parser thread
+   * takes them without a copy and decodes them itself), as a followed file's do.
+   */
+  allocate?: Allocate;
 }
 
 /**
@@ -191,7 +218,7 @@ export async function* archiveBatches(f: ArchiveFile, o: ArchiveReadOptions): As
   const seek = f.kind === 'lines' && !f.gz ? cp.offset : 0;
   const stream = await openMaybeGzip(f.path, { start: seek, onRawBytes: (n) => (o.counters.rawBytes += n) });
   try {
-    if (f.kind === 'lines') yield* lineBatches(f, stream, seek, record, o.signal);
+    if (f.kind === 'lines') yield* lineBatches(f, stream, seek, record, o.signal, o.allocate ?? ((size) => Buffer.allocUnsafeSlow(size)));
     else yield* recordBatches(f, stream, o.counters, record, o.signal);
   } finally {
     stream.destroy();
@@ -202,22 +229,23 @@ export async function* archiveBatches(f: ArchiveFile, o: ArchiveReadOptions): As
 
 async function* lineBatches(
   f: ArchiveFile, stream: Readable, seek: number,
-  record: (patch: Partial<ImportCheckpoint>) => () => void, signal: AbortSignal,
+  record: (patch: Partial<ImportCheckpoint>) => () => void, signal: AbortSignal, allocate: Allocate,
 ): AsyncGenerator<SourceBatch> {
   const resumeLine = f.checkpoint.line;
   // After a seek the stream starts at the resume line; otherwise settled lines are skipped.
   let line = seek > 0 ? resumeLine : 0;
-  for await (const batch of readLineBatches(stream)) {
+  for await (const batch of readLineBytes(stream, MAX_LINE_BYTES, allocate)) {
     if (signal.aborted) return;
+    const count = countLines(batch.data);
     const first = line;
-    line += batch.lines.length;
+    line += count;
     const from = Math.max(0, resumeLine - first);
-    if (from >= batch.lines.length) continue;
+    if (from >= count) continue;
     const commit = record({ offset: seek + batch.endOffset, line });
     // Split where the year changes; only the batch's last piece knows a byte offset to commit.
     let at = from;
-    while (at < batch.lines.length) {
-      let to = batch.lines.length;
+    while (at < count) {
+      let to = count;
       let year: number | undefined;
       if (f.years !== undefined) {
         const s = segmentAt(f.years, first + at);
@@ -225,7 +253,7 @@ async function* lineBatches(
         const next = f.years[s + 1];
         if (next !== undefined && next.fromLine < first + to) to = next.fromLine - first;
       }
-      yield { ...slice(batch.lines, batch.truncated, at, to), year, receivedMs: f.mtimeMs, ...(to === batch.lines.length ? { commit } : {}) };
+      yield { ...sliceLines(batch, count, at, to, allocate), year, receivedMs: f.mtimeMs, ...(to === count ? { commit } : {}) };
       at = to;
     }
   }

@@ -12,7 +12,7 @@ export interface ShutdownGrace {
   expire: () => void;
 }
 
-export function stopOnSignals(abort: AbortController, log: Logger, whatHappensOnForce: string, grace?: ShutdownGrace): () => void {
+export function stopOnSignals(abort: AbortController, log: Logger, whatHappensOnForce: string, grace: ShutdownGrace): () => void {
   let stopping = false;
   let timer: NodeJS.Timeout | undefined;
   const stop = (signal: string): void => {
@@ -25,13 +25,11 @@ export function stopOnSignals(abort: AbortController, log: Logger, whatHappensOn
     abort.abort();
     // With Elasticsearch unreachable "finishing" never ends; a service manager would kill us
     // anyway, so stop waiting first and leave cleanly with the checkpoints we can vouch for.
-    if (grace !== undefined) {
-      timer = setTimeout(() => {
-        log.warn(`output not settled ${grace.ms / 1000} s after ${signal}: exiting; ${whatHappensOnForce}`);
-        grace.expire();
-      }, grace.ms);
-      timer.unref();
-    }
+    timer = setTimeout(() => {
+      log.warn(`output not settled ${grace.ms / 1000} s after ${signal}: exiting; ${whatHappensOnForce}`);
+      grace.expire();
+    }, grace.ms);
+    timer.unref();
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);

@@ -1,0 +1,242 @@
+import { documentId } from '../model/doc-id.js';
+import type { EcsDocument } from '../model/document.js';
+import { dataStreamName, datasetOf, namespaceProblem } from '../model/data-stream.js';
+import type { DocumentEncoder } from './encoder.js';
+
+/**
+ * The `_bulk` format, both ways: one module writes the action line and source line of every
+ * document dropship sends, and reads them back where something must look inside a body (the
+ * sink, for the documents Elasticsearch refused; the dead-letter file; the loopback stand-in of
+ * the tests and benches). Responses are read here too: `bulkItemResults` turns a `_bulk` answer
+ * into one plain result per document sent.
+ *
+ * A body is NDJSON: per document an action line (`{"create":{"_index":…,"_id":…}}`) and the
+ * source line, each ending in "\n" (Elasticsearch's `RestBulkAction` / `BulkRequestParser`).
+ */
+
+const NEWLINE = 0x0a;
+
+// ---------------------------------------------------------------------------------------------
+// Encoding
+
+/** Printable ASCII without `"` and `\`: written into JSON as it is. */
+const PLAIN = /^[\x20-\x21\x23-\x5b\x5d-\x7e]*$/;
+
+const jsonString = (s: string): string => (PLAIN.test(s) ? `"${s}"` : JSON.stringify(s));
+
+/** `{"create":{"_index":"…","_id":"…"}}`, without the newline. */
+export function createAction(index: string, id: string): string {
+  return `{"create":{"_index":${jsonString(index)},"_id":${jsonString(id)}}}`;
+}
+
+/** The deterministic id (see model/doc-id.ts) of a document. */
+export const idOfDocument = (doc: EcsDocument): string => documentId(doc['@timestamp'], doc.event.original);
+
+export interface BulkEncoderOptions {
+  /** Data stream namespace: documents go to `logs-<dataset>-<namespace>`. */
+  namespace: string;
+  /** The `_id` of a document. Default: its deterministic id. */
+  idOf?: (doc: EcsDocument) => string;
+}
+
+/**
+ * `create` into the data stream of the document's dataset (any dataset of model/data-stream.ts;
+ * anything else is firewall traffic), with the document's id: a replay gets 409, never a copy.
+ * Throws a RangeError for a namespace Elasticsearch would refuse.
+ */
+export function bulkEncoder(options: BulkEncoderOptions): DocumentEncoder {
+  const problem = namespaceProblem(options.namespace);
+  if (problem !== undefined) throw new RangeError(problem);
+  const idOf = options.idOf ?? idOfDocument;
+  // Per distinct `event.dataset` text, the action line up to the id: built once.
+  const prefixes = new Map<unknown, string>();
+  const prefixOf = (dataset: unknown): string => {
+    let prefix = prefixes.get(dataset);
+    if (prefix === undefined) {
+      prefix = `{"create":{"_index":${jsonString(dataStreamName(datasetOf(dataset), options.namespace))},"_id":"`;
+      prefixes.set(dataset, prefix);
+    }
+    return prefix;
+  };
+  return {
+    format: 'bulk',
+    encode(doc, json) {
+      const id = idOf(doc);
+      // Ids of documentId are base64url; anything else is escaped like the index.
+      const quoted = PLAIN.test(id) ? id : JSON.stringify(id).slice(1, -1);
+      return `${prefixOf(doc.event.dataset)}${quoted}"}}\n${json}\n`;
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Decoding bodies
+
+/** Where one document (action line + source line) lies in a body: bytes [start, end). */
+export interface BulkSpan {
+  start: number;
+  end: number;
+}
+
+/** The documents of a body, in order. */
+export function bulkSpans(body: Uint8Array): BulkSpan[] {
+  const b = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  const spans: BulkSpan[] = [];
+  let start = 0;
+  while (start < b.length) {
+    const actionEnd = b.indexOf(NEWLINE, start);
+    const sourceEnd = actionEnd < 0 ? -1 : b.indexOf(NEWLINE, actionEnd + 1);
+    const end = sourceEnd < 0 ? b.length : sourceEnd + 1;
+    spans.push({ start, end });
+    start = end;
+  }
+  return spans;
+}
+
+/** What an action line says. `op` is the action's name (`create`, `index`, `delete`, `update`). */
+export interface BulkAction {
+  op: string;
+  index: string | undefined;
+  id: string | undefined;
+}
+
+const CREATE_ACTION = /^\{"create":\{"_index":"([^"\\]*)","_id":"([^"\\]*)"\}\}$/;
+
+/** An action line (without its newline); undefined when it is not one JSON object of one action. */
+export function decodeAction(line: string): BulkAction | undefined {
+  const fast = CREATE_ACTION.exec(line);
+  if (fast !== null) return { op: 'create', index: fast[1]!, id: fast[2]! };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return undefined;
+  const ops = Object.keys(parsed);
+  if (ops.length !== 1) return undefined;
+  const meta = (parsed as Record<string, unknown>)[ops[0]!];
+  if (meta === null || typeof meta !== 'object') return undefined;
+  const { _index, _id } = meta as { _index?: unknown; _id?: unknown };
+  return { op: ops[0]!, index: typeof _index === 'string' ? _index : undefined, id: typeof _id === 'string' ? _id : undefined };
+}
+
+/** One document of a body, decoded: for a dead letter or a log line, never on the hot path. */
+export interface BulkDocument {
+  index: string;
+  id: string;
+  /** The source line as sent, or null when the body ends after the action line. */
+  source: string | null;
+}
+
+export function decodeDocument(body: Buffer, span: BulkSpan): BulkDocument {
+  const actionEnd = body.indexOf(NEWLINE, span.start);
+  const action = decodeAction(body.toString('utf8', span.start, actionEnd < 0 || actionEnd > span.end ? span.end : actionEnd));
+  const sourceEnd = body[span.end - 1] === NEWLINE ? span.end - 1 : span.end;
+  const source = actionEnd < 0 || actionEnd >= span.end ? null : body.toString('utf8', actionEnd + 1, sourceEnd);
+  return { index: action?.index ?? '', id: action?.id ?? '', source };
+}
+
+/**
+ * Reads `{"create":{"_index":"…","_id":"…"}}` + newline straight from bytes when index and id are
+ * printable ASCII without `"` or `\` (then latin1 equals UTF-8 and JSON needs no escapes), for
+ * readers that see millions of action lines (the loopback stand-in). The bytes up to the id of
+ * the last action are kept: while the index repeats, as it does within a request, one comparison
+ * covers them and the index is not decoded again. Anything else is left to `decodeAction`.
+ */
+export class CreateActionReader {
+  index = '';
+  /** The id is bytes [idStart, idEnd) of the buffer last parsed. */
+  idStart = 0;
+  idEnd = 0;
+  /** Position just after the action line's newline. */
+  end = 0;
+  private lead: Buffer = EMPTY;
+
+  /** Whether an action line of that form starts at `p`. */
+  parse(b: Buffer, p: number): boolean {
+    const n = b.length;
+    const lead = this.lead;
+    let idStart = p + lead.length;
+    let same = lead.length > 0 && idStart < n;
+    for (let i = 0; same && i < lead.length; i++) same = b[p + i] === lead[i];
+    if (!same) {
+      if (n - p < CREATE_PREFIX.length + ID_INFIX.length + 4) return false;
+      for (let i = 0; i < CREATE_PREFIX.length; i++) if (b[p + i] !== CREATE_PREFIX[i]) return false;
+      const indexStart = p + CREATE_PREFIX.length;
+      const indexEnd = plainEnd(b, indexStart);
+      if (indexEnd < 0 || n - indexEnd < ID_INFIX.length + 4) return false;
+      for (let i = 0; i < ID_INFIX.length; i++) if (b[indexEnd + i] !== ID_INFIX[i]) return false;
+      idStart = indexEnd + ID_INFIX.length;
+      this.lead = Buffer.from(b.subarray(p, idStart));
+      this.index = b.toString('latin1', indexStart, indexEnd);
+    }
+    const idEnd = plainEnd(b, idStart);
+    // `"}}` + newline: idEnd is at the closing quote.
+    if (idEnd < 0 || idEnd + 3 >= n || b[idEnd + 1] !== 0x7d || b[idEnd + 2] !== 0x7d || b[idEnd + 3] !== NEWLINE) return false;
+    this.idStart = idStart;
+    this.idEnd = idEnd;
+    this.end = idEnd + 4;
+    return true;
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+const CREATE_PREFIX = Buffer.from('{"create":{"_index":"', 'latin1');
+const ID_INFIX = Buffer.from('","_id":"', 'latin1');
+
+/** Index of the closing `"` of a run of printable ASCII other than `"` and `\`, or -1. */
+function plainEnd(b: Buffer, from: number): number {
+  for (let i = from; i < b.length; i++) {
+    const c = b[i]!;
+    if (c === 0x22) return i;
+    if (c < 0x20 || c > 0x7e || c === 0x5c) return -1;
+  }
+  return -1;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Decoding responses
+
+/**
+ * What Elasticsearch answered for one document. `status` 0 means the response had no item for it
+ * (fewer items than documents sent): it must never be taken as delivered.
+ */
+export interface BulkItemResult {
+  status: number;
+  /** `error.type`, e.g. `version_conflict_engine_exception`, `security_exception`. */
+  errorType: string | undefined;
+  /** `error.reason`, with its `caused_by` reason when there is one. */
+  reason: string | undefined;
+  /** `failure_store`: `used` when the document went to the data stream's failure store (9.1+). */
+  failureStore: string | undefined;
+}
+
+/** The fields the sink asks Elasticsearch to return (`filter_path`): only what classification reads. */
+export const BULK_FILTER_PATH = ['errors', 'items.*.status', 'items.*.error', 'items.*.failure_store'];
+
+const MISSING: BulkItemResult = { status: 0, errorType: undefined, reason: undefined, failureStore: undefined };
+
+/** One result per document sent, in order, from a parsed `_bulk` response (any action name). */
+export function bulkItemResults(response: unknown, sent: number): BulkItemResult[] {
+  const items = (response as { items?: unknown } | null | undefined)?.items;
+  const list = Array.isArray(items) ? items : [];
+  const results: BulkItemResult[] = new Array(sent);
+  for (let i = 0; i < sent; i++) {
+    const item = list[i] as Record<string, unknown> | undefined;
+    const result = item === undefined || item === null ? undefined : (item.create ?? item.index ?? Object.values(item)[0]) as Record<string, unknown> | undefined;
+    if (result === undefined || result === null || typeof result.status !== 'number') {
+      results[i] = MISSING;
+      continue;
+    }
+    const error = result.error as { type?: unknown; reason?: unknown; caused_by?: { reason?: unknown } } | undefined;
+    const cause = typeof error?.caused_by?.reason === 'string' ? ` (caused by: ${error.caused_by.reason})` : '';
+    results[i] = {
+      status: result.status,
+      errorType: typeof error?.type === 'string' ? error.type : undefined,
+      reason: error === undefined ? undefined : `${typeof error.reason === 'string' ? error.reason : ''}${cause}`,
+      failureStore: typeof result.failure_store === 'string' ? result.failure_store : undefined,
+    };
+  }
+  return results;
+}

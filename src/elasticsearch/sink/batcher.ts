@@ -1,0 +1,118 @@
+import { bulkSpans } from '../../codec/bulk.js';
+import type { Chunk } from './acks.js';
+import type { Clock } from './pacing.js';
+
+/**
+ * A run of one chunk's documents on its way to Elasticsearch: all of a processed batch at first,
+ * a piece of it when it exceeds a request, the documents to send again after a partial failure.
+ * `body` is `_bulk` lines (see codec/bulk.ts) inside the chunk's body, which stays valid until
+ * the chunk is settled, so no part is ever a copy.
+ */
+export interface Part<T> {
+  readonly chunk: Chunk<T>;
+  readonly body: Buffer;
+  readonly docs: number;
+}
+
+/** The parts of one `_bulk` request. */
+export interface Batch<T> {
+  parts: Part<T>[];
+  bytes: number;
+  docs: number;
+}
+
+export interface BatchLimits {
+  maxBytes: number;
+  maxDocs: number;
+}
+
+export const emptyBatch = <T>(): Batch<T> => ({ parts: [], bytes: 0, docs: 0 });
+
+export function addToBatch<T>(batch: Batch<T>, part: Part<T>): void {
+  batch.parts.push(part);
+  batch.bytes += part.body.length;
+  batch.docs += part.docs;
+}
+
+/** Whether the part can join the batch without exceeding a request (an empty batch takes anything). */
+export function fits<T>(batch: Batch<T>, part: Part<T>, limits: BatchLimits): boolean {
+  return batch.docs === 0 || (batch.bytes + part.body.length <= limits.maxBytes && batch.docs + part.docs <= limits.maxDocs);
+}
+
+/** Pieces of a part, each within the limits (a single oversized document stands alone). */
+export function splitPart<T>(part: Part<T>, limits: BatchLimits): Part<T>[] {
+  if (part.docs <= 1 || (part.body.length <= limits.maxBytes && part.docs <= limits.maxDocs)) return [part];
+  const pieces: Part<T>[] = [];
+  let start = 0;
+  let end = 0;
+  let docs = 0;
+  for (const span of bulkSpans(part.body)) {
+    if (docs > 0 && (span.end - start > limits.maxBytes || docs >= limits.maxDocs)) {
+      pieces.push({ chunk: part.chunk, body: part.body.subarray(start, end), docs });
+      start = span.start;
+      docs = 0;
+    }
+    docs++;
+    end = span.end;
+  }
+  if (docs > 0) pieces.push({ chunk: part.chunk, body: part.body.subarray(start, end), docs });
+  return pieces;
+}
+
+/** Two halves by document count (for a request refused as too large or malformed). */
+export function halve<T>(batch: Batch<T>): [Batch<T>, Batch<T>] {
+  const halves: [Batch<T>, Batch<T>] = [emptyBatch(), emptyBatch()];
+  const half = Math.ceil(batch.docs / 2);
+  let taken = 0;
+  for (const part of batch.parts) {
+    if (taken >= half) addToBatch(halves[1], part);
+    else if (taken + part.docs <= half) addToBatch(halves[0], part);
+    else {
+      const cut = bulkSpans(part.body)[half - taken - 1]!.end;
+      addToBatch(halves[0], { chunk: part.chunk, body: part.body.subarray(0, cut), docs: half - taken });
+      addToBatch(halves[1], { chunk: part.chunk, body: part.body.subarray(cut), docs: part.docs - (half - taken) });
+    }
+    taken += part.docs;
+  }
+  return halves;
+}
+
+/**
+ * Collects new parts into requests of at most `maxBytes` and `maxDocs`, and hands each one on
+ * when it is full or when its first document has waited `maxAgeMs`. The age counts from the
+ * first document and is never restarted: under a trickle a document waits at most `maxAgeMs`,
+ * however steadily others keep arriving.
+ */
+export class Batcher<T> {
+  private open: Batch<T> = emptyBatch();
+  private timer: unknown;
+
+  constructor(
+    private readonly limits: BatchLimits & { maxAgeMs: number },
+    private readonly clock: Clock,
+    private readonly onBatch: (batch: Batch<T>) => void,
+  ) {}
+
+  add(part: Part<T>): void {
+    for (const piece of splitPart(part, this.limits)) {
+      if (!fits(this.open, piece, this.limits)) this.seal();
+      addToBatch(this.open, piece);
+      if (this.open.parts.length === 1) this.timer = this.clock.setTimeout(() => this.seal(), this.limits.maxAgeMs);
+      if (this.open.docs >= this.limits.maxDocs || this.open.bytes >= this.limits.maxBytes) this.seal();
+    }
+  }
+
+  /** Hands on what is collected now (a flush). */
+  seal(): void {
+    this.stop();
+    if (this.open.docs === 0) return;
+    const batch = this.open;
+    this.open = emptyBatch();
+    this.onBatch(batch);
+  }
+
+  stop(): void {
+    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+}
