@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { escapeMessage, Spool, spoolFileName } from '../../src/sources/live/spool.js';
@@ -27,6 +27,16 @@ async function listen(opts: Partial<ConstructorParameters<typeof SyslogListener>
 async function until(cond: () => boolean, ms = 5000): Promise<void> {
   const end = Date.now() + ms;
   while (!cond() && Date.now() < end) await delay(10);
+}
+
+const dirs: string[] = [];
+after(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+function spoolDir(): string {
+  const d = mkdtempSync(join(tmpdir(), 'dropship-spool-'));
+  dirs.push(d);
+  return d;
 }
 
 describe('syslog listener', () => {
@@ -132,7 +142,7 @@ describe('syslog listener', () => {
   });
 
   test('a TCP flood faster than the spool is slowed down (sockets not read while it is full), not dropped', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'dropship-spool-'));
+    const dir = spoolDir();
     try {
       const spool = new Spool({ dir, maxPendingBytes: 4096 });
       await spool.start();
@@ -167,7 +177,7 @@ describe('syslog listener', () => {
 
 describe('spool', () => {
   test('one file per sender, one line per message, rotation keeps the raw archive', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'dropship-spool-'));
+    const dir = spoolDir();
     const spool = new Spool({ dir, maxFileBytes: 200, keepFiles: 2 });
     await spool.start();
     for (let i = 0; i < 60; i++) spool.append('192.0.2.1', `<4>message ${i}\n`);
@@ -201,7 +211,7 @@ describe('spool', () => {
   });
 
   test('a burst faster than the disk is bounded in memory: the excess is dropped and counted, the rest written in order', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'dropship-spool-'));
+    const dir = spoolDir();
     const spool = new Spool({ dir, maxPendingBytes: 1000 });
     await spool.start();
     // All appended before the first write can start: only ~1000 bytes may wait.

@@ -253,7 +253,7 @@ describe('tail: a full disk under the state directory (a tmpfs in a mount namesp
     const server = await BulkServer.start({ storeSources: false });
     const port = freePort();
     const t = startTail(
-      [log, '--syslog-tcp', `127.0.0.1:${port}`, '--es-hosts', server.url, '--state-dir', state, '--summary-interval', '0', '--no-geoip', '--poll-interval', '100'],
+      [log, '--syslog-tcp', `127.0.0.1:${port}`, '--es-hosts', server.url, '--state-dir', state, '--summary-interval', '1', '--no-geoip', '--poll-interval', '100'],
       inOwnMountNamespace(state, 512 * 1024, []),
     );
     const seen = `/proc/${t.child.pid}/root${state}`; // the tmpfs, as the child sees it
@@ -272,7 +272,12 @@ describe('tail: a full disk under the state directory (a tmpfs in a mount namesp
       appendFileSync(log, Array.from({ length: 200 }, (_, n) => firewallLine(100 + n, 'file')).join('\n') + '\n');
       assert.ok(await until(() => logLines(t, /cannot write the syslog spool/).length > 0 && logLines(t, /cannot write state file/).length > 0, 30_000), t.stderr().slice(-3000));
       assert.ok(await until(() => server.storedCount >= 350, 30_000), 'lines of followed files still ship (their checkpoints wait in memory)');
-      await delay(2500); // a few checkpoint and spool retries while the disk is full
+      // Several retries of both while the disk stays full (the summary counts them).
+      const retried = (): boolean => logLines(t, /"message":"summary"/).some((l) => {
+        const s = JSON.parse(l) as { checkpoint_write_failures: number; syslog: { spool: { writeErrors: number } } };
+        return s.checkpoint_write_failures >= 3 && s.syslog.spool.writeErrors >= 3;
+      });
+      assert.ok(await until(retried, 30_000), t.stderr().slice(-3000));
       assert.equal(t.child.exitCode, null, `tail died on a full disk:\n${t.stderr().slice(-3000)}`);
       assert.equal(logLines(t, /cannot write the syslog spool/).length, 1, 'reported once, not per retry');
       assert.equal(logLines(t, /cannot write state file/).length, 1, 'reported once, not per retry');
