@@ -204,11 +204,6 @@ export class FileFollower {
     return new Promise((done) => this.caughtUpWaiters.push({ afterScan: this.scanCount + 2, done }));
   }
 
-  /** Completed scans. */
-  get scans(): number {
-    return this.scanCount;
-  }
-
   private caughtUp(scansBefore: number): void {
     if (this.caughtUpWaiters.length === 0) return;
     this.caughtUpWaiters = this.caughtUpWaiters.filter((w) => {
