@@ -1,7 +1,7 @@
-import { DATASET_AUTH, DATASET_FIREWALL } from './document.js';
+import { DATASET_AUTH, DATASET_FIREWALL, DATASET_SYSLOG } from './document.js';
 
 export const DEFAULT_NAMESPACE = 'default';
-export const DATASETS = [DATASET_FIREWALL, DATASET_AUTH] as const;
+export const DATASETS = [DATASET_FIREWALL, DATASET_AUTH, DATASET_SYSLOG] as const;
 export type Dataset = (typeof DATASETS)[number];
 
 /**
@@ -21,8 +21,8 @@ export function dataStreamName(dataset: Dataset, namespace: string): string {
   return `logs-${dataset}-${namespace}`;
 }
 
-/** Anything that is not explicitly an auth document is firewall traffic (the common case). */
+/** The document's dataset; one that names none of ours is firewall traffic (the common case). */
 export function datasetOf(doc: unknown): Dataset {
   const dataset = (doc as { event?: { dataset?: unknown } } | null)?.event?.dataset;
-  return dataset === DATASET_AUTH ? DATASET_AUTH : DATASET_FIREWALL;
+  return (DATASETS as readonly unknown[]).includes(dataset) ? (dataset as Dataset) : DATASET_FIREWALL;
 }

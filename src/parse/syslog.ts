@@ -41,6 +41,8 @@ export interface SyslogHeader {
   /** The message after the header (and after a kernel uptime stamp). */
   message: string;
   messageStart: number;
+  /** Where the line continues after its priority and timestamp (and the blanks after them). */
+  afterTimestamp: number;
 }
 
 const MONTH_NAMES = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
@@ -96,7 +98,7 @@ function emptyHeader(line: string): SyslogHeader {
     priority: -1, facilityName: undefined, severityName: undefined,
     tsKind: TS_NONE, tsMs: 0, year: 0, month: 0, day: 0, hour: 0, minute: 0, second: 0, millis: 0,
     hostname: undefined, appname: undefined, procid: undefined, msgid: undefined, version: undefined,
-    structuredData: undefined, tagStart: -1, message: line, messageStart: 0,
+    structuredData: undefined, tagStart: -1, message: line, messageStart: 0, afterTimestamp: 0,
   };
 }
 
@@ -309,6 +311,7 @@ function parseRfc5424(line: string, i: number, h: SyslogHeader): SyslogHeader {
     if (after < 0) return h; // not RFC5424 after all; keep the whole line as message
     j = after;
   }
+  h.afterTimestamp = skipSpaces(line, j);
   const fields: (string | undefined)[] = [];
   for (let f = 0; f < 4; f++) {
     j = skipSpaces(line, j);
@@ -340,6 +343,7 @@ export function parseSyslogHeader(line: string): SyslogHeader {
       i = k + 1;
     }
   }
+  h.afterTimestamp = i;
   if (h.priority >= 0 && line.charCodeAt(i) === 49 && line.charCodeAt(i + 1) === 32) {
     return parseRfc5424(line, i, h);
   }
@@ -353,6 +357,7 @@ export function parseSyslogHeader(line: string): SyslogHeader {
     j = i;
   }
   j = skipSpaces(line, j);
+  if (hasTime) h.afterTimestamp = j;
   j = skipUptime(line, j); // OpenWrt may put `[sec.ms]` before the hostname
 
   // HOSTNAME and TAG are both optional; decide by the shape of the next tokens.

@@ -2,14 +2,14 @@ import { createEnricher, type EnrichOptions } from '../enrich/index.js';
 import type { ArrayBufferPool } from './buffer-pool.js';
 import type { LineInput } from '../core/batch.js';
 import type { EcsDocument } from '../model/document.js';
-import { DATASET_AUTH, DATASET_FIREWALL } from '../model/document.js';
+import { DATASET_FIREWALL } from '../model/document.js';
 import { stringifyDocument } from '../model/serialize.js';
 import { TAG_TRUNCATED } from '../normalize/ecs.js';
 import { createParser, type ParseMeta } from '../parse/index.js';
 import { decodeLines, MAX_LINE_BYTES } from '../sources/framing/line-bytes.js';
 import { timeZone } from '../time/zone.js';
 import { documentId } from '../model/doc-id.js';
-import { dataStreamName, DEFAULT_NAMESPACE } from '../model/data-stream.js';
+import { dataStreamName, DATASETS, DEFAULT_NAMESPACE } from '../model/data-stream.js';
 
 /**
  * The per-line work between a source and a sink — parse, enrich, serialize, derive the `_id` —
@@ -57,16 +57,16 @@ function isBlank(line: string): boolean {
 /** `bodies`: where batch bodies come from, when the caller hands them back for reuse. */
 export async function createProcessor(config: ProcessorConfig, bodies?: ArrayBufferPool): Promise<Processor> {
   const zone = timeZone(config.timezone);
-  const parse = createParser({ zone, year: config.year, observer: config.observer });
+  const namespace = config.namespace ?? DEFAULT_NAMESPACE;
+  const parse = createParser({ zone, year: config.year, observer: config.observer, namespace });
   const enrichOptions: EnrichOptions = { geoip: config.geoip, scannerList: config.scannerList, timezone: zone };
   const enricher = await createEnricher(enrichOptions);
   const bulk = (config.format ?? 'bulk') === 'bulk';
-  const namespace = config.namespace ?? DEFAULT_NAMESPACE;
   // Index names and base64url ids need no JSON escaping.
-  const actionPrefix = {
-    [DATASET_FIREWALL]: `{"create":{"_index":"${dataStreamName(DATASET_FIREWALL, namespace)}","_id":"`,
-    [DATASET_AUTH]: `{"create":{"_index":"${dataStreamName(DATASET_AUTH, namespace)}","_id":"`,
-  };
+  const actionPrefix = new Map<string | undefined, string>(
+    DATASETS.map((d) => [d, `{"create":{"_index":"${dataStreamName(d, namespace)}","_id":"`]),
+  );
+  const firewallPrefix = actionPrefix.get(DATASET_FIREWALL)!;
 
   // Documents are encoded straight into one buffer per batch: concatenating them into one string
   // first would build a rope that Buffer.from has to flatten and then encode, two more passes.
@@ -110,7 +110,7 @@ export async function createProcessor(config: ProcessorConfig, bodies?: ArrayBuf
       const json = stringifyDocument(doc);
       // One write per document: each is a call into C++ that flattens its string first.
       if (bulk) {
-        const prefix = doc.event.dataset === DATASET_AUTH ? actionPrefix[DATASET_AUTH] : actionPrefix[DATASET_FIREWALL];
+        const prefix = actionPrefix.get(doc.event.dataset) ?? firewallPrefix;
         append(`${prefix}${documentId(doc['@timestamp'], doc.event.original)}"}}\n${json}\n`);
       } else {
         append(`${json}\n`);

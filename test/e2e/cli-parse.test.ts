@@ -29,11 +29,11 @@ test('parse: a plain file, a gzip file and stdin give one document per non-empty
   writeFileSync(gz, gzipSync(LINES.join('\r\n')));
   for (const r of [run(['parse', '--year', '2024', plain]), run(['parse', '--year', '2024', gz]), run(['parse', '--year', '2024'], LINES.join('\n'))]) {
     assert.equal(r.status, 0, r.stderr);
-    const docs = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { destination?: { port: number }; tags?: string[]; '@timestamp': string });
+    const docs = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { destination?: { port: number }; event: { dataset: string }; '@timestamp': string });
     assert.equal(docs.length, 3);
     assert.equal(docs[0]!.destination?.port, 23);
     assert.equal(docs[0]!['@timestamp'], '2024-11-16T00:12:34.000Z');
-    assert.deepEqual(docs[1]!.tags, ['dropship_parse_failure']);
+    assert.equal(docs[1]!.event.dataset, 'dropship.syslog'); // kept, not a firewall attempt
     assert.equal(docs[2]!.destination?.port, 5060);
   }
 });

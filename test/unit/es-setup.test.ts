@@ -149,9 +149,10 @@ describe('dropship setup: against a loopback cluster', () => {
         'PUT /_component_template/logs-dropship-settings',
         'PUT /_index_template/logs-dropship.firewall',
         'PUT /_index_template/logs-dropship.auth',
-        'PUT /logs-dropship.firewall-*,logs-dropship.auth-*/_mapping',
+        'PUT /_index_template/logs-dropship.syslog',
+        'PUT /logs-dropship.firewall-*,logs-dropship.auth-*,logs-dropship.syslog-*/_mapping',
       ]);
-      assert.equal(lines.length, 7);
+      assert.equal(lines.length, 8);
     } finally {
       await client.close();
       await server.close();

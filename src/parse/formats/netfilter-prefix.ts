@@ -1,6 +1,6 @@
-import { newFirewallRecord, type FirewallRecord } from '../model/firewall-record.js';
-import { findVerdictWord } from '../normalize/verdict.js';
-import { PAIR, scanKv } from './kv.js';
+import { newFirewallRecord, type FirewallRecord } from '../../model/records.js';
+import { findVerdictWord } from '../../normalize/verdict.js';
+import { PAIR, scanKv } from '../kv.js';
 
 /**
  * Vendor log prefixes: the text a firewall rule puts before netfilter's `IN=` (router_formats.md
