@@ -91,13 +91,15 @@ export function newFirewallRecord(vendor: string, format: string): FirewallRecor
 }
 
 /**
- * An SSH login event (OpenSSH, dropbear), in the vocabulary of Elastic's system integration:
- * `event` is what system.auth.ssh.event holds (`Failed`, `Accepted`, `Invalid`; other messages a
- * word of their own, uncategorised), `method` the authentication method.
+ * An SSH login event (OpenSSH, dropbear). `kind` says what happened (normalize/auth.ts:
+ * accepted, failed, invalid, max_attempts, disconnect); `event` is what Elastic's system
+ * integration writes to system.auth.ssh.event (`Failed`, `Accepted`, `Invalid`), `method` the
+ * authentication method.
  */
 export interface AuthRecord extends ReadProblems {
   vendor: string;
   format: string;
+  kind?: 'accepted' | 'failed' | 'invalid' | 'max_attempts' | 'disconnect' | undefined;
   event?: string | undefined;
   method?: string | undefined;
   signature?: string | undefined;
@@ -108,7 +110,7 @@ export interface AuthRecord extends ReadProblems {
 }
 
 const AUTH_RECORD: Complete<AuthRecord> = {
-  vendor: undefined, format: undefined, event: undefined, method: undefined, signature: undefined, user: undefined,
+  vendor: undefined, format: undefined, kind: undefined, event: undefined, method: undefined, signature: undefined, user: undefined,
   srcIp: undefined, srcPort: undefined, unreadable: undefined, dropped: undefined, controlCharacters: undefined,
 };
 

@@ -6,31 +6,47 @@ import { readAddress } from './ip.js';
 /**
  * An SSH login record (OpenSSH, dropbear) as ECS, following Elastic's system integration (auth
  * data stream, packages/system/data_stream/auth/elasticsearch/ingest_pipeline/default.yml): a
- * line whose system.auth.ssh.event is `Accepted` is category [authentication, session] with
- * outcome success, `Failed` or `Invalid` is [authentication] with outcome failure, both with
- * event.type [info] and event.action `ssh_login`. Other SSH messages (a connection closed by an
- * authenticating user, too many attempts) keep the user and source they name, uncategorised, so
- * that counting event.category : "authentication" counts attempts once.
+ * login attempt — system.auth.ssh.event `Accepted`, `Failed` or `Invalid` — is event.action
+ * `ssh_login`, category [authentication] (plus session when accepted), type [info], outcome
+ * success or failure. Counting event.action : "ssh_login" counts attempts once.
+ *
+ * Two other kinds of message close a try without a login, and Elastic leaves them uncategorised;
+ * here they are category [authentication], type [end], outcome failure, with an action of their
+ * own so they are not counted as attempts again: `ssh_max_attempts` (sshd's "maximum
+ * authentication attempts exceeded", dropbear's "Exit before auth … N fails") and
+ * `ssh_disconnect` (a connection closed by an authenticating or invalid user before
+ * authenticating). Anything else keeps the user and source it names, uncategorised.
  */
 
 /** sshd names the peer by its host name when UseDNS is on: kept as source.domain (as Elastic does). */
 const HOST_NAME = /^(?=.*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
 
-const SUCCESS_CATEGORIES = ['authentication', 'session'];
-const FAILURE_CATEGORIES = ['authentication'];
+/** What a kind of message means: categories, types, action, outcome. */
+interface Meaning {
+  readonly category: readonly string[];
+  readonly type: readonly string[];
+  readonly action: string;
+  readonly outcome: 'success' | 'failure';
+}
+
+const LOGIN_ACCEPTED: Meaning = { category: ['authentication', 'session'], type: ['info'], action: 'ssh_login', outcome: 'success' };
+const LOGIN_FAILED: Meaning = { category: ['authentication'], type: ['info'], action: 'ssh_login', outcome: 'failure' };
+const MAX_ATTEMPTS: Meaning = { category: ['authentication'], type: ['end'], action: 'ssh_max_attempts', outcome: 'failure' };
+const DISCONNECT: Meaning = { category: ['authentication'], type: ['end'], action: 'ssh_disconnect', outcome: 'failure' };
+
+/** The kinds of message an AuthRecord's `kind` names. */
+export const AUTH_MEANINGS: Readonly<Record<string, Meaning>> = {
+  accepted: LOGIN_ACCEPTED, failed: LOGIN_FAILED, invalid: LOGIN_FAILED, max_attempts: MAX_ATTEMPTS, disconnect: DISCONNECT,
+};
 
 export function applyAuth(doc: EcsDocument, rec: AuthRecord): EcsDocument {
-  const event = doc.event;
-  if (rec.event === 'Accepted') {
-    event.category = SUCCESS_CATEGORIES.slice();
-    event.type = ['info'];
-    event.action = 'ssh_login';
-    event.outcome = 'success';
-  } else if (rec.event === 'Failed' || rec.event === 'Invalid') {
-    event.category = FAILURE_CATEGORIES.slice();
-    event.type = ['info'];
-    event.action = 'ssh_login';
-    event.outcome = 'failure';
+  const meaning = rec.kind === undefined ? undefined : AUTH_MEANINGS[rec.kind];
+  if (meaning !== undefined) {
+    const event = doc.event;
+    event.category = meaning.category.slice();
+    event.type = meaning.type.slice();
+    event.action = meaning.action;
+    event.outcome = meaning.outcome;
   }
 
   let badIp: string | undefined;

@@ -41,6 +41,7 @@ export function parseDropbear(message: string): AuthRecord {
   if (message.length > MAX_MESSAGE) return rec;
   let m = BAD_PASSWORD.exec(message);
   if (m !== null) {
+    rec.kind = 'failed';
     rec.event = 'Failed';
     rec.method = 'password';
     rec.user = m[1];
@@ -49,6 +50,7 @@ export function parseDropbear(message: string): AuthRecord {
   }
   m = NO_SUCH_USER.exec(message);
   if (m !== null) {
+    rec.kind = 'invalid';
     rec.event = 'Invalid';
     if (m[1] !== undefined) rec.user = m[1];
     source(rec, m[2]!);
@@ -56,6 +58,7 @@ export function parseDropbear(message: string): AuthRecord {
   }
   m = PASSWORD_OK.exec(message);
   if (m !== null) {
+    rec.kind = 'accepted';
     rec.event = 'Accepted';
     rec.method = 'password';
     rec.user = m[1];
@@ -64,6 +67,7 @@ export function parseDropbear(message: string): AuthRecord {
   }
   m = PUBKEY_OK.exec(message);
   if (m !== null) {
+    rec.kind = 'accepted';
     rec.event = 'Accepted';
     rec.method = 'publickey';
     rec.user = m[1];
@@ -73,7 +77,12 @@ export function parseDropbear(message: string): AuthRecord {
   }
   m = EXIT_BEFORE_AUTH.exec(message);
   if (m !== null) {
-    if (m[2] !== undefined) rec.user = m[2];
+    // `(user 'x', N fails)`: the client was cut off after failures; without it, a connection
+    // that ended before any login (uncategorised, as sshd's `Connection closed by <ip>`).
+    if (m[2] !== undefined) {
+      rec.kind = 'max_attempts';
+      rec.user = m[2];
+    }
     source(rec, m[1]!);
     return rec;
   }

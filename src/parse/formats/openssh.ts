@@ -49,6 +49,7 @@ export function parseOpenSsh(message: string): AuthRecord {
   let m = ATTEMPT.exec(text);
   if (m !== null) {
     rec.event = m[1];
+    rec.kind = m[1] === 'Accepted' ? 'accepted' : m[1] === 'Failed' ? 'failed' : undefined;
     rec.method = m[2];
     rec.user = m[4];
     source(rec, m[5]!, m[6]);
@@ -58,15 +59,23 @@ export function parseOpenSsh(message: string): AuthRecord {
   m = INVALID_USER.exec(text);
   if (m !== null) {
     rec.event = 'Invalid';
+    rec.kind = 'invalid';
     rec.user = m[1];
     source(rec, m[2]!, m[3]);
     return rec;
   }
-  m = MAX_ATTEMPTS.exec(text) ?? CLOSED_BY_USER.exec(text);
+  m = MAX_ATTEMPTS.exec(text);
   if (m !== null) {
-    const named = m.length === 5; // MAX_ATTEMPTS has the `invalid user` group
-    rec.user = named ? m[2] : m[1];
-    source(rec, named ? m[3]! : m[2]!, named ? m[4] : m[3]);
+    rec.kind = 'max_attempts';
+    rec.user = m[2];
+    source(rec, m[3]!, m[4]);
+    return rec;
+  }
+  m = CLOSED_BY_USER.exec(text);
+  if (m !== null) {
+    rec.kind = 'disconnect';
+    rec.user = m[1];
+    source(rec, m[2]!, m[3]);
     return rec;
   }
   m = NO_IDENTIFICATION.exec(text);
