@@ -3,10 +3,10 @@ import { describe, test } from 'node:test';
 import { readFileSync } from 'node:fs';
 import { FORMATS } from '../../src/parse/formats/index.js';
 import { joinSplit } from '../../src/parse/formats/netfilter-fragment.js';
-import { filterlogCases, mikrotikCases, sshCases } from '../fixtures/format-cases.js';
+import { filterlogCases, mikrotikCases, mikrotikLocalCases, sshCases } from '../fixtures/format-cases.js';
 import { at, expectFields, parserFor } from '../helpers/doc.js';
 
-for (const [name, cases] of [['SSH logins (OpenSSH, dropbear)', sshCases], ['pfSense/OPNsense filterlog', filterlogCases], ['MikroTik RouterOS', mikrotikCases]] as const) {
+for (const [name, cases] of [['SSH logins (OpenSSH, dropbear)', sshCases], ['pfSense/OPNsense filterlog', filterlogCases], ['MikroTik RouterOS', [...mikrotikCases, ...mikrotikLocalCases]]] as const) {
   describe(`${name} to ECS`, () => {
     const parse = parserFor();
     for (const c of cases) {

@@ -25,7 +25,9 @@ const BAD_PASSWORD = /^bad password attempt for '(.*)' from (\S+)$/i;
 const NO_SUCH_USER = /^login attempt for nonexistent user(?: '(.*)')? from (\S+)$/i;
 const PASSWORD_OK = /^password auth succeeded for '(.*)' from (\S+)$/i;
 const PUBKEY_OK = /^pubkey auth succeeded for '(.*)' with (.*) from (\S+)$/i;
-const EXIT_BEFORE_AUTH = /^exit before auth from <([^>]*)>: (?:\(user '(.*)', \d+ fails\))?/i;
+const EXIT_BEFORE_AUTH = /^exit before auth from <([^>]*)>: (?:\(user '(.*)', (\d+) fails\): )?(.*)$/i;
+/** Some vendor builds name the user they refused. */
+const WRONG_USER = /^login attempt with wrong user (.*) from (\S+)$/i;
 const EXIT_USER = /^exit \((.*)\) from <([^>]*)>/i;
 const PEER = /\bfrom <?([^\s>]+)>?/i;
 
@@ -44,6 +46,14 @@ export function parseDropbear(message: string): AuthRecord {
     rec.kind = 'failed';
     rec.event = 'Failed';
     rec.method = 'password';
+    rec.user = m[1];
+    source(rec, m[2]!);
+    return rec;
+  }
+  m = WRONG_USER.exec(message);
+  if (m !== null) {
+    rec.kind = 'invalid';
+    rec.event = 'Invalid';
     rec.user = m[1];
     source(rec, m[2]!);
     return rec;
@@ -77,10 +87,11 @@ export function parseDropbear(message: string): AuthRecord {
   }
   m = EXIT_BEFORE_AUTH.exec(message);
   if (m !== null) {
-    // `(user 'x', N fails)`: the client was cut off after failures; without it, a connection
-    // that ended before any login (uncategorised, as sshd's `Connection closed by <ip>`).
+    // `(user 'x', N fails)`: a try at logging in that ended without one — cut off at the
+    // maximum, or closed by the client. Without it, a connection that ended before anyone tried
+    // (uncategorised, as sshd's `Connection closed by <ip>`).
     if (m[2] !== undefined) {
-      rec.kind = 'max_attempts';
+      rec.kind = /max auth tries/i.test(m[4] ?? '') ? 'max_attempts' : 'disconnect';
       rec.user = m[2];
     }
     source(rec, m[1]!);
