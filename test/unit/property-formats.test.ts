@@ -36,6 +36,7 @@ function assertHoldable(line: string, doc: Record<string, unknown>): void {
   for (const [path, value] of Object.entries(flat)) {
     if (value === undefined) continue;
     const where = `${path}=${JSON.stringify(value)} for ${JSON.stringify(line)}`;
+    assert.ok(declared[path] !== undefined || path.startsWith('log.syslog.structured_data.'), `undeclared field: ${where}`);
     const values = Array.isArray(value) ? value : [value];
     const type = typeOf(path);
     for (const v of values) {
