@@ -210,12 +210,12 @@ export type FieldName = keyof typeof FIELDS;
 export const PIPELINE_FIELDS = ['event.ingested'] as const;
 
 /**
- * Objects shared between documents (the enricher's cached, frozen geo/AS/scanner/service objects,
- * the prefix cache's ubiquiti fields) and the free-form syslog structured data: the serializer
+ * Objects shared between documents (the parser's data_stream per dataset, the enricher's cached,
+ * frozen geo/AS/scanner/service objects, the prefix cache's ubiquiti fields) and the free-form syslog structured data: the serializer
  * writes each as one piece, remembered per object when the object cannot change.
  */
 export const SHARED_OBJECTS: ReadonlySet<string> = new Set([
-  'source.geo', 'source.as', 'destination.geo', 'destination.as', 'dropship.service', 'dropship.scanner',
+  'data_stream', 'source.geo', 'source.as', 'destination.geo', 'destination.as', 'dropship.service', 'dropship.scanner',
   'iptables.ubiquiti', 'log.syslog.structured_data',
 ]);
 

@@ -285,11 +285,24 @@ function step(at: Node, inArray: boolean, key: string, v: unknown, w: Writer): N
   throw UNSUPPORTED;
 }
 
+/**
+ * The last long string found to need no escape. Part of a document often repeats part of another
+ * member (`message` is `event.original` without its timestamp): a piece of a string that needs no
+ * escape needs none either, and comparing the piece costs less than scanning it.
+ */
+let lastSafeLong = '';
+const LONG = 64;
+
 /** Whether `v` can be written between quotes as is, remembering the answer for a repeated value. */
 function safeAt(c: Node, v: string): boolean {
   if (v === c.lastSafe) return true;
+  if (v.length >= LONG && lastSafeLong.length >= v.length && lastSafeLong.endsWith(v)) {
+    c.lastSafe = v;
+    return true;
+  }
   if (NEEDS_ESCAPE.test(v)) return false;
   c.lastSafe = v;
+  if (v.length >= LONG) lastSafeLong = v;
   return true;
 }
 

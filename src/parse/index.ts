@@ -54,6 +54,15 @@ function trimTransport(line: string): string {
   return end === line.length ? line : line.slice(0, end);
 }
 
+/** Whether a value the header took from the line (host, program, pid, message id) holds a control character. */
+function headerHasControl(h: SyslogHeader): boolean {
+  return hasControlIn(h.hostname) || hasControlIn(h.appname) || hasControlIn(h.procid) || hasControlIn(h.msgid);
+}
+
+function hasControlIn(s: string | undefined): boolean {
+  return s !== undefined && hasControl(s);
+}
+
 /** Formats by the syslog program whose lines they take. */
 const BY_PROGRAM = new Map<string, Format>(FORMATS.flatMap((f) => (f.programs ?? []).map((p) => [p, f] as const)));
 
@@ -161,7 +170,7 @@ export function createParser(opts: ParserOptions): LineParser {
       claim(text, header);
       // Control characters are never part of a value: a format that screens its own data for them
       // leaves only the text before it to check here; anything else is read with them blanked.
-      if (hasControl(text, claimed?.screensControls === true ? claimedAt : text.length)) {
+      if (claimed?.screensControls === true ? headerHasControl(header) : hasControl(text)) {
         controls = true;
         text = blankControls(line);
         header = parseSyslogHeader(text);

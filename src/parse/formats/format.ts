@@ -19,9 +19,10 @@ export interface Format {
    */
   readonly programs?: readonly string[];
   /**
-   * read() itself treats control characters in the data (from `at` on) as blanks and reports them
-   * (records.ts ReadProblems.controlCharacters), so the parser checks only the text before `at`
-   * for them. Otherwise the parser blanks them in the whole line before the format sees it.
+   * read() itself treats control characters in the text after the syslog header (the message, from
+   * header.messageStart) as blanks and reports them (records.ts ReadProblems.controlCharacters), so
+   * the parser checks only the header's fields for them. Otherwise the parser blanks them in the
+   * whole line before the format sees it.
    */
   readonly screensControls?: boolean;
   /** Where this format's data starts in `line` (at or after header.messageStart), or -1 if the line is not its own. */
