@@ -147,3 +147,23 @@ describe('values the fields cannot hold', () => {
     assert.ok(doc.tags?.includes('dropship_value_dropped'));
   });
 });
+
+describe('the processor', () => {
+  test('passes its namespace to the parser and writes each document to its own dataset\'s data stream', async () => {
+    const { createProcessor } = await import('../../src/processing/process.js');
+    const process_ = await createProcessor({ timezone: 'UTC', geoip: false, namespace: 'home', format: 'bulk' });
+    const lines = [
+      'Mar  1 10:00:00 gw kernel: DROP IN=eth0 OUT= MAC= SRC=203.0.113.5 DST=198.51.100.1 LEN=40 TOS=0x00 PREC=0x00 TTL=50 ID=1 PROTO=TCP SPT=1 DPT=22 WINDOW=1 RES=0x00 SYN URGP=0',
+      'Mar  1 10:00:01 vps sshd[1]: Failed password for root from 203.0.113.5 port 4 ssh2',
+      'Mar  1 10:00:02 gw dnsmasq[2]: query[A] example.org from 192.168.1.5',
+    ];
+    const out = process_({ lines, truncated: [] }).body.toString('utf8').trim().split('\n');
+    const pairs = [0, 2, 4].map((i) => [JSON.parse(out[i]!) as { create: { _index: string } }, JSON.parse(out[i + 1]!) as { data_stream: unknown }] as const);
+    assert.deepEqual(pairs.map(([action]) => action.create._index), ['logs-dropship.firewall-home', 'logs-dropship.auth-home', 'logs-dropship.syslog-home']);
+    assert.deepEqual(pairs.map(([, doc]) => doc.data_stream), [
+      { type: 'logs', dataset: 'dropship.firewall', namespace: 'home' },
+      { type: 'logs', dataset: 'dropship.auth', namespace: 'home' },
+      { type: 'logs', dataset: 'dropship.syslog', namespace: 'home' },
+    ]);
+  });
+});
