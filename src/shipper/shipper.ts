@@ -95,7 +95,7 @@ export async function openShipper(config: ShipperConfig): Promise<Shipper> {
   });
   let pool: ProcessingPool;
   try {
-    pool = await createPool(config.processing, output.encoding, config.workers);
+    pool = await createPool({ ...config.processing, namespace: config.namespace }, output.encoding, config.workers);
   } catch (err) {
     output.abort();
     await Promise.allSettled([output.close(), client?.close()]);

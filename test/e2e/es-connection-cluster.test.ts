@@ -51,7 +51,7 @@ describe('setup, then import with the shipper key, against a stand-in with secur
     assert.ok(!rootCallers.has('api_key:dropship-shipper'), 'the shipper needs no GET / (cluster monitor)');
   });
 
-  it('every document carries data_stream.type, .dataset and .namespace of the stream it is in', { todo: 'data_stream.* are added by helper "formats" (issue 13 §5); remove this todo when merged' }, () => {
+  it('every document carries data_stream.type, .dataset and .namespace of the stream it is in', () => {
     for (const { index, source } of server.cluster.documents('logs-dropship.*-*')) {
       const stream = server.cluster.indices.get(index)!.dataStream;
       const ds = source.data_stream as Json | undefined;
