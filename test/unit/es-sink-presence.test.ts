@@ -23,13 +23,16 @@ const CREATED = Date.UTC(2027, 0, 1);
 
 test('the check is needed only where a document can be in a backing index other than the write index', () => {
   const two = { kind: 'known', count: 2, newestCreatedMs: CREATED } as const;
-  assert.equal(mayBeInOlderIndex({ kind: 'none' }, 0), false, 'no data stream: nothing is stored');
-  assert.equal(mayBeInOlderIndex({ kind: 'known', count: 1, newestCreatedMs: CREATED }, 0), false, 'one backing index is the write index: create answers 409');
-  assert.equal(mayBeInOlderIndex(two, CREATED - 365 * DAY), true, 'older than the write index');
-  assert.equal(mayBeInOlderIndex(two, CREATED + CLOCK_AHEAD_MARGIN_MS - 1), true, 'within the margin of a clock running ahead');
-  assert.equal(mayBeInOlderIndex(two, CREATED + CLOCK_AHEAD_MARGIN_MS), false, 'logged after the write index existed: only there');
-  assert.equal(mayBeInOlderIndex(two, undefined), true, 'a document without a usable @timestamp can be anywhere');
-  assert.equal(mayBeInOlderIndex({ kind: 'unknown' }, CREATED + 365 * DAY), true, 'backing indices unknown: always');
+  const now = CREATED + 30 * DAY;
+  const at = (ms: number) => ({ earliestMs: ms, latestMs: ms });
+  assert.equal(mayBeInOlderIndex({ kind: 'none' }, at(0), now), false, 'no data stream: nothing is stored');
+  assert.equal(mayBeInOlderIndex({ kind: 'known', count: 1, newestCreatedMs: CREATED }, at(0), now), false, 'one backing index is the write index: create answers 409');
+  assert.equal(mayBeInOlderIndex(two, at(CREATED - 365 * DAY), now), true, 'older than the write index');
+  assert.equal(mayBeInOlderIndex(two, at(CREATED + CLOCK_AHEAD_MARGIN_MS - 1), now), true, 'within the margin of a clock running ahead');
+  assert.equal(mayBeInOlderIndex(two, at(CREATED + CLOCK_AHEAD_MARGIN_MS), now), false, 'logged after the write index existed: only there');
+  assert.equal(mayBeInOlderIndex(two, { earliestMs: CREATED + 2 * DAY, latestMs: now + CLOCK_AHEAD_MARGIN_MS + 1 }, now), true, 'stamped in the future: its time says nothing');
+  assert.equal(mayBeInOlderIndex(two, { earliestMs: undefined, latestMs: undefined }, now), true, 'a document without a usable @timestamp can be anywhere');
+  assert.equal(mayBeInOlderIndex({ kind: 'unknown' }, at(CREATED + 20 * DAY), now), true, 'backing indices unknown: always');
 });
 
 test('backing indices are read from the settings answer: how many, and the newest creation date', () => {

@@ -207,6 +207,20 @@ describe('the sink\'s presence check against the cluster stand-in', () => {
     assert.equal(later.sink.stats().indexed, 60);
   });
 
+  it('documents stamped more than a day in the future are checked whatever the write index\'s age', async () => {
+    const f = await fixture();
+    f.cluster.now = () => Date.UTC(2026, 0, 1);
+    // The importer's clock says 1 October 2026: the documents (November 2026) are from the future.
+    f.offsetMs = Date.UTC(2026, 9, 1) - Date.now();
+    await f.run().send(docs(0, 60));
+    f.cluster.rollover(FIREWALL);
+    const again = f.run();
+    await again.send(docs(0, 60));
+    assert.ok(again.sink.stats().presenceSearches > 0);
+    assert.equal(again.sink.stats().indexed, 0);
+    assertExactlyOnce(f, docs(0, 60));
+  });
+
   it('ids stored twice before (in two backing indices) do not crowd others out of the answer', async () => {
     const f = await fixture();
     const fw = (from: number, count: number) => docs(from, count * 2).filter((d) => d.event.dataset !== 'dropship.auth').slice(0, count);

@@ -58,7 +58,7 @@ export class PresenceCheck {
       if (this.off) break;
       const indices = await this.backingIndices(dataStream);
       if ('ok' in indices) return indices;
-      if (!mayBeInOlderIndex(indices, docs.earliestMs)) continue;
+      if (!mayBeInOlderIndex(indices, docs, this.o.clock.now())) continue;
       const found = await this.search(dataStream, docs);
       if (found === 'off') break;
       if (!(found instanceof Set)) return found;

@@ -15,7 +15,8 @@ import { addToBatch, emptyBatch, type Batch, type Part } from './batcher.js';
  * backing indices) which of the request's ids it holds, and send only the others. Needed only
  * where a document can be in an older backing index: the data stream has more than one, and the
  * document's `@timestamp` is older than the newest backing index plus a margin (a line cannot
- * have been shipped before it was logged, give or take a clock that runs ahead).
+ * have been shipped before it was logged, give or take a clock that runs ahead), or lies further
+ * in the future than that margin (then its time says nothing about when it was shipped).
  */
 
 /** What is known of a data stream's backing indices. */
@@ -39,13 +40,14 @@ export const MAX_IDS_PER_SEARCH = 10_000;
 /** Widening of the `@timestamp` range, so no rounding of sub-millisecond times can leave a document out. */
 const RANGE_SLACK_MS = 1000;
 
-/** Whether documents of the data stream stamped from `earliestMs` on may be in a backing index other than the write index. */
-export function mayBeInOlderIndex(indices: BackingIndices, earliestMs: number | undefined): boolean {
+/** Whether documents of the data stream stamped within `docs`' span may be in a backing index other than the write index. */
+export function mayBeInOlderIndex(indices: BackingIndices, docs: Pick<StreamDocs, 'earliestMs' | 'latestMs'>, nowMs: number): boolean {
   if (indices.kind === 'none') return false;
   if (indices.kind === 'unknown') return true;
   // A single backing index is the write index: a create of an id it holds answers 409.
   if (indices.count <= 1) return false;
-  return earliestMs === undefined || earliestMs < indices.newestCreatedMs + CLOCK_AHEAD_MARGIN_MS;
+  if (docs.earliestMs === undefined || docs.latestMs === undefined) return true;
+  return docs.earliestMs < indices.newestCreatedMs + CLOCK_AHEAD_MARGIN_MS || docs.latestMs > nowMs + CLOCK_AHEAD_MARGIN_MS;
 }
 
 /**
