@@ -25,8 +25,6 @@ import type { SinkLogger } from './sink.js';
 
 export type PresenceOutcome<T> = ({ ok: true } & Filtered<T>) | RequestFailure;
 
-type Failure = RequestFailure;
-
 /** How long what was read of a data stream's backing indices is used: a rollover is seen at most this late. */
 export const BACKING_INDICES_TTL_MS = 10_000;
 
@@ -38,7 +36,7 @@ export interface PresenceCheckOptions {
 }
 
 export class PresenceCheck {
-  private readonly known = new Map<string, { until: number; value: Promise<BackingIndices | Failure> }>();
+  private readonly known = new Map<string, { until: number; value: Promise<BackingIndices | RequestFailure> }>();
   private off = false;
   private metadataDenied = false;
   /** Searches sent (answered or not), for the counters. */
@@ -68,7 +66,7 @@ export class PresenceCheck {
   }
 
   /** The data stream's backing indices, read at most every BACKING_INDICES_TTL_MS (one request for concurrent askers). */
-  private backingIndices(dataStream: string): Promise<BackingIndices | Failure> {
+  private backingIndices(dataStream: string): Promise<BackingIndices | RequestFailure> {
     const now = this.o.clock.now();
     const cached = this.known.get(dataStream);
     if (cached !== undefined && cached.until > now) return cached.value;
@@ -82,7 +80,7 @@ export class PresenceCheck {
     return value;
   }
 
-  private async readBackingIndices(dataStream: string): Promise<BackingIndices | Failure> {
+  private async readBackingIndices(dataStream: string): Promise<BackingIndices | RequestFailure> {
     try {
       const response = await this.o.client.indices.getSettings(
         { index: dataStream, name: 'index.creation_date', flat_settings: true },
@@ -110,7 +108,7 @@ export class PresenceCheck {
    * The ids of `docs` the data stream holds. A page full of hits may be short of some (an id
    * already stored twice, in two backing indices, is two hits): the ids not seen yet are asked again.
    */
-  private async search(dataStream: string, docs: StreamDocs): Promise<Set<string> | Failure | 'off'> {
+  private async search(dataStream: string, docs: StreamDocs): Promise<Set<string> | RequestFailure | 'off'> {
     const found = new Set<string>();
     for (let from = 0; from < docs.ids.length; from += MAX_IDS_PER_SEARCH) {
       let ids = docs.ids.slice(from, from + MAX_IDS_PER_SEARCH);
@@ -137,7 +135,7 @@ export class PresenceCheck {
     return found;
   }
 
-  private turnOff(failure: Failure): void {
+  private turnOff(failure: RequestFailure): void {
     this.off = true;
     const advice = failure.status === 403
       ? 'the credentials lack the index privilege read on logs-dropship.*-*'
