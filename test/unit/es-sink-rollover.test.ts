@@ -239,7 +239,7 @@ describe('the sink\'s presence check against the cluster stand-in', () => {
     for (const id of bulkIds(all.slice(10))) assert.equal(copies.get(id), 1, id);
   });
 
-  it('a 503, a 429 and an answer missing a shard are retried with backoff; nothing is sent unchecked', async () => {
+  it('a 503 (settings and search), a 429 and an answer missing a shard are retried with backoff; nothing is sent unchecked', async () => {
     const f = await fixture();
     await f.run().send(docs(0, 120));
     f.cluster.rollover(FIREWALL);
@@ -249,18 +249,23 @@ describe('the sink\'s presence check against the cluster stand-in', () => {
       { status: 429, body: { error: { type: 'es_rejected_execution_exception', reason: 'rejected execution of TimedRunnable' }, status: 429 } },
       { status: 200, body: { _shards: { failed: 1 }, timed_out: false } },
     ];
+    let settingsRefused = false;
     f.cluster.intercept = (r) => {
       const kind = r.path.endsWith('/_search') ? 'search' : r.path.endsWith('/_bulk') ? 'bulk' : 'other';
       sequence.push(kind);
+      if (kind === 'other' && r.path.includes('/_settings/') && !settingsRefused) {
+        settingsRefused = true;
+        return { status: 503, body: { error: { type: 'cluster_block_exception', reason: 'blocked by: [SERVICE_UNAVAILABLE/1/state not recovered / initialized];' }, status: 503 } };
+      }
       return kind === 'search' ? faults.shift() : undefined;
     };
     const run = f.run();
     await run.send(docs(0, 150));
     const s = run.sink.stats();
-    assert.equal(s.presenceFailures, 3);
+    assert.equal(s.presenceFailures, 4);
     assert.equal(sequence.slice(0, sequence.indexOf('bulk')).filter((k) => k === 'search').length, 4, 'three failures, then the answer (auth has one backing index: not asked), then _bulk');
     assert.equal(s.indexed, 30);
-    assert.equal(run.logs.filter((l) => l.msg.startsWith('presence check failed, retrying with backoff')).length, 3);
+    assert.equal(run.logs.filter((l) => l.msg.startsWith('presence check failed, retrying with backoff')).length, 4);
     assertExactlyOnce(f, docs(0, 150));
   });
 
