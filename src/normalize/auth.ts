@@ -29,8 +29,11 @@ interface Meaning {
   readonly outcome: 'success' | 'failure';
 }
 
-const LOGIN_ACCEPTED: Meaning = { category: ['authentication', 'session'], type: ['info'], action: 'ssh_login', outcome: 'success' };
-const LOGIN_FAILED: Meaning = { category: ['authentication'], type: ['info'], action: 'ssh_login', outcome: 'failure' };
+/** event.action of a login attempt, accepted or failed: what SSH views count. */
+export const LOGIN_ACTION = 'ssh_login';
+
+const LOGIN_ACCEPTED: Meaning = { category: ['authentication', 'session'], type: ['info'], action: LOGIN_ACTION, outcome: 'success' };
+const LOGIN_FAILED: Meaning = { category: ['authentication'], type: ['info'], action: LOGIN_ACTION, outcome: 'failure' };
 const MAX_ATTEMPTS: Meaning = { category: ['authentication'], type: ['end'], action: 'ssh_max_attempts', outcome: 'failure' };
 const DISCONNECT: Meaning = { category: ['authentication'], type: ['end'], action: 'ssh_disconnect', outcome: 'failure' };
 
