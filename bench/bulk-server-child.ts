@@ -4,6 +4,7 @@
  * 'stats' with its counters, exits on 'stop'. `{ type: 'reject', percent }` makes it answer that
  * share of items (at random, on every attempt) 429 es_rejected_execution_exception, as a busy
  * cluster does; percent 0 keeps the same per-item hook without faults, so both cost the same.
+ * `{ type: 'rollover' }` rolls every data stream over (a new id space; see the server's doc).
  */
 import { BulkServer, itemFaults } from '../test/helpers/bulk-server.js';
 
@@ -19,12 +20,17 @@ process.on('message', (message: unknown) => {
       stored: server.storedCount,
       bytes: server.bytesReceived,
       requests: server.bulkRequests,
+      searches: server.searchRequests,
+      searchedIds: server.searchedIds,
       rejected,
       rss: process.memoryUsage.rss(),
       cpuMs: (cpu.user + cpu.system) / 1000,
       /** The kernel's share of cpuMs (socket reads and writes). */
       systemMs: cpu.system / 1000,
     });
+  } else if (typeof message === 'object' && message !== null && (message as { type?: unknown }).type === 'rollover') {
+    server.rollover();
+    process.send?.({ type: 'rolled-over' });
   } else if (message === 'stop') {
     void server.close().then(() => process.exit(0));
   } else if (typeof message === 'object' && message !== null && (message as { type?: unknown }).type === 'reject') {

@@ -1,9 +1,11 @@
 /**
  * Parse benchmark on one core (this process's main thread), over ≥ 1M generated mixed-vendor
- * lines (BENCH_LINES to change):
+ * netfilter lines (BENCH_LINES to change):
  *   1. parse + normalize + JSON serialization (src/model/serialize.ts, as the pipeline) — the parse path;
  *   2. the same with enrichment on (bundled GeoIP country database, known scanners, service
- *      names, local time), and the enrichment's own cost per line relative to the parse path.
+ *      names, local time), and the enrichment's own cost per line relative to the parse path;
+ *   3. the parse path per format (netfilter, filterlog, MikroTik, OpenSSH, dropbear), on generated
+ *      lines of each (BENCH_FORMAT_LINES each), CPU time and document size.
  * Run: npm run bench:parse   (compiled with tsc first, so it measures what `dropship` runs)
  */
 import { createEnricher } from '../src/enrich/index.js';
@@ -11,7 +13,7 @@ import type { EcsDocument } from '../src/model/document.js';
 import { stringifyDocument } from '../src/model/serialize.js';
 import { createParser } from '../src/parse/index.js';
 import { timeZone } from '../src/time/zone.js';
-import { generateLines } from './generate.js';
+import { generateLines, prng } from './generate.js';
 
 const total = Number(process.env.BENCH_LINES ?? 1_000_000);
 const lines = generateLines(total, 7);
@@ -93,3 +95,57 @@ for (const [unit, key] of [['wall', 'nsPerLine'], ['cpu ', 'cpuNsPerLine']] as c
 const [parseOnly, parseEnrich, parsePath] = best.map((b) => b.cpuNsPerLine) as [number, number, number];
 const enrichNs = parseEnrich - parseOnly;
 console.log(`enrichment (cpu): ${Math.round(enrichNs)} ns/line = ${((enrichNs / parsePath) * 100).toFixed(0)}% of the parse path (target < 50%)`);
+
+// ---- 3. per format ----
+
+/** Lines of each format, seeded: pfSense/OPNsense filterlog, MikroTik, OpenSSH and dropbear. */
+function formatLines(n: number, seed: number): [string, string[]][] {
+  const rnd = prng(seed);
+  const int = (k: number): number => Math.floor(rnd() * k);
+  const ip = (): string => `${1 + int(222)}.${int(256)}.${int(256)}.${1 + int(254)}`;
+  const ts = (): string => `Jun ${String(1 + int(28)).padStart(2, ' ')} ${String(int(24)).padStart(2, '0')}:${String(int(60)).padStart(2, '0')}:${String(int(60)).padStart(2, '0')}`;
+  const ports = [22, 23, 445, 1433, 3389, 5060, 8080, 80, 443, 53413];
+  const users = ['root', 'admin', 'ubnt', 'test', 'oracle', 'pi', 'user', 'guest', 'postgres', 'git'];
+  const make = (f: () => string): string[] => Array.from({ length: n }, () => Buffer.from(f()).toString('utf8'));
+  return [
+    ['netfilter', generateLines(n, seed)],
+    ['filterlog', make(() => rnd() < 0.8
+      ? `<134>${ts()} filterlog[97178]: 9,,,1000000103,igb3,match,block,in,4,0x0,,${30 + int(220)},${int(65536)},0,none,6,tcp,40,${ip()},198.51.100.20,${1024 + int(64000)},${ports[int(ports.length)]},0,S,${int(4e9)},,${1024 + int(64000)},,mss`
+      : `<134>${ts()} filterlog[97178]: 5,,,1000000103,igb3,match,block,in,4,0x0,,${30 + int(220)},${int(65536)},0,none,17,udp,${40 + int(400)},${ip()},198.51.100.20,${1024 + int(64000)},5060,${20 + int(400)}`)],
+    ['mikrotik', make(() => rnd() < 0.8
+      ? `<28>${ts()} RB4011 firewall,info drop-wan input: in:ether1 out:(unknown 0), src-mac 02:00:5e:aa:bb:cc, proto TCP (SYN), ${ip()}:${1024 + int(64000)}->198.51.100.1:${ports[int(ports.length)]}, len ${40 + int(20)}`
+      : `<28>${ts()} RB4011 firewall,info drop-wan input: in:ether1 out:(unknown 0), proto UDP, ${ip()}:${1024 + int(64000)}->198.51.100.1:5060, len ${40 + int(400)}`)],
+    ['sshd', make(() => {
+      const r = rnd();
+      const head = `${ts()} vps sshd[${int(65536)}]: `;
+      if (r < 0.5) return `${head}Failed password for ${rnd() < 0.5 ? '' : 'invalid user '}${users[int(users.length)]} from ${ip()} port ${1024 + int(64000)} ssh2`;
+      if (r < 0.95) return `${head}Invalid user ${users[int(users.length)]} from ${ip()} port ${1024 + int(64000)}`;
+      return `${head}Accepted publickey for deploy from ${ip()} port ${1024 + int(64000)} ssh2: ED25519 SHA256:abc`;
+    })],
+    ['dropbear', make(() => rnd() < 0.8
+      ? `${ts()} OpenWrt dropbear[${int(65536)}]: Bad password attempt for '${users[int(users.length)]}' from ${ip()}:${1024 + int(64000)}`
+      : `${ts()} OpenWrt dropbear[${int(65536)}]: Login attempt for nonexistent user from ${ip()}:${1024 + int(64000)}`)],
+  ];
+}
+
+const perFormat = Number(process.env.BENCH_FORMAT_LINES ?? 200_000);
+console.log(`per format, ${perFormat.toLocaleString('en')} generated lines each, parse+normalize+JSON, best of 3 (CPU):`);
+for (const [name, sample] of formatLines(perFormat, 13)) {
+  let best = Infinity;
+  let bytes = 0;
+  for (let round = 0; round < 3; round++) {
+    let out = 0;
+    let bad = 0;
+    const c0 = process.cpuUsage();
+    for (let i = 0; i < sample.length; i++) {
+      const doc = parse(sample[i]!);
+      if (doc.event.kind !== 'event' || doc.tags !== undefined) bad++;
+      out += stringifyDocument(doc).length;
+    }
+    const cpu = process.cpuUsage(c0);
+    if (bad > 0) throw new Error(`${bad} generated ${name} lines were not read: the benchmark input or the parser is broken`);
+    best = Math.min(best, ((cpu.user + cpu.system) * 1000) / sample.length);
+    bytes = out / sample.length;
+  }
+  console.log(`  ${name.padEnd(10)} ${String(Math.round(best)).padStart(6)} ns/line  ${bytes.toFixed(0).padStart(5)} B/doc`);
+}

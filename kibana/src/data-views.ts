@@ -3,6 +3,7 @@
  */
 import { DATASET_AUTH, DATASET_FIREWALL } from '../../src/model/document.js';
 import { ROUTER_TIME_LABEL } from '../../src/kibana/time-zone-label.js';
+import { LOGIN_ACTION } from '../../src/normalize/auth.js';
 import type { Field } from './fields.js';
 import { RUNTIME_FIELDS, runtimeFieldMap } from './runtime-fields.js';
 import { savedObject, type SavedObject } from './saved-object.js';
@@ -70,5 +71,10 @@ export const ATTEMPTS_QUERY = `event.dataset : "${DATASET_FIREWALL}" and event.k
 /** Lines stored but not counted as attempts: unreadable firewall lines and lines no format claims. */
 export const NOT_COUNTED_QUERY = `event.kind : "pipeline_error" or event.dataset : "dropship.syslog"`;
 
-/** SSH panels count login attempts: authentication events (as Elastic's system auth data stream). */
-export const LOGINS_QUERY = 'event.category : "authentication" and event.kind : "event"';
+/**
+ * SSH panels count login attempts: `ssh_login` events (accepted or failed, as Elastic's system auth
+ * data stream names them). The auth dataset also holds the end of an attempt ("maximum
+ * authentication attempts", a disconnect before login) under other actions: counting every
+ * authentication event would count one attempt twice.
+ */
+export const LOGINS_QUERY = `event.category : "authentication" and event.kind : "event" and event.action : "${LOGIN_ACTION}"`;

@@ -28,6 +28,8 @@ export interface ImportOptions extends ProcessingOptions, ConnectionFlags, Parti
   stateDir: string;
   workers?: string;
   reimport?: boolean;
+  /** `--no-presence-check` sets it false. */
+  presenceCheck?: boolean;
   progressInterval: string;
   shutdownTimeout?: string;
 }
@@ -115,6 +117,7 @@ export async function runImport(inputs: string[], o: ImportOptions, log: Logger 
 
   const shipper = await openShipper({
     processing, workers, output: o.output, namespace: o.namespace, stateDir: o.stateDir, bulk, connection: o, store, shutdownMs, log,
+    presenceCheck: o.presenceCheck !== false,
     onForcedStop: 'the import resumes from its last checkpoint',
   });
   const signal = shipper.signal;
@@ -200,6 +203,7 @@ export function registerImport(program: Command): void {
     .option('--state-dir <dir>', 'import checkpoints and dead-letter file', defaultStateDir())
     .option('--workers <n>', 'parser threads (default: cores - 1; 0 parses on the main thread)')
     .option('--reimport', 'read files recorded as imported again (their documents end as "already present")')
+    .option('--no-presence-check', 'do not ask Elasticsearch which documents it already holds in backing indices older than the write index (faster; after a rollover, re-imported lines are indexed again)')
     .option('--progress-interval <seconds>', 'without a terminal: seconds between progress lines (0: none)', '10');
   addConnectionOptions(addShutdownOption(addBulkOptions(addProcessingOptions(cmd)))).action(async (paths: string[], o: ImportOptions) => {
     await runImport(paths, o);

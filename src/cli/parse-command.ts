@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { NDJSON } from '../codec/encoder.js';
 import { createProcessor } from '../processing/process.js';
@@ -30,14 +31,18 @@ export async function runParse(files: string[], options: ProcessingOptions): Pro
   const write = writer(process.stdout);
   for (const file of files.length === 0 ? ['-'] : files) {
     let stream: Readable;
+    // A file's lines were received when it was last written: year-less timestamps are dated from
+    // there, as `import` dates them (docs/formats.md), and event.created says so. stdin's are now.
+    let receivedMs: number | undefined;
     try {
+      if (file !== '-') receivedMs = (await stat(file)).mtimeMs;
       stream = file === '-' ? process.stdin : await openMaybeGzip(file);
     } catch (err) {
       throw new Error(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
     }
     try {
       for await (const batch of readLineBatches(stream)) {
-        const out = process_(batch);
+        const out = process_(receivedMs === undefined ? batch : { ...batch, receivedMs });
         if (out.docs > 0 && !(await write(out.body))) return;
       }
     } catch (err) {

@@ -181,7 +181,65 @@ export class CreateActionReader {
   }
 }
 
+/**
+ * One document of a body with what a reader needs to ask Elasticsearch about it: where it lies,
+ * its action's index and id, and its source's top-level `@timestamp` text (undefined when the
+ * source has none as a string, or is not JSON).
+ */
+export interface BulkEntry extends BulkSpan {
+  index: string;
+  id: string;
+  timestamp: string | undefined;
+}
+
+/**
+ * The documents of a body with their index, id and `@timestamp`. Action lines in the plain
+ * `create` form and sources that begin with `{"@timestamp":"` (as dropship's serializer writes
+ * every document) are read from the bytes; anything else is parsed as JSON.
+ */
+export function bulkEntries(body: Buffer): BulkEntry[] {
+  const reader = new CreateActionReader();
+  const entries: BulkEntry[] = [];
+  for (const span of bulkSpans(body)) {
+    let index: string;
+    let id: string;
+    let sourceStart: number;
+    if (reader.parse(body, span.start) && reader.end <= span.end) {
+      index = reader.index;
+      id = body.toString('latin1', reader.idStart, reader.idEnd);
+      sourceStart = reader.end;
+    } else {
+      const doc = decodeDocument(body, span);
+      index = doc.index;
+      id = doc.id;
+      const actionEnd = body.indexOf(NEWLINE, span.start);
+      sourceStart = actionEnd < 0 || actionEnd >= span.end ? span.end : actionEnd + 1;
+    }
+    const sourceEnd = body[span.end - 1] === NEWLINE ? span.end - 1 : span.end;
+    entries.push({ start: span.start, end: span.end, index, id, timestamp: sourceTimestamp(body, sourceStart, sourceEnd) });
+  }
+  return entries;
+}
+
+/** The top-level `@timestamp` string of the source line b[start, end). */
+function sourceTimestamp(b: Buffer, start: number, end: number): string | undefined {
+  if (end - start > TIMESTAMP_PREFIX.length && b.compare(TIMESTAMP_PREFIX, 0, TIMESTAMP_PREFIX.length, start, start + TIMESTAMP_PREFIX.length) === 0) {
+    const valueStart = start + TIMESTAMP_PREFIX.length;
+    const valueEnd = plainEnd(b, valueStart);
+    if (valueEnd >= 0 && valueEnd < end) return b.toString('latin1', valueStart, valueEnd);
+  }
+  if (end <= start) return undefined;
+  try {
+    const parsed = JSON.parse(b.toString('utf8', start, end)) as unknown;
+    const value = parsed !== null && typeof parsed === 'object' ? (parsed as Record<string, unknown>)['@timestamp'] : undefined;
+    return typeof value === 'string' ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 const EMPTY = Buffer.alloc(0);
+const TIMESTAMP_PREFIX = Buffer.from('{"@timestamp":"', 'latin1');
 const CREATE_PREFIX = Buffer.from('{"create":{"_index":"', 'latin1');
 const ID_INFIX = Buffer.from('","_id":"', 'latin1');
 

@@ -1,8 +1,8 @@
-import { DATASET_AUTH, DATASET_FIREWALL } from './document.js';
+import { DATASET_AUTH, DATASET_FIREWALL, DATASET_SYSLOG } from './document.js';
 
 export const DEFAULT_NAMESPACE = 'default';
 /** Every dataset dropship writes; each has its data stream `logs-<dataset>-<namespace>`. */
-export const DATASETS = [DATASET_FIREWALL, DATASET_AUTH] as const;
+export const DATASETS = [DATASET_FIREWALL, DATASET_AUTH, DATASET_SYSLOG] as const;
 export type Dataset = (typeof DATASETS)[number];
 
 /**

@@ -23,8 +23,12 @@ export interface AsFields {
 
 export interface EndpointFields {
   ip?: string;
+  /** A host name where the log names the peer by name (sshd with UseDNS). */
+  domain?: string;
   port?: number;
   mac?: string;
+  /** The address and port after network address translation (MikroTik `NAT (…)`). */
+  nat?: { ip?: string; port?: number };
   geo?: GeoFields;
   as?: AsFields;
 }
@@ -54,10 +58,30 @@ export interface IptablesFields {
   ubiquiti?: { rule_set?: string; rule_number?: string; input_zone?: string; output_zone?: string };
 }
 
+/**
+ * pfSense/OPNsense filterlog details ECS has no field for, named as Elastic's pfsense integration
+ * names them (packages/pfsense/data_stream/log/fields/fields.yml), plus CARP's own.
+ */
+export interface PfsenseFields {
+  ip?: { tos?: string; ecn?: string; ttl?: number; id?: number; offset?: number; flags?: string; flow_label?: string };
+  tcp?: { flags?: string; seq?: number; ack?: number; window?: number; urg?: string; options?: string[]; length?: number };
+  udp?: { length?: number };
+  icmp?: {
+    type?: string; code?: number; id?: number; seq?: number; mtu?: number; destination?: { ip?: string };
+    unreachable?: { iana_number?: number; port?: number };
+  };
+  carp?: { type?: string; ttl?: number; vhid?: number; version?: number; advskew?: number; advbase?: number };
+}
+
+/** SSH login details, named as Elastic's system integration names them (auth data stream). */
+export interface SystemFields {
+  auth?: { ssh?: { event?: string; method?: string; signature?: string } };
+}
+
 export interface DropshipFields {
   /** Detected device family / log dialect (see README "Supported formats"). */
   vendor?: string;
-  /** Detected line format: netfilter, filterlog, mikrotik, sshd, dropbear, unknown. */
+  /** The format that read the line (src/parse/formats/): netfilter, filterlog, mikrotik, sshd, dropbear, syslog. */
   format?: string;
   service?: { name?: string; note?: string };
   scanner?: { name?: string; operator?: string };
@@ -69,6 +93,8 @@ export interface EcsDocument {
   message?: string;
   tags?: string[];
   ecs: { version: string };
+  /** Which data stream the document belongs to (logs-<dataset>-<namespace>); constant_keyword in logs@mappings. */
+  data_stream?: { type: 'logs'; dataset: string; namespace: string };
   event: {
     kind: 'event' | 'pipeline_error';
     category?: string[];
@@ -76,6 +102,7 @@ export interface EcsDocument {
     action?: string;
     outcome?: 'success' | 'failure' | 'unknown';
     dataset?: string;
+    reason?: string;
     original: string;
     created: string;
     timezone?: string;
@@ -112,14 +139,19 @@ export interface EcsDocument {
     iana_number?: string;
     direction?: string;
     community_id?: string;
+    bytes?: number;
   };
   rule?: { name?: string; id?: string; ruleset?: string; description?: string };
   related?: { ip?: string[]; user?: string[] };
   user?: { name?: string };
   iptables?: IptablesFields;
+  pfsense?: PfsenseFields;
+  system?: SystemFields;
   dropship?: DropshipFields;
 }
 
 /** Data streams are named logs-<dataset>-<namespace>; the dataset is decided at parse time. */
 export const DATASET_FIREWALL = 'dropship.firewall';
 export const DATASET_AUTH = 'dropship.auth';
+/** Lines no format claims (dnsmasq, cron, anything unrecognised): kept whole, never firewall attempts. */
+export const DATASET_SYSLOG = 'dropship.syslog';

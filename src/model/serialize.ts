@@ -20,8 +20,8 @@
  *  - OBJECT / ARRAY / CLOSE: structure, written inline.
  * A document written this way is exact whatever its shape: the trie only decides which text is
  * reused, and reused text was made for the same keys in the same order with the same values.
- * Which members are holes is a matter of speed only (VOLATILE and SHARED below, and a cap on
- * distinct values per member); keys or orders never seen before just add nodes.
+ * Which members are holes is a matter of speed only (the fields' volatile flags and shared objects declared in
+ * fields.ts, and a cap on distinct values per member); keys or orders never seen before just add nodes.
  *
  * What the walk does not handle goes through JSON.stringify whole: values other than strings,
  * numbers, plain objects and arrays (booleans, null, functions, Dates, BigInts…), objects with
@@ -31,27 +31,15 @@
  * them, not as JSON.stringify would.)
  */
 import { types } from 'node:util';
-
-/** Members whose values change from document to document (dotted paths; array elements share the array's path). */
-const VOLATILE = new Set([
-  '@timestamp', 'message', 'event.original', 'event.created', 'log.syslog.procid',
-  'source.ip', 'source.port', 'destination.ip', 'destination.port', 'network.community_id', 'related.ip',
-  'iptables.length', 'iptables.ttl', 'iptables.id', 'iptables.flow_label', 'iptables.fragment_offset',
-  'iptables.incomplete_bytes', 'iptables.spi', 'iptables.tcp.seq', 'iptables.tcp.ack', 'iptables.tcp.window',
-  'iptables.udp.length', 'iptables.icmp.id', 'iptables.icmp.seq', 'error.message',
-]);
+import { SHARED_OBJECTS, volatilePaths } from './fields.js';
 
 /**
- * Objects shared between documents (the enricher's cached, frozen geo/AS/scanner/service objects,
- * the prefix cache's ubiquiti fields) and the syslog structured data: written as one piece, which
- * is remembered per object when the object can never change. (dropship.local is frozen and shared
- * too, but only within a minute of log time: a new one per document when lines are not in time
- * order. It is small enough to walk.)
+ * Members whose values change from document to document, and objects shared between documents:
+ * both declared with the fields themselves (fields.ts). Which members are holes is a matter of
+ * speed only.
  */
-const SHARED = new Set([
-  'source.geo', 'source.as', 'destination.geo', 'destination.as', 'dropship.service', 'dropship.scanner',
-  'iptables.ubiquiti', 'log.syslog.structured_data',
-]);
+const VOLATILE = volatilePaths();
+const SHARED = SHARED_OBJECTS;
 
 /**
  * Shared objects whose JSON is remembered, at most. (In a Map: a WeakMap's entries are processed
@@ -297,11 +285,24 @@ function step(at: Node, inArray: boolean, key: string, v: unknown, w: Writer): N
   throw UNSUPPORTED;
 }
 
+/**
+ * The last long string found to need no escape. Part of a document often repeats part of another
+ * member (`message` is `event.original` without its timestamp): a piece of a string that needs no
+ * escape needs none either, and comparing the piece costs less than scanning it.
+ */
+let lastSafeLong = '';
+const LONG = 64;
+
 /** Whether `v` can be written between quotes as is, remembering the answer for a repeated value. */
 function safeAt(c: Node, v: string): boolean {
   if (v === c.lastSafe) return true;
+  if (v.length >= LONG && lastSafeLong.length >= v.length && lastSafeLong.endsWith(v)) {
+    c.lastSafe = v;
+    return true;
+  }
   if (NEEDS_ESCAPE.test(v)) return false;
   c.lastSafe = v;
+  if (v.length >= LONG) lastSafeLong = v;
   return true;
 }
 

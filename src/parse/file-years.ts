@@ -6,7 +6,7 @@ import type { TimeZone } from '../time/zone.js';
  * Years for a file of year-less (RFC 3164) timestamps, decided from the file itself.
  *
  * A log is written in time order, so the only thing a year-less file can tell is where the year
- * changes: where the month number drops (Dec → Jan). The year of the LAST line comes from an
+ * changes: where the date goes back (Dec 31 → Jan 1, see yearStep). The year of the LAST line comes from an
  * anchor known to be just after it (the file's mtime, or the first line of the next-newer file of a
  * rotated set), and every earlier line is that year minus the rollovers after it.
  *
@@ -34,8 +34,9 @@ export interface YearChange {
 export interface YearScan {
   changes: YearChange[];
   /**
-   * False when the month goes back and forth more often than any time-ordered log can (a sorted
-   * or merged export, shuffled lines): no year can be derived from the order, so none is claimed.
+   * False when the dates go back where no time-ordered log would (a merged export, lines of
+   * several routers, shuffled lines; see yearStep), or change year more often than MAX_YEAR_CHANGES:
+   * no year can be derived from the order, so none is claimed.
    */
   ordered: boolean;
   /** First and last year-less timestamps (undefined when the file has none). */
@@ -49,17 +50,40 @@ export interface YearSegment {
   year: number;
 }
 
+const DAY_S = 86_400;
+/** Seconds in the nominal (365-day) year positions are counted in. */
+const YEAR_S = 365 * DAY_S;
+/** Days before each month of a nominal year (Feb 29 counts as Mar 1: a day's error at most). */
+const DAYS_BEFORE = [0, 0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334];
+
+/** Where in a (nominal) year a wall time falls, in seconds. */
+function positionInYear(t: WallTime): number {
+  return ((DAYS_BEFORE[t.month] ?? 0) + t.day - 1) * DAY_S + t.hour * 3600 + t.minute * 60 + t.second;
+}
+
 /**
- * Whether going from month `a` to month `b` (consecutive year-less lines) crosses New Year, and
- * in which direction. A log only moves forward in time, except for lines a little out of order
- * (buffered, multi-threaded writers): a step back of one month is such a line — and when it is
- * Jan → Dec, a late line of the old year, which must not count as another New Year. Any other
- * drop of the month number (Dec → Jan, or Nov → Feb after a quiet spell) is a new year.
+ * A line earlier than the one before by at most this much is a late line (buffered writers, a
+ * clock set back an hour at the end of summer time), not a sign of anything.
  */
-export function yearStep(a: number, b: number): -1 | 0 | 1 {
-  if (a === b) return 0;
-  if ((a - b + 12) % 12 === 1) return a === 1 ? -1 : 0;
-  return b < a ? 1 : 0;
+export const LATE_S = DAY_S;
+/**
+ * A step back of more than LATE_S is either New Year after a quiet spell or a file not in time
+ * order (merged files, several routers in one file). New Year needs the quiet spell it implies to
+ * be believable: at most this long (a step back of at least 65 days). A step back of 1 to 65 days
+ * would mean 300 to 364 silent days and is taken for disorder.
+ */
+export const MAX_QUIET_S = 300 * DAY_S;
+
+/**
+ * How the year changes from year-less time `a` to the next line's `b` in a log written in time
+ * order: +1 across New Year, -1 for a late line of the old year just after New Year, 0 otherwise;
+ * null when no time-ordered log goes from `a` to `b` (see MAX_QUIET_S).
+ */
+export function yearStep(a: WallTime, b: WallTime): -1 | 0 | 1 | null {
+  const d = positionInYear(b) - positionInYear(a);
+  if (d > YEAR_S - LATE_S) return -1; // Jan 1 00:00:01 → Dec 31 23:59:59: one second back, over New Year
+  if (d >= -LATE_S) return 0; // forward, or a late line
+  return YEAR_S + d <= MAX_QUIET_S ? 1 : null;
 }
 
 /** More year changes than this: the file is not in time order (and memory stays bounded). */
@@ -82,14 +106,13 @@ export class YearScanner {
   addTime(t: WallTime | undefined): void {
     const line = this.line++;
     if (t === undefined) return;
-    if (this.last !== undefined) {
-      const step = yearStep(this.last.month, t.month);
-      if (step !== 0 && this.ordered) {
-        if (this.changes.length < MAX_YEAR_CHANGES) this.changes.push({ line, step });
-        else {
-          this.ordered = false;
-          this.changes.length = 0;
-        }
+    if (this.last !== undefined && this.ordered) {
+      const step = yearStep(this.last, t);
+      if (step === null || (step !== 0 && this.changes.length >= MAX_YEAR_CHANGES)) {
+        this.ordered = false;
+        this.changes.length = 0;
+      } else if (step !== 0) {
+        this.changes.push({ line, step });
       }
     }
     this.first ??= t;

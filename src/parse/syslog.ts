@@ -41,6 +41,8 @@ export interface SyslogHeader {
   /** The message after the header (and after a kernel uptime stamp). */
   message: string;
   messageStart: number;
+  /** Where the line continues after its priority and timestamp (and the blanks after them). */
+  afterTimestamp: number;
 }
 
 const MONTH_NAMES = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
@@ -96,7 +98,7 @@ function emptyHeader(line: string): SyslogHeader {
     priority: -1, facilityName: undefined, severityName: undefined,
     tsKind: TS_NONE, tsMs: 0, year: 0, month: 0, day: 0, hour: 0, minute: 0, second: 0, millis: 0,
     hostname: undefined, appname: undefined, procid: undefined, msgid: undefined, version: undefined,
-    structuredData: undefined, tagStart: -1, message: line, messageStart: 0,
+    structuredData: undefined, tagStart: -1, message: line, messageStart: 0, afterTimestamp: 0,
   };
 }
 
@@ -210,6 +212,31 @@ function readCtime(s: string, i: number, h: SyslogHeader): number {
   return j;
 }
 
+/**
+ * RouterOS `/log print` and its log files: `jan/15 14:30:01` (this year) or `jan/15/2024
+ * 14:30:01` — a lower-case month, a slash, the day.
+ */
+function readRouterOs(s: string, i: number, h: SyslogHeader): number {
+  const c0 = s.charCodeAt(i);
+  if (!(c0 >= 97 && c0 <= 122) || s.charCodeAt(i + 3) !== 47) return -1;
+  const month = monthAt(String.fromCharCode(c0 - 32) + s.slice(i + 1, i + 3), 0);
+  const day = num(s, i + 4, 2);
+  if (month === undefined || day < 1 || day > 31) return -1;
+  let j = i + 6;
+  let year = 0;
+  if (s.charCodeAt(j) === 47) {
+    year = num(s, j + 1, 4);
+    if (year < 1970) return -1;
+    j += 5;
+  }
+  if (s.charCodeAt(j) !== 32 || !readClock(s, j + 1, h)) return -1;
+  h.month = month;
+  h.day = day;
+  h.year = year;
+  h.tsKind = TS_WALL;
+  return j + 9;
+}
+
 /** `kern.warn`, `user.info`: facility and severity words where a sender puts them in the header. */
 function readFacilityWord(tok: string, h: SyslogHeader): boolean {
   const dot = tok.indexOf('.');
@@ -309,6 +336,7 @@ function parseRfc5424(line: string, i: number, h: SyslogHeader): SyslogHeader {
     if (after < 0) return h; // not RFC5424 after all; keep the whole line as message
     j = after;
   }
+  h.afterTimestamp = skipSpaces(line, j);
   const fields: (string | undefined)[] = [];
   for (let f = 0; f < 4; f++) {
     j = skipSpaces(line, j);
@@ -340,6 +368,7 @@ export function parseSyslogHeader(line: string): SyslogHeader {
       i = k + 1;
     }
   }
+  h.afterTimestamp = i;
   if (h.priority >= 0 && line.charCodeAt(i) === 49 && line.charCodeAt(i + 1) === 32) {
     return parseRfc5424(line, i, h);
   }
@@ -347,12 +376,14 @@ export function parseSyslogHeader(line: string): SyslogHeader {
   let j = readRfc3164(line, i, h);
   if (j < 0) j = readIso(line, i, h);
   if (j < 0) j = readCtime(line, i, h);
+  if (j < 0) j = readRouterOs(line, i, h);
   const hasTime = j >= 0;
   if (!hasTime) {
     h.tsKind = TS_NONE;
     j = i;
   }
   j = skipSpaces(line, j);
+  if (hasTime) h.afterTimestamp = j;
   j = skipUptime(line, j); // OpenWrt may put `[sec.ms]` before the hostname
 
   // HOSTNAME and TAG are both optional; decide by the shape of the next tokens.
@@ -388,8 +419,11 @@ export function parseSyslogHeader(line: string): SyslogHeader {
   return h;
 }
 
+/** RouterOS log topics (`firewall,info`), which come where a hostname would when a file holds none. */
+const TOPICS = /^[a-z]+(?:,[a-z]+)+$/;
+
 function looksLikeHost(tok: string): boolean {
   const c = tok.charCodeAt(0);
   if (c === 91 || c === 60 || c === 40) return false; // '[', '<', '('
-  return tok.indexOf('=') < 0;
+  return tok.indexOf('=') < 0 && !(tok.indexOf(',') > 0 && TOPICS.test(tok));
 }

@@ -8,6 +8,7 @@ import { TAG_TRUNCATED } from '../normalize/ecs.js';
 import { createParser, type ParseMeta } from '../parse/index.js';
 import { decodeLines, MAX_LINE_BYTES } from '../sources/framing/line-bytes.js';
 import { timeZone } from '../time/zone.js';
+import { DEFAULT_NAMESPACE } from '../model/data-stream.js';
 
 /**
  * The per-line work between a source and an output — parse, enrich, encode (with the encoder the
@@ -21,6 +22,8 @@ export interface ProcessorConfig {
   observer?: string | undefined;
   geoip: string[] | false | undefined;
   scannerList?: string | undefined;
+  /** Data stream namespace the documents say they belong to (`data_stream.namespace`). Default `default`. */
+  namespace?: string | undefined;
 }
 
 
@@ -52,7 +55,8 @@ function isBlank(line: string): boolean {
  */
 export async function createProcessor(config: ProcessorConfig, encoding: EncoderSpec | DocumentEncoder, bodies?: ArrayBufferPool): Promise<Processor> {
   const zone = timeZone(config.timezone);
-  const parse = createParser({ zone, year: config.year, observer: config.observer });
+  const namespace = config.namespace ?? DEFAULT_NAMESPACE;
+  const parse = createParser({ zone, year: config.year, observer: config.observer, namespace });
   const enrichOptions: EnrichOptions = { geoip: config.geoip, scannerList: config.scannerList, timezone: zone };
   const enricher = await createEnricher(enrichOptions);
   const encoder = 'encode' in encoding ? encoding : createEncoder(encoding);

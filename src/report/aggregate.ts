@@ -8,6 +8,7 @@
  * Never throws, whatever the document holds: a report must not die on one strange line.
  */
 import { DATASET_AUTH, DATASET_FIREWALL, type EcsDocument } from '../model/document.js';
+import { LOGIN_ACTION } from '../normalize/auth.js';
 import { isoMs } from '../time/iso.js';
 import { failureReason, failureSample, seen, type AuthSourceCount, type PortCount, type SourceCount, type Tally, type UserCount } from './tally.js';
 
@@ -103,6 +104,9 @@ export class DocumentAggregator {
   private authentication(doc: EcsDocument): void {
     const t = this.tally;
     t.auth++;
+    // Only login attempts count in the SSH views; the end of an attempt (maximum attempts, a
+    // disconnect before login) is an authentication event too, and would count it twice.
+    if (doc.event.action !== LOGIN_ACTION) return;
     const outcome = doc.event.outcome;
     const failure = outcome === 'failure' ? 1 : 0;
     const success = outcome === 'success' ? 1 : 0;

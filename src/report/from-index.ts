@@ -16,6 +16,7 @@ import type { Client, estypes } from '@elastic/elasticsearch';
 import { describeError } from '../core/redact.js';
 import { serviceTable } from '../enrich/services.js';
 import { DATASET_AUTH, DATASET_FIREWALL } from '../model/document.js';
+import { LOGIN_ACTION } from '../normalize/auth.js';
 import { TAG_TRUNCATED } from '../normalize/ecs.js';
 import type { TimeZone } from '../time/zone.js';
 import type { ReportInput } from './data.js';
@@ -110,13 +111,19 @@ export async function tallyIndex(o: IndexReportOptions): Promise<{ tally: Tally;
         filter: AUTH,
         aggs: {
           ...firstLast,
-          outcomes,
-          no_user: { missing: { field: 'user.name' } },
-          no_address: { missing: { field: 'source.ip' } },
-          distinct_users: { cardinality: { field: 'user.name', precision_threshold: PRECISION_THRESHOLD } },
-          distinct_sources: { cardinality: { field: 'source.ip', precision_threshold: PRECISION_THRESHOLD } },
-          users: { terms: { field: 'user.name', ...termsSize }, aggs: { outcomes } },
-          sources: { terms: { field: 'source.ip', ...termsSize }, aggs: { ...firstLast, outcomes, country: one('source.geo.country_iso_code') } },
+          // The SSH views count login attempts only (as the file report does).
+          logins: {
+            filter: { term: { 'event.action': LOGIN_ACTION } },
+            aggs: {
+              outcomes,
+              no_user: { missing: { field: 'user.name' } },
+              no_address: { missing: { field: 'source.ip' } },
+              distinct_users: { cardinality: { field: 'user.name', precision_threshold: PRECISION_THRESHOLD } },
+              distinct_sources: { cardinality: { field: 'source.ip', precision_threshold: PRECISION_THRESHOLD } },
+              users: { terms: { field: 'user.name', ...termsSize }, aggs: { outcomes } },
+              sources: { terms: { field: 'source.ip', ...termsSize }, aggs: { ...firstLast, outcomes, country: one('source.geo.country_iso_code') } },
+            },
+          },
         },
       },
       failures: {
@@ -165,14 +172,15 @@ export async function tallyIndex(o: IndexReportOptions): Promise<{ tally: Tally;
     count: b.doc_count, error, first: ms(b.first), last: ms(b.last),
     country: str(firstKey(b.country)), asNumber: numberOf(firstKey(b.as_number)), asName: str(firstKey(b.as_name)), scanner: str(firstKey(b.scanner)),
   }));
-  if (tally.auth > 0) {
-    const oc = outcomeCounts(auth.outcomes);
+  const logins = (auth.logins as Single | undefined) ?? { doc_count: 0 };
+  if (logins.doc_count > 0) {
+    const oc = outcomeCounts(logins.outcomes);
     tally.authFailure = oc.failure;
     tally.authSuccess = oc.success;
-    const withUser = tally.auth - ((auth.no_user as Single | undefined)?.doc_count ?? 0);
-    const withAddress = tally.auth - ((auth.no_address as Single | undefined)?.doc_count ?? 0);
-    tally.rankedUsers = ranked<UserCount>(auth.users as Terms | undefined, auth.distinct_users, withUser, (b, error) => ({ count: b.doc_count, error, ...outcomeCounts(b.outcomes) }));
-    tally.rankedAuthSources = ranked<AuthSourceCount>(auth.sources as Terms | undefined, auth.distinct_sources, withAddress, (b, error) => ({
+    const withUser = logins.doc_count - ((logins.no_user as Single | undefined)?.doc_count ?? 0);
+    const withAddress = logins.doc_count - ((logins.no_address as Single | undefined)?.doc_count ?? 0);
+    tally.rankedUsers = ranked<UserCount>(logins.users as Terms | undefined, logins.distinct_users, withUser, (b, error) => ({ count: b.doc_count, error, ...outcomeCounts(b.outcomes) }));
+    tally.rankedAuthSources = ranked<AuthSourceCount>(logins.sources as Terms | undefined, logins.distinct_sources, withAddress, (b, error) => ({
       count: b.doc_count, error, ...outcomeCounts(b.outcomes), first: ms(b.first), last: ms(b.last), country: str(firstKey(b.country)),
     }));
   }

@@ -32,12 +32,15 @@ export interface OutputOptions {
   /** Needed for --output elasticsearch. */
   client: () => Client;
   bulk: BulkSettings;
+  /** Elasticsearch: ask which documents are already stored before sending (import; see the sink's presence check). */
+  presenceCheck?: boolean;
 }
 
 export async function openOutput(o: OutputOptions): Promise<OpenedOutput> {
   if (o.output === 'elasticsearch') {
     const sink = new ElasticsearchSink<number>({
       client: o.client(), onAck: o.onAck, logger: o.log, maxBatchBytes: o.bulk.maxBatchBytes, concurrency: o.bulk.concurrency,
+      presenceCheck: o.presenceCheck === true,
       deadLetter: new FileDeadLetterQueue(join(o.stateDir, 'dead-letter.ndjson')),
     });
     return Object.assign(sink, { kind: 'elasticsearch' as const, encoding: { format: 'bulk' as const, namespace: o.namespace } });

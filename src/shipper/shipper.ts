@@ -34,6 +34,11 @@ export interface ShipperConfig {
   /** Holds the dead-letter file. */
   stateDir: string;
   bulk: BulkSettings;
+  /**
+   * Before sending, ask Elasticsearch which documents its data streams hold in any backing index
+   * (import: re-imported lines may predate a rollover). Off for tail, whose replays are recent.
+   */
+  presenceCheck?: boolean;
   /** Resolved, and the client created, only when Elasticsearch is needed. */
   connection: ConnectionFlags;
   /** The sources' checkpoints: written every second and once more at the end. */
@@ -91,11 +96,12 @@ export async function openShipper(config: ShipperConfig): Promise<Shipper> {
   const committer = new Committer();
   const output = await openOutput({
     output: config.output, namespace: config.namespace, stateDir: config.stateDir, bulk: config.bulk, log, client: getClient,
+    presenceCheck: config.presenceCheck === true,
     onAck: (seq) => committer.ack(seq),
   });
   let pool: ProcessingPool;
   try {
-    pool = await createPool(config.processing, output.encoding, config.workers);
+    pool = await createPool({ ...config.processing, namespace: config.namespace }, output.encoding, config.workers);
   } catch (err) {
     output.abort();
     await Promise.allSettled([output.close(), client?.close()]);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -29,13 +29,26 @@ test('parse: a plain file, a gzip file and stdin give one document per non-empty
   writeFileSync(gz, gzipSync(LINES.join('\r\n')));
   for (const r of [run(['parse', '--year', '2024', plain]), run(['parse', '--year', '2024', gz]), run(['parse', '--year', '2024'], LINES.join('\n'))]) {
     assert.equal(r.status, 0, r.stderr);
-    const docs = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { destination?: { port: number }; tags?: string[]; '@timestamp': string });
+    const docs = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { destination?: { port: number }; event: { dataset: string }; '@timestamp': string });
     assert.equal(docs.length, 3);
     assert.equal(docs[0]!.destination?.port, 23);
     assert.equal(docs[0]!['@timestamp'], '2024-11-16T00:12:34.000Z');
-    assert.deepEqual(docs[1]!.tags, ['dropship_parse_failure']);
+    assert.equal(docs[1]!.event.dataset, 'dropship.syslog'); // kept, not a firewall attempt
     assert.equal(docs[2]!.destination?.port, 5060);
   }
+});
+
+test('parse: year-less lines of a file are dated from its modification time, as import dates them', () => {
+  const file = join(dir, 'old.log');
+  writeFileSync(file, ['Dec 30 10:00:00 gw kernel: DROP IN=eth0 OUT= SRC=203.0.113.1 DST=198.51.100.1 PROTO=TCP SPT=1 DPT=23',
+    'Jan  2 10:00:00 gw kernel: DROP IN=eth0 OUT= SRC=203.0.113.1 DST=198.51.100.1 PROTO=TCP SPT=1 DPT=23'].join('\n'));
+  const mtime = new Date('2021-01-05T00:00:00Z');
+  utimesSync(file, mtime, mtime);
+  const r = run(['parse', file]);
+  assert.equal(r.status, 0, r.stderr);
+  const docs = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { '@timestamp': string; event: { created: string } });
+  assert.deepEqual(docs.map((d) => d['@timestamp']), ['2020-12-30T10:00:00.000Z', '2021-01-02T10:00:00.000Z']);
+  assert.equal(docs[0]!.event.created, '2021-01-05T00:00:00.000Z');
 });
 
 test('parse: --timezone applies to offset-less timestamps', () => {

@@ -51,7 +51,7 @@ describe('setup, then import with the shipper key, against a stand-in with secur
     assert.ok(!rootCallers.has('api_key:dropship-shipper'), 'the shipper needs no GET / (cluster monitor)');
   });
 
-  it('every document carries data_stream.type, .dataset and .namespace of the stream it is in', { todo: 'data_stream.* are added by helper "formats" (issue 13 §5); remove this todo when merged' }, () => {
+  it('every document carries data_stream.type, .dataset and .namespace of the stream it is in', () => {
     for (const { index, source } of server.cluster.documents('logs-dropship.*-*')) {
       const stream = server.cluster.indices.get(index)!.dataStream;
       const ds = source.data_stream as Json | undefined;
@@ -59,7 +59,7 @@ describe('setup, then import with the shipper key, against a stand-in with secur
     }
   });
 
-  it('a second import adds nothing; after a rollover, a re-import adds every line again (the documented limit)', async () => {
+  it('a second import adds nothing; after a rollover, a re-import with the shipper key (no read: no presence check) adds every line again (the documented limit)', async () => {
     const again = await importOnce('state-b');
     assert.equal(again.status, 0, again.stderr);
     assert.equal(server.cluster.documents('logs-dropship.*-*').length, LINES, 'ids already in the write index are refused (409)');
@@ -67,6 +67,8 @@ describe('setup, then import with the shipper key, against a stand-in with secur
     const afterRollover = await importOnce('state-c');
     assert.equal(afterRollover.status, 0, afterRollover.stderr);
     // _id is unique per backing index only (elastic/elasticsearch#44794): the new write index takes them all.
+    // (With read, import asks first and adds nothing: test/e2e/import-rollover.test.ts.)
+    assert.equal(afterRollover.stderr.split('\n').filter((l) => l.includes('presence check OFF')).length, 1, afterRollover.stderr);
     assert.equal(server.cluster.documents('logs-dropship.*-*').length, 2 * LINES);
   });
 });

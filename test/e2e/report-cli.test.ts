@@ -24,7 +24,9 @@ const ZONE = 'Asia/Tokyo';
 const YEAR = 2025;
 const WEEKDAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-const HOSTILE = '<script>fetch("http://203.0.113.9/x")</script><img src="http://203.0.113.9/y.png"> not a firewall line';
+const HOSTILE_VALUE = '<script>fetch("http://203.0.113.9/x")</script><img src="http://203.0.113.9/y.png">';
+/** A firewall line whose source address is markup: claimed by the netfilter format, not readable. */
+const HOSTILE = `Mar  1 10:00:00 gw kernel: DROP \u001b[31m IN=eth0 OUT= SRC=${HOSTILE_VALUE} DST=192.0.2.1 LEN=40 PROTO=TCP SPT=1 DPT=22`;
 
 interface Run { status: number | null; stdout: string; stderr: string }
 
@@ -86,16 +88,23 @@ function run(args: string[], input?: string): Promise<Run> {
 }
 
 /** What the report must say, counted here from the lines with nothing of dropship's. */
-interface Expected { grid: number[][]; ports: Map<string, number>; attempts: number; failures: number }
+interface Expected { grid: number[][]; ports: Map<string, number>; attempts: number; failures: number; other: number }
 
 function makeLog(): { text: string; expected: Expected } {
   const next = createLineGenerator(2024);
   const lines: string[] = [];
-  const expected: Expected = { grid: WEEKDAYS.map(() => new Array<number>(24).fill(0)), ports: new Map(), attempts: 0, failures: 0 };
+  const expected: Expected = { grid: WEEKDAYS.map(() => new Array<number>(24).fill(0)), ports: new Map(), attempts: 0, failures: 0, other: 0 };
   for (let i = 0; i < LINES; i++) {
     if (i % 1000 === 500) {
-      lines.push(i % 2000 === 500 ? HOSTILE : `garbage ${i} \u001b[31m`);
-      expected.failures++;
+      // Lines no format claims go to the syslog dataset ("other"); a firewall line that cannot be
+      // read is a parse failure.
+      if (i % 2000 === 500) {
+        lines.push(HOSTILE);
+        expected.failures++;
+      } else {
+        lines.push(`garbage ${i} \u001b[31m`);
+        expected.other++;
+      }
       continue;
     }
     const line = next();
@@ -130,7 +139,7 @@ describe('report on a generated 50,000-line log', () => {
     const common = [log, '--year', String(YEAR), '--timezone', ZONE];
     const [h, j, t] = await Promise.all([run(['report', ...common, '--out', html]), run(['report', ...common, '--format', 'json']), run(['report', ...common, '--format', 'text'])]);
     for (const r of [h, j, t]) assert.equal(r.status, 0, r.stderr);
-    assert.match(h.stderr, /wrote .*report\.html \(html, [\d,]+ bytes\): 50,000 lines, 49,950 attempts, 50 parse failures/);
+    assert.match(h.stderr, /wrote .*report\.html \(html, [\d,]+ bytes\): 50,000 lines, 49,950 attempts, 25 parse failures/);
     json = JSON.parse(j.stdout) as ReportData;
     text = t.stdout;
     if (!existsSync(CHROMIUM)) chromiumProblem = `no Chromium at ${CHROMIUM} (Debian package chromium, listed in .ci/apt-packages.txt)`;
@@ -149,6 +158,7 @@ describe('report on a generated 50,000-line log', () => {
     assert.equal(json.lines.attempts, expected.attempts);
     assert.equal(json.lines.parseFailures, expected.failures);
     assert.equal(json.parseFailures.count, expected.failures);
+    assert.equal(json.lines.other, expected.other);
     assert.equal(json.timezone, ZONE);
     assert.deepEqual(json.hours.grid, expected.grid);
     const truePorts = [...expected.ports].sort((a, b) => b[1] - a[1]);
@@ -213,7 +223,7 @@ describe('report on a generated 50,000-line log', () => {
     assert.deepEqual(rows(seen.sources, 2), json.sources.rows.map((r) => r.count.toLocaleString('en-US')));
 
     // Hostile log content is shown as text.
-    assert.ok(seen.failures.includes(HOSTILE));
+    assert.ok(seen.failures.includes(HOSTILE_VALUE));
   });
 
   test('--format text gives the same numbers as the JSON (and so as the page)', () => {
@@ -237,7 +247,7 @@ describe('report on a generated 50,000-line log', () => {
     const from = hourLines.findIndex((l) => l.startsWith('Attempts by hour of day'));
     const hours = hourLines.slice(from + 1, from + 25).map((l) => Number(/^ {2}\d\d +([\d,]+)/.exec(l)![1]!.replaceAll(',', '')));
     assert.deepEqual(hours, json.hours.byHour);
-    assert.match(text, /50,000 lines read: 49,950 firewall attempts .* 50 parse failures/);
+    assert.match(text, /50,000 lines read: 49,950 firewall attempts .* 25 parse failures, 25 other/);
     assert.match(text, /times in Asia\/Tokyo/);
     // A control character from the log is shown escaped, never sent to the terminal.
     assert.ok(!text.includes('\u001b'));
@@ -258,7 +268,8 @@ describe('report: inputs and errors', () => {
     assert.match(r.stderr.trim().split('\n').at(-1)!, /^dropship: 1 input\(s\) could not be read completely .*missing\.log$/);
     const data = JSON.parse(readFileSync(out, 'utf8')) as ReportData;
     assert.equal(data.lines.attempts, 3);
-    assert.equal(data.lines.parseFailures, 1);
+    assert.equal(data.lines.parseFailures, 0);
+    assert.equal(data.lines.other, 1, 'a line no format claims is "other", not an attempt');
     assert.ok(data.input.kind === 'files');
     assert.deepEqual(data.input.files.map((f) => [f.path.endsWith('missing.log') ? 'missing' : f.path === '-' ? '-' : 'gz', f.lines, f.error !== undefined]),
       [['missing', 0, true], ['gz', 2, false], ['-', 2, false]]);

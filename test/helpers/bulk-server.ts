@@ -14,6 +14,14 @@ import { CreateActionReader, decodeAction } from '../../src/codec/bulk.js';
  * a version body and records any other request (templates, pipelines...) so setup code can be
  * tested against it. Reusable by sink, tail and import tests and by the bench.
  *
+ * Rollover, for import's presence check (at the speed of a bench, so without data streams: one
+ * id space and one rollover history for every data stream): `rollover()` starts a new id space,
+ * as a data stream's new write index does (elastic/elasticsearch#44794: `_id` is unique per
+ * backing index). `GET <target>/_settings/index.creation_date` lists one backing index per
+ * generation with its creation date (404 before anything was stored or rolled over), and
+ * `POST <target>/_search` with an `ids` query answers which ids any generation holds (one hit per
+ * generation holding it; the `@timestamp` range is not applied: sources are not kept).
+ *
  * Documents put in `searchable` can be read back the way `import --from-index` reads an index:
  * `POST /<index>/_pit`, `POST /_search` with `pit` + `sort: [{_shard_doc}]` + `search_after`, and
  * `DELETE /_pit`, with the request and response shapes of Elasticsearch's documentation.
@@ -111,7 +119,14 @@ const CREATED = 201;
 
 export class BulkServer {
   readonly docs = new Map<string, StoredDoc>();
-  private readonly ids = new IdSet();
+  /** The write index's ids; `olderIds` are those of the backing indices before each rollover. */
+  private ids = new IdSet();
+  private readonly olderIds: IdSet[] = [];
+  /** Creation time (epoch ms) of each generation, oldest first. */
+  private readonly generations: number[] = [Date.now()];
+  /** `ids` searches answered (the presence check), and the ids they asked about. */
+  searchRequests = 0;
+  searchedIds = 0;
   private readonly attempts = new Map<string, number>();
   /** Non-bulk requests, in order (e.g. the PUTs of `dropship setup`). */
   readonly recorded: RecordedRequest[] = [];
@@ -163,9 +178,16 @@ export class BulkServer {
     return `http://127.0.0.1:${this.port}`;
   }
 
-  /** Whether a document with this id is stored (kept in every mode, unlike sources and attempts). */
+  /** Whether a document with this id is stored, in any generation (kept in every mode, unlike sources and attempts). */
   hasId(id: string): boolean {
-    return this.ids.has(id);
+    return this.ids.has(id) || this.olderIds.some((ids) => ids.has(id));
+  }
+
+  /** A rollover of every data stream: a new write index, so a new id space; what is stored stays searchable. */
+  rollover(now = Date.now()): void {
+    this.olderIds.push(this.ids);
+    this.ids = new IdSet();
+    this.generations.push(now);
   }
 
   /** How many times the server has seen this id in a `_bulk` request (only with storeSources). */
@@ -228,6 +250,9 @@ export class BulkServer {
     if (method === 'POST' && url.pathname.endsWith('/_pit')) return this.openPit(res, decodeURIComponent(url.pathname.slice(1, -5)));
     if ((method === 'POST' || method === 'GET') && url.pathname === '/_search') return this.pitSearch(res, body);
     if (method === 'DELETE' && url.pathname === '/_pit') return this.closePit(res, body);
+    const target = /^\/([^_/][^/]*)\/(_settings|_search)(?:\/|$)/.exec(url.pathname);
+    if (method === 'GET' && target?.[2] === '_settings') return this.backingIndices(res, decodeURIComponent(target[1]!));
+    if ((method === 'POST' || method === 'GET') && target?.[2] === '_search') return this.idsSearch(res, body, url.searchParams.has('filter_path'));
     this.recorded.push({ method, path: decodeURIComponent(url.pathname), body });
     if (method === 'GET' || method === 'HEAD') {
       const found = this.getResponses.get(url.pathname);
@@ -364,6 +389,38 @@ export class BulkServer {
     res.end(response);
   }
 
+  /** `GET <data stream>/_settings/index.creation_date?flat_settings=true`: one backing index per generation. */
+  private backingIndices(res: ServerResponse, target: string): void {
+    if (this.generations.length === 1 && this.ids.size === 0) {
+      return send(res, 404, { error: { type: 'index_not_found_exception', reason: `no such index [${target}]` }, status: 404 });
+    }
+    const out: Record<string, unknown> = {};
+    this.generations.forEach((created, i) => {
+      out[`.ds-${target}-${new Date(created).toISOString().slice(0, 10).replace(/-/g, '.')}-${String(i + 1).padStart(6, '0')}`] = { settings: { 'index.creation_date': String(created) } };
+    });
+    send(res, 200, out);
+  }
+
+  /** A search with an `ids` query (the presence check): a hit per generation holding each id, up to `size`. */
+  private idsSearch(res: ServerResponse, body: string, filtered: boolean): void {
+    const q = JSON.parse(body || '{}') as { size?: number; query?: unknown };
+    const ids = idsOf(q.query);
+    if (ids === undefined) return send(res, 400, { error: { type: 'illegal_argument_exception', reason: 'this server searches by ids only' }, status: 400 });
+    this.searchRequests++;
+    this.searchedIds += ids.length;
+    const size = q.size ?? 10;
+    const hits: { _index?: string; _id: string }[] = [];
+    const sets = [...this.olderIds, this.ids];
+    for (let g = 0; g < sets.length && hits.length < size; g++) {
+      for (const id of ids) {
+        if (hits.length >= size) break;
+        if (sets[g]!.has(id)) hits.push(filtered ? { _id: id } : { _index: `generation-${g + 1}`, _id: id });
+      }
+    }
+    const shards = { total: sets.length, successful: sets.length, skipped: 0, failed: 0 };
+    send(res, 200, filtered ? { _shards: { failed: 0 }, timed_out: false, ...(hits.length > 0 ? { hits: { hits } } : {}) } : { took: 1, timed_out: false, _shards: shards, hits: { hits } });
+  }
+
   private openPit(res: ServerResponse, target: string): void {
     const patterns = target.split(',').map((p) => new RegExp(`^${p.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`));
     const names = [...this.searchable.keys()].filter((name) => patterns.some((p) => p.test(name))).sort();
@@ -421,9 +478,21 @@ export class BulkServer {
     return [...this.docs.values()].map((d) => JSON.parse(d.source) as unknown);
   }
 
+  /** Documents stored, in every generation (an id stored before and after a rollover counts twice). */
   get storedCount(): number {
-    return this.ids.size;
+    return this.olderIds.reduce((sum, ids) => sum + ids.size, this.ids.size);
   }
+}
+
+/** The values of an `ids` query, alone or in a bool's filter/must. */
+function idsOf(query: unknown): string[] | undefined {
+  const q = query as { ids?: { values?: string[] }; bool?: { filter?: unknown[]; must?: unknown[] } } | undefined;
+  if (q?.ids?.values !== undefined) return q.ids.values;
+  for (const clause of [...(q?.bool?.filter ?? []), ...(q?.bool?.must ?? [])]) {
+    const ids = idsOf(clause);
+    if (ids !== undefined) return ids;
+  }
+  return undefined;
 }
 
 /** `_source` filtering by a list of (dotted) field paths, nested or written with dots. */

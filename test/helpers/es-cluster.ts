@@ -20,6 +20,12 @@ import type { AddressInfo, Socket } from 'node:net';
  * - Documents `create`d into a data stream go to its write index (DataStream.getWriteIndex for
  *   non-TSDB modes): `_id` is unique per backing index only, so a rollover starts a new id space
  *   (elastic/elasticsearch#44794).
+ * - `_search` on a data stream covers every backing index; the stand-in knows `ids`, `range` on
+ *   `@timestamp` (epoch_millis or ISO) and `match_all` inside `bool.filter`/`must`, `size`,
+ *   `_source: false` and `filter_path`. With `nearRealTime`, a document is seen by searches only
+ *   after a refresh (`refresh()` or `POST <target>/_refresh`), as with Elasticsearch's periodic
+ *   refresh, while `create` sees it at once (the id lookup reads the live version map).
+ * - Every backing index has `index.creation_date` (epoch ms as a string, the cluster's `now()`).
  * - `?lazy=true` rollover (from 8.14) marks the data stream (`rollover_on_write`) and the next
  *   write rolls it over; before 8.14 the parameter is unknown: 400, as for any unrecognised one.
  * - Non-dynamic settings (`index.mode`) cannot be changed on an open index.
@@ -53,6 +59,8 @@ export interface EsClusterOptions {
   lazyRollover?: boolean;
   /** Users for basic authentication; 'superuser' may do anything. */
   users?: Record<string, { password: string; roles: RoleDescriptor[] | 'superuser' }>;
+  /** Searches see documents only after a refresh (default: at once). */
+  nearRealTime?: boolean;
 }
 
 export interface RecordedRequest {
@@ -72,6 +80,8 @@ export interface BackingIndex {
   /** Mapping properties, nested. */
   properties: Json;
   docs: Map<string, Json>;
+  /** Ids written since the last refresh: not yet seen by searches (with `nearRealTime`). */
+  unrefreshed: Set<string>;
 }
 
 export interface DataStreamState {
@@ -107,7 +117,7 @@ class EsError extends Error {
   }
 }
 
-interface Answer {
+export interface Answer {
   status: number;
   body: unknown;
 }
@@ -160,6 +170,13 @@ export class EsCluster {
   readonly recorded: RecordedRequest[] = [];
   /** The day in backing index names (`.ds-<name>-<day>-000001`); fixed so tests can name indices. */
   day = '2027.01.01';
+  /** The cluster's clock (epoch ms): `index.creation_date` of new backing indices. */
+  now: () => number = () => Date.now();
+  /**
+   * Fault injection: an answer for a request instead of the cluster's own (after authentication,
+   * before routing; requests are recorded either way), or undefined.
+   */
+  intercept: ((request: RecordedRequest) => Answer | undefined) | undefined;
   private keySeq = 0;
 
   constructor(readonly options: EsClusterOptions) {
@@ -262,12 +279,14 @@ export class EsCluster {
     const resolved = this.resolveTemplate(stream.name)!;
     stream.generation++;
     const name = `.ds-${stream.name}-${this.day}-${String(stream.generation).padStart(6, '0')}`;
+    resolved.settings.set('index.creation_date', String(this.now()));
     const index: BackingIndex = {
       name,
       dataStream: stream.name,
       settings: resolved.settings,
       properties: mergeProperties(resolved.properties, { '@timestamp': { type: 'date' } }, '', false),
       docs: new Map(),
+      unrefreshed: new Set(),
     };
     this.indices.set(name, index);
     stream.indices.push(name);
@@ -308,11 +327,17 @@ export class EsCluster {
       if (problem) return { status: 400, index: index.name, error: { type: 'document_parsing_exception', reason: problem.reason } };
       for (const [path, value] of constantKeywordValues(index.properties, source, '')) setConstantValue(index.properties, path, value);
       index.docs.set(id, source);
+      if (this.options.nearRealTime === true) index.unrefreshed.add(id);
       return { status: 201, index: index.name };
     } catch (err) {
       if (err instanceof EsError) return { status: err.status, index: target, error: { type: err.type, reason: err.reason } };
       throw err;
     }
+  }
+
+  /** Makes every document written so far visible to searches. */
+  refresh(): void {
+    for (const index of this.indices.values()) index.unrefreshed.clear();
   }
 
   /** Every stored document of the data streams matching `pattern`, with the backing index it is in. */
@@ -341,7 +366,10 @@ export class EsCluster {
           throw new EsError(400, 'x_content_parse_exception', 'request body is not JSON');
         }
       }
-      if (!path.endsWith('/_bulk')) this.recorded.push({ method, path, query, body: parsed, ...(principal ? { principal: principal.name } : {}) });
+      const request: RecordedRequest = { method, path, query, body: parsed, ...(principal ? { principal: principal.name } : {}) };
+      if (!path.endsWith('/_bulk')) this.recorded.push(request);
+      const injected = this.intercept?.(request);
+      if (injected !== undefined) return injected;
       return this.route(method, path, query, parsed, body, principal);
     } catch (err) {
       if (err instanceof EsError) return errorAnswer(err);
@@ -429,10 +457,14 @@ export class EsCluster {
       return this.bulk(raw, parts[0] === '_bulk' ? undefined : parts[0], who);
     }
     if ((method === 'POST' || method === 'GET') && (parts[1] === '_search' || parts[0] === '_search')) {
-      params('filter_path', 'allow_no_indices', 'ignore_unavailable', 'expand_wildcards', 'size', 'track_total_hits');
-      return this.search(parts[0] === '_search' ? '*' : parts[0]!, json, who);
+      params('filter_path', 'allow_no_indices', 'ignore_unavailable', 'expand_wildcards', 'size', 'track_total_hits', 'allow_partial_search_results');
+      const answer = this.search(parts[0] === '_search' ? '*' : parts[0]!, json, who);
+      return query.filter_path === undefined ? answer : { status: answer.status, body: filterPath(answer.body, query.filter_path.split(',')) };
     }
-    if ((method === 'POST' || method === 'GET') && parts[1] === '_refresh') return { status: 200, body: { _shards: { total: 1, successful: 1, failed: 0 } } };
+    if ((method === 'POST' || method === 'GET') && parts[1] === '_refresh') {
+      this.refresh();
+      return { status: 200, body: { _shards: { total: 1, successful: 1, failed: 0 } } };
+    }
     if (parts.length >= 2 && parts[1] === '_mapping' && (method === 'PUT' || method === 'POST')) {
       params('write_index_only', 'allow_no_indices', 'ignore_unavailable', 'expand_wildcards', 'master_timeout', 'timeout');
       return this.putMapping(parts[0]!, query, json, who);
@@ -614,18 +646,26 @@ export class EsCluster {
 
   private search(expression: string, body: Json, who: Principal | undefined): Answer {
     const names = this.expand(expression, who, 'indices:data/read/search');
-    const ids = findIds(body.query);
+    const size = Number(body.size ?? 10);
+    // SearchService: from + size may not exceed index.max_result_window (default 10,000).
+    if (size > 10_000) throw new EsError(400, 'illegal_argument_exception', `Result window is too large, from + size must be less than or equal to: [10000] but was [${size}].`);
+    const matches = queryMatcher(body.query);
     const hits: Json[] = [];
+    let shards = 0;
     for (const name of names) {
-      for (const index of this.dataStreams.get(name)!.indices) {
-        for (const [id, source] of this.indices.get(index)!.docs) {
-          if (ids && !ids.has(id)) continue;
-          hits.push({ _index: index, _id: id, _score: 1, ...(body._source === false ? {} : { _source: source }) });
+      for (const indexName of this.dataStreams.get(name)!.indices) {
+        shards++;
+        const index = this.indices.get(indexName)!;
+        for (const [id, source] of index.docs) {
+          if (index.unrefreshed.has(id) || !matches(id, source)) continue;
+          hits.push({ _index: indexName, _id: id, _score: 0, ...(body._source === false ? {} : { _source: source }) });
         }
       }
     }
-    const size = Number(body.size ?? 10);
-    return { status: 200, body: { took: 1, timed_out: false, hits: { total: { value: hits.length, relation: 'eq' }, hits: hits.slice(0, size) } } };
+    return {
+      status: 200,
+      body: { took: 1, timed_out: false, _shards: { total: shards, successful: shards, skipped: 0, failed: 0 }, hits: { total: { value: hits.length, relation: 'eq' }, hits: hits.slice(0, size) } },
+    };
   }
 
   // ---- security ----
@@ -853,13 +893,61 @@ function lookup(properties: Json, path: string): Json | undefined {
   return level?.[parts.at(-1)!] as Json | undefined;
 }
 
-/** The ids of an `ids` query, alone or in a bool filter/must; undefined for anything else (all documents). */
-function findIds(query: unknown): Set<string> | undefined {
-  const q = query as { ids?: { values?: string[] }; bool?: { filter?: unknown[]; must?: unknown[] } } | undefined;
-  if (q?.ids?.values) return new Set(q.ids.values);
-  for (const clause of [...(q?.bool?.filter ?? []), ...(q?.bool?.must ?? [])]) {
-    const ids = findIds(clause);
-    if (ids) return ids;
+/**
+ * The queries the stand-in knows, as a test of (id, source): `ids`, `range` on a date field
+ * (`gte`/`lte`/`gt`/`lt`, epoch_millis numbers or date strings), `match_all`, and `bool` with
+ * `filter`/`must` lists or single clauses. Anything else is a 400, as a query Elasticsearch could
+ * not parse would be.
+ */
+function queryMatcher(query: unknown): (id: string, source: Json) => boolean {
+  if (query === undefined) return () => true;
+  const q = query as Json;
+  const [kind, spec] = Object.entries(q)[0] ?? [];
+  if (kind === 'match_all') return () => true;
+  if (kind === 'ids') {
+    const values = new Set((spec as { values?: string[] }).values ?? []);
+    return (id) => values.has(id);
   }
-  return undefined;
+  if (kind === 'range') {
+    const [field, bounds] = Object.entries(spec as Json)[0]! as [string, Record<string, unknown>];
+    const ms = (v: unknown): number => (typeof v === 'number' ? v : /^\d+$/.test(String(v)) ? Number(v) : Date.parse(String(v)));
+    return (_id, source) => {
+      const value = Date.parse(String(field.split('.').reduce<unknown>((o, k) => (o as Json | undefined)?.[k], source)));
+      if (Number.isNaN(value)) return false;
+      return (bounds.gte === undefined || value >= ms(bounds.gte)) && (bounds.lte === undefined || value <= ms(bounds.lte)) &&
+        (bounds.gt === undefined || value > ms(bounds.gt)) && (bounds.lt === undefined || value < ms(bounds.lt));
+    };
+  }
+  if (kind === 'bool') {
+    const b = spec as { filter?: unknown; must?: unknown };
+    const clauses = [b.filter, b.must].flatMap((c) => (c === undefined ? [] : Array.isArray(c) ? c : [c])).map(queryMatcher);
+    return (id, source) => clauses.every((m) => m(id, source));
+  }
+  throw new EsError(400, 'parsing_exception', `unknown query [${String(kind)}] (not modelled by the stand-in)`);
+}
+
+/**
+ * Elasticsearch's `filter_path` for plain dotted paths with `*` segments: only the named leaves
+ * are kept, arrays are filtered element by element, and objects left empty disappear.
+ */
+export function filterPath(value: unknown, paths: string[]): unknown {
+  const filter = (v: unknown, patterns: string[][]): unknown => {
+    if (Array.isArray(v)) {
+      const out = v.map((e) => filter(e, patterns)).filter((e) => e !== undefined);
+      return out.length > 0 ? out : undefined;
+    }
+    if (v === null || typeof v !== 'object') return undefined;
+    const out: Json = {};
+    for (const [key, child] of Object.entries(v as Json)) {
+      const matching = patterns.filter((p) => p[0] === '*' || p[0] === key);
+      if (matching.length === 0) continue;
+      if (matching.some((p) => p.length === 1)) out[key] = child;
+      else {
+        const kept = filter(child, matching.map((p) => p.slice(1)));
+        if (kept !== undefined) out[key] = kept;
+      }
+    }
+    return Object.keys(out).length > 0 ? out : undefined;
+  };
+  return filter(value, paths.map((p) => p.split('.'))) ?? {};
 }

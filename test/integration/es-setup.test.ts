@@ -22,8 +22,8 @@ import { authDoc, netfilterDoc } from '../helpers/netfilter-docs.js';
  * Real Elasticsearch in Docker, security on (HTTP without TLS, inside the test only): `dropship
  * setup` on an empty cluster, twice, and after data exists (an upgrade); a document Elasticsearch
  * cannot map; documents through the ingest pipeline; `import` and `tail` end to end as processes
- * with the API key setup creates. Skips (with the reason printed) when no Docker engine is
- * reachable. Versions: DROPSHIP_ES_VERSIONS (default: 8.11, 8.17 and the newest 9.x checked here).
+ * with the API key setup creates; `import` after a rollover (the presence check). Skips (with the
+ * reason printed) when no Docker engine is reachable. Versions: DROPSHIP_ES_VERSIONS (default: 8.11, 8.17 and the newest 9.x checked here).
  */
 const VERSIONS = (process.env.DROPSHIP_ES_VERSIONS ?? '8.11.4,8.17.4,9.2.3').split(',').map((v) => v.trim()).filter(Boolean);
 const NAMESPACE = 'it';
@@ -197,6 +197,29 @@ for (const version of VERSIONS) {
       const second = await runCli([...args, '--state-dir', join(dir, 'import-b')], env);
       assert.equal(second.status, 0, second.stderr);
       assert.equal(await count(stream), 300, 'a second import adds nothing');
+    });
+
+    it('import after a rollover adds nothing with credentials that may search (presence check); the shipper key warns once', async (t) => {
+      if (skipWithoutDocker(t)) return;
+      await ensureShipperKey(client!, settings!, keyFile(), () => {});
+      const file = join(dir, 'rollover.log');
+      await writeFile(file, Array.from({ length: 200 }, (_, n) => line(n)).join('\n') + '\n');
+      const args = ['import', file, '--namespace', 'rollover', '--year', '2027', '--timezone', 'UTC', '--progress-interval', '0'];
+      const asElastic = { ELASTICSEARCH_HOSTS: url, ELASTICSEARCH_USERNAME: 'elastic', ELASTICSEARCH_PASSWORD: password };
+      const stream = 'logs-dropship.firewall-rollover';
+      const first = await runCli([...args, '--state-dir', join(dir, 'rollover-a')], asElastic);
+      assert.equal(first.status, 0, first.stderr);
+      assert.equal(await count(stream), 200);
+      assert.equal((await client!.indices.rollover({ alias: stream })).rolled_over, true);
+      const again = await runCli([...args, '--state-dir', join(dir, 'rollover-b')], asElastic);
+      assert.equal(again.status, 0, again.stderr);
+      assert.match(again.stderr, /0 indexed, 200 already present/);
+      assert.equal(await count(stream), 200, 'nothing added across the rollover');
+      // The shipper key may not search (least privilege): one warning, and the documented duplicates.
+      const shipper = await runCli([...args, '--state-dir', join(dir, 'rollover-c')], { ELASTICSEARCH_HOSTS: url, ELASTICSEARCH_API_KEY_FILE: keyFile() });
+      assert.equal(shipper.status, 0, shipper.stderr);
+      assert.equal(shipper.stderr.split('\n').filter((l) => l.includes('presence check OFF')).length, 1, shipper.stderr);
+      assert.equal(await count(stream), 400);
     });
 
     it('tail end to end with the shipper API key: appended lines arrive, SIGTERM ends it cleanly', async (t) => {

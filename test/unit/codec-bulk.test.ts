@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { bulkEncoder, bulkSpans, createAction, CreateActionReader, decodeAction, decodeDocument, idOfDocument } from '../../src/codec/bulk.js';
+import { bulkEncoder, bulkEntries, bulkSpans, createAction, CreateActionReader, decodeAction, decodeDocument, idOfDocument } from '../../src/codec/bulk.js';
 import { createEncoder } from '../../src/codec/encoder.js';
 import { stringifyDocument } from '../../src/model/serialize.js';
 import { authDoc, netfilterDoc } from '../helpers/netfilter-docs.js';
@@ -54,4 +54,26 @@ test('bulkSpans finds every document of a body, and a body cut short keeps what 
   const cut = body.subarray(0, spans[4]!.start + 20);
   const last = decodeDocument(cut, bulkSpans(cut).at(-1)!);
   assert.deepEqual(last, { index: '', id: '', source: null });
+});
+
+test('bulkEntries reads index, id and @timestamp of every document, in the plain form from bytes and otherwise as JSON', () => {
+  const plain = netfilterDoc(4);
+  const encoder = bulkEncoder({ namespace: 'home' });
+  const body = Buffer.from(
+    encoder.encode(plain, stringifyDocument(plain)) +
+      // An escaped id, an action written another way, @timestamp not first, no @timestamp, no source.
+      `${createAction('logs-x-y', 'quo"te')}\n{"message":"m","@timestamp":"2027-01-02T03:04:05.678+01:00"}\n` +
+      `{ "create" : { "_id" : "sp ace", "_index" : "logs-x-y" } }\n{"@timestamp":"2027-01-02T03:04:05Z","a":1}\n` +
+      `${createAction('logs-x-y', 'none')}\n{"message":"no time","nested":{"@timestamp":"2020-01-01T00:00:00Z"}}\n` +
+      `${createAction('logs-x-y', 'cut')}\n`,
+  );
+  const entries = bulkEntries(body);
+  assert.deepEqual(entries.map(({ index, id, timestamp }) => ({ index, id, timestamp })), [
+    { index: 'logs-dropship.firewall-home', id: idOfDocument(plain), timestamp: plain['@timestamp'] },
+    { index: 'logs-x-y', id: 'quo"te', timestamp: '2027-01-02T03:04:05.678+01:00' },
+    { index: 'logs-x-y', id: 'sp ace', timestamp: '2027-01-02T03:04:05Z' },
+    { index: 'logs-x-y', id: 'none', timestamp: undefined },
+    { index: 'logs-x-y', id: 'cut', timestamp: undefined },
+  ]);
+  assert.deepEqual(entries.map(({ start, end }) => ({ start, end })), bulkSpans(body));
 });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { firstLineInstant, lastLineYear, segmentAt, wallTimeOf, YearScanner, yearSegments, yearStep } from '../../src/parse/file-years.js';
+import { firstLineInstant, lastLineYear, segmentAt, wallTimeOf, YearScanner, yearSegments, yearStep, type WallTime } from '../../src/parse/file-years.js';
+import { readFileSync } from 'node:fs';
 import { timeZone } from '../../src/time/zone.js';
 
 const UTC = timeZone('UTC');
@@ -20,13 +21,23 @@ function yearsOf(lines: string[], anchorIso: string, zone = UTC): number[] {
   return lines.map((_, i) => segments[segmentAt(segments, i)]!.year);
 }
 
-test('yearStep: forward in time, except a step back of one month', () => {
-  assert.equal(yearStep(12, 1), 1);
-  assert.equal(yearStep(11, 2), 1); // a quiet spell over New Year
-  assert.equal(yearStep(6, 2), 1);
-  assert.equal(yearStep(3, 2), 0); // an out-of-order line at a month boundary
-  assert.equal(yearStep(1, 12), -1); // a late line of the old year just after New Year
-  assert.equal(yearStep(5, 5), 0);
+const at = (month: number, day: number, hour = 0, minute = 0, second = 0): WallTime => ({ month, day, hour, minute, second });
+
+test('yearStep: forward in time; New Year when the date goes back by more than a late line can', () => {
+  assert.equal(yearStep(at(12, 31, 23, 59, 59), at(1, 1)), 1);
+  assert.equal(yearStep(at(11, 30), at(2, 1)), 1); // a quiet spell over New Year
+  assert.equal(yearStep(at(6, 1), at(2, 1)), 1); // eight quiet months
+  assert.equal(yearStep(at(3, 1), at(2, 28, 23, 59, 59)), 0); // an out-of-order line at a month boundary
+  assert.equal(yearStep(at(11, 6, 2, 30), at(11, 6, 1, 45)), 0); // summer time ends: an hour back
+  assert.equal(yearStep(at(1, 1, 0, 0, 1), at(12, 31, 23, 59, 59)), -1); // a late line of the old year just after New Year
+  assert.equal(yearStep(at(5, 5), at(5, 5)), 0);
+  assert.equal(yearStep(at(1, 5), at(7, 30)), 0);
+});
+
+test('yearStep: a step back of days to weeks is no New Year (it would mean ten silent months): not in time order', () => {
+  assert.equal(yearStep(at(3, 2, 10, 15), at(2, 6, 16, 27)), null);
+  assert.equal(yearStep(at(12, 31), at(12, 1)), null);
+  assert.equal(yearStep(at(8, 1), at(7, 30)), null);
 });
 
 test('a file spanning New Year: lines before the rollover are one year earlier', () => {
@@ -95,6 +106,12 @@ test('a file whose months jump back and forth is not in time order: no years are
   ordered.addLine(line('Dec 31 00:00:00'));
   ordered.addLine(line('Jan  1 00:00:00'));
   assert.equal(ordered.result().ordered, true);
+});
+
+test('samples/router.log (lines of several routers, one after the other) is not in time order', () => {
+  const scanner = new YearScanner();
+  for (const l of readFileSync(new URL('../../samples/router.log', import.meta.url), 'utf8').split('\n')) scanner.addLine(l);
+  assert.equal(scanner.result().ordered, false);
 });
 
 test('segmentAt finds the segment of any line', () => {

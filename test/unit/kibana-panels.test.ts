@@ -98,14 +98,21 @@ const unclaimed = Array.from({ length: 5 }, (_, i) => ({
 }));
 const logins = Array.from({ length: 9 }, (_, i) => ({
   '@timestamp': stamp,
-  event: { kind: 'event', dataset: 'dropship.auth', category: ['authentication'], outcome: i === 0 ? 'success' : 'failure' },
+  event: { kind: 'event', dataset: 'dropship.auth', category: ['authentication'], action: 'ssh_login', outcome: i === 0 ? 'success' : 'failure' },
   user: { name: i % 2 ? 'root' : 'admin' }, source: { ip: `203.0.113.${i + 1}` },
+}));
+// The end of an attempt already counted ("maximum authentication attempts", a disconnect before
+// login): authentication events too, but not another attempt.
+const attemptEnds = ['ssh_max_attempts', 'ssh_disconnect'].map((action, i) => ({
+  '@timestamp': stamp,
+  event: { kind: 'event', dataset: 'dropship.auth', category: ['authentication'], type: ['end'], action, outcome: 'failure' },
+  user: { name: 'root' }, source: { ip: `203.0.113.${i + 1}` },
 }));
 // A user-listed scanner (`--scanner-list`) carries a name and no operator.
 const listed = demo.slice(0, 4).map((d) => ({ ...structuredClone(d), dropship: { ...d.dropship, scanner: { name: DEFAULT_USER_SCANNER_NAME } } }));
 
 const attempts = [...demo, ...listed].map(withRuntimeFields);
-const docs = [...attempts, ...unreadable, ...unclaimed, ...logins];
+const docs = [...attempts, ...unreadable, ...unclaimed, ...logins, ...attemptEnds];
 const isAttempt = (d: unknown): boolean => at(d, 'event.dataset') === 'dropship.firewall' && at(d, 'event.kind') === 'event';
 
 const run = (p: Panel): Row[] => rows(p.layer, inView(p.indexPattern, docs), p.query);
@@ -205,7 +212,7 @@ test('no firewall panel counts parse failures, unclaimed lines or logins; "Attem
   assert.equal(lines, unreadable.length + unclaimed.length);
 });
 
-test('SSH panels count login events of the auth data view only', () => {
+test('SSH panels count login attempts of the auth data view only, not the end of an attempt', () => {
   for (const p of ssh) assert.ok(counted(p).every((d) => at(d, 'event.dataset') === 'dropship.auth'), p.id);
   const n = run(panel('ssh-attempts'))[0]!;
   assert.equal(n[Object.keys(n)[0]!], logins.length);

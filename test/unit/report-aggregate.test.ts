@@ -126,6 +126,15 @@ test('the SSH section: top user names, failures and successes, top sources, from
   // Attempts views stay empty: authentication is not a firewall attempt.
   assert.equal(data.lines.attempts, 0);
   assert.equal(data.ports.rows.length, 0);
+
+  // The end of an attempt (sshd's "maximum authentication attempts", a disconnect before login) is
+  // an authentication event, not another attempt: it changes no user's or source's count.
+  const end = { ...rnd[0]!, event: { ...rnd[0]!.event, action: 'ssh_max_attempts', type: ['end'], outcome: 'failure' as const } };
+  agg.add(end);
+  const after = summarize(tally, { input: { kind: 'files', files: [], stdin: true }, top: 3 });
+  assert.equal(after.auth!.events, 2001);
+  assert.equal(after.auth!.failure, data.auth.failure);
+  assert.deepEqual(after.auth!.users.rows, data.auth.users.rows);
 });
 
 test('files: hostile bytes through parse → enrich → tally never crash, every line is counted, failures shown', async () => {

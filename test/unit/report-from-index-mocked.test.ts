@@ -24,7 +24,11 @@ import { startStandIn, type StandIn } from './report-es-standin.js';
 const ZONE = 'Asia/Kolkata'; // +05:30: hourly buckets that are not UTC hours
 const zone = timeZone(ZONE);
 const next = createLineGenerator(99);
-const lines = Array.from({ length: 3000 }, (_, i) => (i % 300 === 7 ? `not a firewall line ${i}` : next()));
+// Every 300th line a firewall line that cannot be read (a parse failure), every 300th + 150 one no
+// format claims (the syslog dataset: "other").
+const lines = Array.from({ length: 3000 }, (_, i) => (i % 300 === 7
+  ? `Mar  1 10:00:00 gw kernel: DROP IN=eth0 OUT= SRC=nowhere DST=192.0.2.1 LEN=40 TTL=64 ID=${i} PROTO=TCP SPT=1 DPT=22`
+  : i % 300 === 157 ? `Mar  1 10:00:00 gw dnsmasq[12]: query[A] host${i}.example from 192.168.1.5` : next()));
 
 function authDoc(i: number): EcsDocument {
   const ts = new Date(Date.UTC(2025, 5, 1 + (i % 20), i % 24, i % 60)).toISOString();
@@ -93,7 +97,9 @@ test('report --from-index (mocked Elasticsearch) says what the report of the sam
   assert.deepEqual({ ...fromIndex.auth, users: fromIndex.auth.users.rows, sources: fromIndex.auth.sources.rows },
     { ...fromFiles.auth, users: fromFiles.auth.users.rows, sources: fromFiles.auth.sources.rows });
   assert.equal(fromIndex.parseFailures.count, 10);
-  assert.deepEqual(fromIndex.parseFailures.reasons, [{ reason: 'no supported firewall format recognised', count: 10 }]);
+  assert.deepEqual(fromIndex.parseFailures.reasons, [{ reason: 'not an IP address: SRC "nowhere"', count: 10 }]);
+  assert.equal(fromFiles.lines.other, 10);
+  assert.equal(fromIndex.lines.other, fromFiles.lines.other);
   assert.deepEqual(new Set(fromIndex.parseFailures.samples.map((s) => s.line)), new Set(fromFiles.parseFailures.samples.map((s) => s.line)));
 
   // Aggregations only: no request asks for documents, except the ten parse-failure samples.

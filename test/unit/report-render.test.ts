@@ -23,7 +23,7 @@ function data() {
   const ts = '2025-03-01T10:00:00.000Z';
   const event = { kind: 'event' as const, original: 'x', created: ts };
   const auth: EcsDocument = {
-    '@timestamp': ts, ecs: { version: '9.4.0' }, event: { ...event, dataset: 'dropship.auth', outcome: 'failure' },
+    '@timestamp': ts, ecs: { version: '9.4.0' }, event: { ...event, dataset: 'dropship.auth', action: 'ssh_login', outcome: 'failure' },
     user: { name: HOSTILE_USER }, source: { ip: '203.0.113.9' },
   };
   const attempt: EcsDocument = {

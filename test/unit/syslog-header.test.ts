@@ -154,14 +154,18 @@ describe('timestamps in ECS', () => {
 
 describe('bad input', () => {
   const parse = parserFor();
-  test('unrecognised text keeps the original line, a tag and the reason', () => {
+  test('a line no format claims is kept whole in the syslog dataset, not as a firewall attempt', () => {
     const d = parse('Mar  1 10:00:00 gw dnsmasq[123]: query[A] example.org from 192.168.1.5');
     assert.equal(d.event.original, 'Mar  1 10:00:00 gw dnsmasq[123]: query[A] example.org from 192.168.1.5');
-    assert.deepEqual(d.tags, ['dropship_parse_failure']);
-    assert.match(d.error!.message, /no supported firewall format.*dnsmasq/);
-    assert.equal(d.event.kind, 'pipeline_error');
+    assert.equal(d.message, 'gw dnsmasq[123]: query[A] example.org from 192.168.1.5');
+    assert.equal(d.event.dataset, 'dropship.syslog');
+    assert.deepEqual(d.data_stream, { type: 'logs', dataset: 'dropship.syslog', namespace: 'default' });
+    assert.equal(d.event.kind, 'event');
+    assert.equal(d.event.category, undefined);
+    assert.equal(d.tags, undefined);
     assert.equal(d['@timestamp'], '2024-03-01T10:00:00.000Z');
     assert.equal(at(d, 'observer.hostname'), 'gw');
+    assert.equal(at(d, 'log.syslog.appname'), 'dnsmasq');
   });
 
   test('lines over 64 KiB are cut and tagged', () => {

@@ -12,6 +12,8 @@ export interface Part<T> {
   readonly chunk: Chunk<T>;
   readonly body: Buffer;
   readonly docs: number;
+  /** Already through the presence check (presence.ts): not asked about again when sent again. */
+  readonly checked?: boolean;
 }
 
 /** The parts of one `_bulk` request. */
@@ -48,15 +50,20 @@ export function splitPart<T>(part: Part<T>, limits: BatchLimits): Part<T>[] {
   let docs = 0;
   for (const span of bulkSpans(part.body)) {
     if (docs > 0 && (span.end - start > limits.maxBytes || docs >= limits.maxDocs)) {
-      pieces.push({ chunk: part.chunk, body: part.body.subarray(start, end), docs });
+      pieces.push(slicePart(part, start, end, docs));
       start = span.start;
       docs = 0;
     }
     docs++;
     end = span.end;
   }
-  if (docs > 0) pieces.push({ chunk: part.chunk, body: part.body.subarray(start, end), docs });
+  if (docs > 0) pieces.push(slicePart(part, start, end, docs));
   return pieces;
+}
+
+/** Documents of a part, bytes [start, end) of its body: a slice, never a copy. */
+export function slicePart<T>(part: Part<T>, start: number, end: number, docs: number): Part<T> {
+  return part.checked === true ? { chunk: part.chunk, body: part.body.subarray(start, end), docs, checked: true } : { chunk: part.chunk, body: part.body.subarray(start, end), docs };
 }
 
 /** Two halves by document count (for a request refused as too large or malformed). */
@@ -69,8 +76,8 @@ export function halve<T>(batch: Batch<T>): [Batch<T>, Batch<T>] {
     else if (taken + part.docs <= half) addToBatch(halves[0], part);
     else {
       const cut = bulkSpans(part.body)[half - taken - 1]!.end;
-      addToBatch(halves[0], { chunk: part.chunk, body: part.body.subarray(0, cut), docs: half - taken });
-      addToBatch(halves[1], { chunk: part.chunk, body: part.body.subarray(cut), docs: part.docs - (half - taken) });
+      addToBatch(halves[0], slicePart(part, 0, cut, half - taken));
+      addToBatch(halves[1], slicePart(part, cut, part.body.length, part.docs - (half - taken)));
     }
     taken += part.docs;
   }

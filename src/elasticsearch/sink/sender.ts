@@ -7,9 +7,25 @@ import type { Batch } from './batcher.js';
  * Sends one `_bulk` request and says what came back: an answer per document, or why there was
  * no answer. Knows nothing of retries.
  */
-export type SendResult =
-  | { ok: true; items: BulkItemResult[] }
-  | { ok: false; status: number | undefined; errorType: string | undefined; reason: string };
+export type SendResult = { ok: true; items: BulkItemResult[] } | RequestFailure;
+
+/** A request that got no answer to read: `status` is the HTTP status of an error answer, undefined when there was none. */
+export interface RequestFailure {
+  ok: false;
+  status: number | undefined;
+  errorType: string | undefined;
+  reason: string;
+}
+
+/** What the client threw, as a failure the classifier reads. */
+export function requestFailure(err: unknown): RequestFailure {
+  if (err instanceof errors.ResponseError) {
+    const body = err.body as { error?: { type?: unknown } } | undefined;
+    const type = body?.error?.type;
+    return { ok: false, status: err.statusCode, errorType: typeof type === 'string' ? type : undefined, reason: `HTTP ${err.statusCode ?? '?'} ${describeError(err)}` };
+  }
+  return { ok: false, status: undefined, errorType: undefined, reason: describeError(err) };
+}
 
 export class BulkSender {
   /**
@@ -35,12 +51,7 @@ export class BulkSender {
         { requestTimeout: this.requestTimeoutMs, maxRetries: 0 },
       );
     } catch (err) {
-      if (err instanceof errors.ResponseError) {
-        const body = err.body as { error?: { type?: unknown } } | undefined;
-        const type = body?.error?.type;
-        return { ok: false, status: err.statusCode, errorType: typeof type === 'string' ? type : undefined, reason: `HTTP ${err.statusCode ?? '?'} ${describeError(err)}` };
-      }
-      return { ok: false, status: undefined, errorType: undefined, reason: describeError(err) };
+      return requestFailure(err);
     }
     return { ok: true, items: bulkItemResults(response, batch.docs) };
   }

@@ -2,11 +2,12 @@ import type { Client } from '@elastic/elasticsearch';
 import { bulkSpans, decodeDocument, type BulkItemResult } from '../../codec/bulk.js';
 import { describeError } from '../../core/redact.js';
 import { AckQueue, type Chunk } from './acks.js';
-import { addToBatch, Batcher, emptyBatch, fits, halve, type Batch, type Part } from './batcher.js';
+import { addToBatch, Batcher, emptyBatch, fits, halve, slicePart, type Batch, type Part } from './batcher.js';
 import { classifyItem, classifyRequest, pauseAdvice } from './classify.js';
 import type { DeadLetter, DeadLetterQueue } from './dead-letter.js';
 import { AdaptiveConcurrency, Backoff, systemClock, type Clock } from './pacing.js';
-import { BulkSender, type SendResult } from './sender.js';
+import { PresenceCheck } from './presence-check.js';
+import { BulkSender, type RequestFailure, type SendResult } from './sender.js';
 
 /**
  * The Elasticsearch output: takes processed batches (`_bulk` bodies, see codec/bulk.ts) and
@@ -16,7 +17,9 @@ import { BulkSender, type SendResult } from './sender.js';
  * Its parts, the way Vector splits its Elasticsearch sink: the batcher (batcher.ts) makes
  * requests, the sender (sender.ts) sends one, the classifier (classify.ts) says what each answer
  * means, the ack queue (acks.ts) settles and acknowledges in order, pacing (pacing.ts) decides
- * when and how much to send. This file only connects them.
+ * when and how much to send. For `import`, the presence check (presence.ts, presence-check.ts)
+ * runs between the batcher and the sender: it drops the documents Elasticsearch already holds in
+ * an older backing index, which a `create` would store again. This file only connects them.
  *
  * Retries keep pace: a request slot is free as soon as its answer is in; the documents to send
  * again wait on their own (a short fixed delay when most of their request succeeded, an
@@ -57,6 +60,12 @@ export interface SinkOptions<T> {
   maxBufferedBytes?: number;
   /** Per-request timeout; always set. Default 60 s. */
   requestTimeoutMs?: number;
+  /**
+   * Before `_bulk`, ask which documents the data stream already holds in any backing index, and
+   * settle those as already present (presence.ts). For `import`: re-imported lines may be in a
+   * backing index older than the write index. Default false (`tail`: replays are recent).
+   */
+  presenceCheck?: boolean;
   /** Exponential backoff after failures: first delay and cap. Default 500 ms → 60 s. */
   backoffInitialMs?: number;
   backoffMaxMs?: number;
@@ -76,8 +85,13 @@ export interface SinkStats {
   indexed: number;
   /** Documents Elasticsearch answered 201 `failure_store: used`: stored in the failure store, not indexed. */
   failureStore: number;
-  /** Documents already present (409). */
+  /** Documents already present: answered 409, or found by the presence check. */
   duplicates: number;
+  /** Of `duplicates`, those the presence check found (in any backing index) and did not send. */
+  presenceFound: number;
+  /** Presence-check searches sent, and checks that got no usable answer (sent again with backoff). */
+  presenceSearches: number;
+  presenceFailures: number;
   deadLettered: number;
   /** Bulk requests sent, and those that got no `_bulk` answer (connection, timeout, 429, 5xx...). */
   requests: number;
@@ -95,7 +109,10 @@ export interface SinkStats {
   concurrencyLimit: number;
 }
 
-type Counters = Pick<SinkStats, 'pushed' | 'indexed' | 'failureStore' | 'duplicates' | 'deadLettered' | 'requests' | 'failedRequests' | 'retriedItems' | 'pauses'>;
+type Counters = Pick<
+  SinkStats,
+  'pushed' | 'indexed' | 'failureStore' | 'duplicates' | 'presenceFound' | 'presenceFailures' | 'deadLettered' | 'requests' | 'failedRequests' | 'retriedItems' | 'pauses'
+>;
 
 interface DeadItem<T> {
   readonly chunk: Chunk<T>;
@@ -118,6 +135,7 @@ export class ElasticsearchSink<T = unknown> {
   private readonly acks: AckQueue<T>;
   private readonly batcher: Batcher<T>;
   private readonly sender: BulkSender;
+  private readonly presence: PresenceCheck | undefined;
   private readonly backoff: Backoff;
   private readonly concurrency: AdaptiveConcurrency;
 
@@ -143,7 +161,7 @@ export class ElasticsearchSink<T = unknown> {
   private closing = false;
   private aborted = false;
   private readonly counters: Counters = {
-    pushed: 0, indexed: 0, failureStore: 0, duplicates: 0, deadLettered: 0, requests: 0, failedRequests: 0, retriedItems: 0, pauses: 0,
+    pushed: 0, indexed: 0, failureStore: 0, duplicates: 0, presenceFound: 0, presenceFailures: 0, deadLettered: 0, requests: 0, failedRequests: 0, retriedItems: 0, pauses: 0,
   };
 
   constructor(options: SinkOptions<T>) {
@@ -165,7 +183,9 @@ export class ElasticsearchSink<T = unknown> {
       this.ready.push(batch);
       this.pump();
     });
-    this.sender = new BulkSender(options.client, positive(options.requestTimeoutMs, 60_000), maxBatchBytes);
+    const requestTimeoutMs = positive(options.requestTimeoutMs, 60_000);
+    this.sender = new BulkSender(options.client, requestTimeoutMs, maxBatchBytes);
+    this.presence = options.presenceCheck === true ? new PresenceCheck({ client: options.client, log: this.log, clock: this.clock, requestTimeoutMs }) : undefined;
     const initialMs = positive(options.backoffInitialMs, 500);
     this.backoff = new Backoff({
       initialMs, maxMs: Math.max(initialMs, positive(options.backoffMaxMs, 60_000)), itemRetryMs: positive(options.itemRetryMs, 100), random: options.random ?? Math.random,
@@ -228,6 +248,7 @@ export class ElasticsearchSink<T = unknown> {
   stats(): SinkStats {
     return {
       ...this.counters,
+      presenceSearches: this.presence?.searches ?? 0,
       paused: this.pause !== undefined,
       bufferedBytes: this.acks.bufferedBytes,
       bufferedDocs: this.acks.bufferedDocs,
@@ -294,12 +315,7 @@ export class ElasticsearchSink<T = unknown> {
     this.active++;
     // Only answers to requests sent with the whole limit in use may raise it.
     const saturated = this.active >= this.limit();
-    this.counters.requests++;
-    void this.sender
-      .send(batch, slot)
-      .then((result) => {
-        if (!this.aborted) this.answered(batch, result, saturated);
-      })
+    void this.deliver(batch, slot, saturated)
       .catch((err: unknown) => this.log.error({}, `elasticsearch sink: ${describeError(err)}`))
       .finally(() => {
         this.active--;
@@ -308,14 +324,47 @@ export class ElasticsearchSink<T = unknown> {
       });
   }
 
+  /** One request slot's work: the presence check (import), then `_bulk` with what is left. */
+  private async deliver(batch: Batch<T>, slot: number, saturated: boolean): Promise<void> {
+    if (this.presence !== undefined && !this.presence.disabled && batch.parts.some((part) => part.checked !== true)) {
+      const checked = await this.presence.check(batch);
+      if (this.aborted) return;
+      if (!checked.ok) {
+        // Never sent unchecked: asked again after a backoff, as a `_bulk` request without answer is sent again.
+        this.counters.presenceFailures++;
+        this.requestFailed(batch, checked, 'presence check');
+        this.acks.advance();
+        return;
+      }
+      if (checked.presentDocs > 0) {
+        for (const { chunk, docs } of checked.present) this.acks.settle(chunk, docs);
+        this.counters.duplicates += checked.presentDocs;
+        this.counters.presenceFound += checked.presentDocs;
+        this.acks.advance();
+      }
+      batch = checked.rest;
+      if (batch.docs === 0) {
+        // Nothing left to send: the answer to the search is the cluster's answer to this slot.
+        this.concurrency.succeeded(saturated);
+        this.failures = 0;
+        return;
+      }
+    }
+    this.counters.requests++;
+    const result = await this.sender.send(batch, slot);
+    if (!this.aborted) this.answered(batch, result, saturated);
+  }
+
   private answered(batch: Batch<T>, result: SendResult, saturated: boolean): void {
     if (result.ok) this.settleItems(batch, result.items, saturated);
-    else this.requestFailed(batch, result);
+    else {
+      this.counters.failedRequests++;
+      this.requestFailed(batch, result, 'bulk request');
+    }
     this.acks.advance();
   }
 
-  private requestFailed(batch: Batch<T>, result: Extract<SendResult, { ok: false }>): void {
-    this.counters.failedRequests++;
+  private requestFailed(batch: Batch<T>, result: RequestFailure, what: 'bulk request' | 'presence check'): void {
     const outcome = classifyRequest(result.status);
     if (outcome.kind === 'split') {
       if (batch.docs > 1) {
@@ -338,7 +387,7 @@ export class ElasticsearchSink<T = unknown> {
     this.failed();
     this.log.warn(
       { attempt: this.failures, docs: batch.docs, status: result.status, retryInMs: Math.max(0, Math.round(this.gate - this.clock.now())) },
-      `bulk request failed, retrying with backoff: ${result.reason}`,
+      `${what} failed, retrying with backoff: ${result.reason}`,
     );
   }
 
@@ -386,7 +435,7 @@ export class ElasticsearchSink<T = unknown> {
           const again = outcome === 'retry' || outcome === 'pause';
           if (again && run < 0) run = i;
           if (!again && run >= 0) {
-            resend.push({ chunk: part.chunk, body: part.body.subarray(spans[run]!.start, spans[i - 1]!.end), docs: i - run });
+            resend.push(slicePart(part, spans[run]!.start, spans[i - 1]!.end, i - run));
             run = -1;
           }
           if (outcome === 'retry') {

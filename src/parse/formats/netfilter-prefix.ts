@@ -1,6 +1,7 @@
-import { newFirewallRecord, type FirewallRecord } from '../model/firewall-record.js';
-import { findVerdictWord } from '../normalize/verdict.js';
-import { PAIR, scanKv } from './kv.js';
+import { newFirewallRecord, type FirewallRecord } from '../../model/records.js';
+import { findVerdictWord } from '../../normalize/verdict.js';
+import { blankControls, hasControl } from '../controls.js';
+import { PAIR, scanKv } from '../kv.js';
 
 /**
  * Vendor log prefixes: the text a firewall rule puts before netfilter's `IN=` (router_formats.md
@@ -157,6 +158,8 @@ interface PrefixFields {
   readonly egressZone: string | undefined;
   /** Frozen: shared by the records of every line with this prefix. */
   readonly ubiquiti: NonNullable<FirewallRecord['iptables']>['ubiquiti'];
+  /** The prefix held control characters (read as blanks). */
+  readonly controls: boolean;
 }
 
 /** A router logs a handful of distinct prefixes, over and over. */
@@ -183,6 +186,7 @@ export function applyPrefix(raw: string, rec: FirewallRecord): void {
       vendor: scratch.vendor, action: scratch.action, ruleName: scratch.ruleName, ruleId: scratch.ruleId,
       ruleset: scratch.ruleset, ruleDescription: scratch.ruleDescription, ingressZone: scratch.ingressZone,
       egressZone: scratch.egressZone, ubiquiti: ubiquiti === undefined ? undefined : Object.freeze(ubiquiti),
+      controls: scratch.controlCharacters === true,
     };
     if (prefixCache.size >= PREFIX_CACHE_LIMIT) prefixCache.clear();
     prefixCache.set(raw, f);
@@ -196,10 +200,14 @@ export function applyPrefix(raw: string, rec: FirewallRecord): void {
   if (f.ingressZone !== undefined) rec.ingressZone = f.ingressZone;
   if (f.egressZone !== undefined) rec.egressZone = f.egressZone;
   if (f.ubiquiti !== undefined) (rec.iptables ??= {}).ubiquiti = f.ubiquiti;
+  if (f.controls) rec.controlCharacters = true;
 }
 
 function recognise(raw: string, rec: FirewallRecord): void {
-  const p = raw.trim();
+  // Control characters are read as blanks (the line's own check leaves the prefix to this cache).
+  const clean = hasControl(raw) ? blankControls(raw) : raw;
+  if (clean !== raw) rec.controlCharacters = true;
+  const p = clean.trim();
   if (p === '') return;
   for (const recognise of RECOGNISERS) if (recognise(p, rec)) return;
   let name = p;

@@ -1,8 +1,17 @@
-import type { IptablesFields } from '../model/document.js';
-import { newFirewallRecord, type FirewallRecord } from '../model/firewall-record.js';
-import { formatMac, macAt, normalizeMac, parseHexBytes } from '../normalize/mac.js';
-import { COLON, EQ, LBRACKET, LPAREN, QUOTE, RBRACKET, RPAREN, SPACE, TAB, readQuoted, skipBalanced } from './kv.js';
-import { applyPrefix } from './prefix.js';
+import type { EcsDocument, IptablesFields } from '../../model/document.js';
+import { DATASET_FIREWALL } from '../../model/document.js';
+import { makerOf, rangeGuard } from '../../model/fields.js';
+import { drop, newFirewallRecord, type FirewallRecord } from '../../model/records.js';
+import { applyFirewall } from '../../normalize/firewall.js';
+import { normalizeIp } from '../../normalize/ip.js';
+import { formatMac, macAt, normalizeMac, parseHexBytes } from '../../normalize/mac.js';
+import { COLON, EQ, LBRACKET, LPAREN, QUOTE, RBRACKET, RPAREN, SPACE, TAB, readQuoted, skipBalanced } from '../kv.js';
+import { CONTROL, CONTROLS, DEL } from '../controls.js';
+import { READ_LIMIT, hexAt, intAt, portAt } from '../numbers.js';
+import { IANA_NAMES, PROTOCOL_NAMES } from '../protocols.js';
+import type { SyslogHeader } from '../syslog.js';
+import type { Format, ParseContext } from './format.js';
+import { applyPrefix } from './netfilter-prefix.js';
 
 /**
  * Netfilter LOG / nftables `log` lines (kernel nf_log_syslog.c; router_formats.md §1):
@@ -14,14 +23,6 @@ import { applyPrefix } from './prefix.js';
  * after `PROTO=`, and `ACK` is a TCP flag while `ACK=` is an acknowledgement number.
  */
 
-const TRANSPORTS: Record<string, [name: string, iana: number]> = {
-  TCP: ['tcp', 6], UDP: ['udp', 17], UDPLITE: ['udplite', 136], ICMP: ['icmp', 1], ICMPV6: ['ipv6-icmp', 58],
-  ESP: ['esp', 50], AH: ['ah', 51], SCTP: ['sctp', 132], DCCP: ['dccp', 33], GRE: ['gre', 47], IGMP: ['igmp', 2],
-};
-const IANA_NAMES: Record<number, string> = {
-  1: 'icmp', 2: 'igmp', 4: 'ipv4', 6: 'tcp', 17: 'udp', 33: 'dccp', 41: 'ipv6', 47: 'gre', 50: 'esp', 51: 'ah',
-  58: 'ipv6-icmp', 89: 'ospf', 103: 'pim', 112: 'vrrp', 132: 'sctp', 136: 'udplite',
-};
 
 /*
  * Token words are recognised without slicing them out of the line: the scanner hashes a word's
@@ -136,66 +137,22 @@ export function findNetfilterStart(s: string, from = 0): number {
   return -1;
 }
 
-const FRAGMENT_KEYS = /(?:^|\s)(?:SRC|DST|PROTO|SPT|DPT|TTL|WINDOW|URGP|TOS|PREC|HOPLIMIT)=/g;
-
-/**
- * A piece of a netfilter line without its `IN=… OUT=` head: UniFi consoles split long kernel
- * lines across syslog messages (`L=126 ID=8698 DF PROTO=TCP SPT=88 …`).
+/*
+ * Vendor objects made from the field table's templates (model/fields.ts): every member present
+ * from the start, so all records share one hidden class.
  */
-export function looksLikeNetfilterFragment(s: string): boolean {
-  FRAGMENT_KEYS.lastIndex = 0;
-  let n = 0;
-  while (FRAGMENT_KEYS.exec(s) !== null) if (++n >= 2) return true;
-  return false;
-}
+const newIptables = makerOf<IptablesFields>('iptables');
+const newTcp = makerOf<NonNullable<IptablesFields['tcp']>>('iptables.tcp');
+const newIcmp = makerOf<NonNullable<IptablesFields['icmp']>>('iptables.icmp');
 
-/** Every field present from the start, for one hidden class (see newFirewallRecord). */
-function newIptables(): IptablesFields {
-  return {
-    input_device: undefined, output_device: undefined, ether_type: undefined, length: undefined, tos: undefined,
-    precedence_bits: undefined, ttl: undefined, id: undefined, flow_label: undefined, fragment_flags: undefined,
-    fragment_offset: undefined, incomplete_bytes: undefined, tcp: undefined, udp: undefined, icmp: undefined,
-    spi: undefined, mark: undefined, uid: undefined, gid: undefined, ubiquiti: undefined,
-  };
-}
+/** Leaves out iptables.* numbers their mapping cannot hold (TTL=99999999999, RES=0xffffffffff). */
+const guardRanges = rangeGuard<IptablesFields, FirewallRecord>('iptables', READ_LIMIT, (rec, field, value, min, max) =>
+  drop(rec, `${field} ${value} (outside its mapping's range ${min}..${max})`));
 
-function newTcp(): NonNullable<IptablesFields['tcp']> {
-  return { seq: undefined, ack: undefined, window: undefined, reserved_bits: undefined, flags: undefined };
-}
-
-function newIcmp(): NonNullable<IptablesFields['icmp']> {
-  return { type: undefined, code: undefined, id: undefined, seq: undefined, parameter: undefined, redirect: undefined };
-}
-
-/** Decimal digits of text[start, end) (at most 15), or undefined. */
-function intAt(text: string, start: number, end: number): number | undefined {
-  if (end === start || end - start > 15) return undefined;
-  let n = 0;
-  for (let i = start; i < end; i++) {
-    const d = text.charCodeAt(i) - 48;
-    if (d < 0 || d > 9) return undefined;
-    n = n * 10 + d;
-  }
-  return n;
-}
-
-/** `0x1a`, `1a` (UniFi prints TOS=00 and MARK=1a0000 without 0x) in text[start, end). */
-function hexAt(text: string, start: number, end: number): number | undefined {
-  const from = end - start >= 2 && text.charCodeAt(start) === 48 && (text.charCodeAt(start + 1) | 0x20) === 120 ? start + 2 : start;
-  if (end === from || end - from > 13) return undefined;
-  let n = 0;
-  for (let i = from; i < end; i++) {
-    const c = text.charCodeAt(i) | 0x20;
-    const d = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : -1;
-    if (d < 0) return undefined;
-    n = n * 16 + d;
-  }
-  return n;
-}
-
-function portAt(text: string, start: number, end: number): number | undefined {
-  const n = intAt(text, start, end);
-  return n !== undefined && n <= 65535 ? n : undefined;
+/** A port that is not one: left out, and noted. */
+function badPort(rec: FirewallRecord, key: string, text: string, start: number, end: number): undefined {
+  drop(rec, `${key}=${text.slice(start, end)} (not a port)`);
+  return undefined;
 }
 
 // PROTO= values the token rules depend on (the kernel prints them upper-case).
@@ -266,7 +223,7 @@ function applyProto(rec: FirewallRecord, value: string): number {
     case 'ICMP': code = P_ICMP; break;
     case 'ICMPV6': code = P_ICMPV6; break;
   }
-  const known = TRANSPORTS[upper];
+  const known = PROTOCOL_NAMES[upper];
   if (known !== undefined) {
     rec.transport = known[0];
     rec.ianaNumber = known[1];
@@ -300,12 +257,18 @@ export function parseNetfilter(text: string, start: number, prefix: string): Fir
   let incomplete = false;
   let fragmentFlags: string[] | undefined;
   let tcpFlags: string[] | undefined;
+  // Only the first SPT=/DPT= is the packet's (the others belong to a quoted packet).
+  let sawSpt = false;
+  let sawDpt = false;
 
+  // A control character (NUL…, DEL) is read as a blank, never as part of a value, and noted.
+  let controls = false;
   const end = text.length;
   let i = start;
   while (i < end) {
     let c = text.charCodeAt(i);
-    if (c === SPACE || c === TAB) {
+    if (c <= SPACE || c === DEL) {
+      if (c !== SPACE && c !== TAB) controls = true;
       i++;
       continue;
     }
@@ -329,7 +292,7 @@ export function parseNetfilter(text: string, start: number, prefix: string): Fir
     let h = 0;
     while (i < end) {
       c = text.charCodeAt(i);
-      if (c === EQ || c === COLON || c === SPACE || c === TAB) break;
+      if (c === EQ || c === COLON || c <= SPACE || c === DEL) break;
       h = hashStep(h, c);
       i++;
     }
@@ -345,12 +308,16 @@ export function parseNetfilter(text: string, start: number, prefix: string): Fir
         const quoted = readQuoted(text, i, end);
         i = quoted.next;
         src = quoted.value;
+        if (CONTROL.test(src)) {
+          src = src.replace(CONTROLS, ' ');
+          controls = true;
+        }
         vs = 0;
         ve = src.length;
       } else {
         while (i < end) {
           c = text.charCodeAt(i);
-          if (c === SPACE || c === TAB) break;
+          if (c <= SPACE || c === DEL) break;
           i++;
         }
         ve = i;
@@ -444,10 +411,16 @@ export function parseNetfilter(text: string, start: number, prefix: string): Fir
           }
           break;
         case K_SPT:
-          rec.srcPort ??= portAt(src, vs, ve);
+          if (rec.srcPort === undefined && !sawSpt) {
+            sawSpt = true;
+            rec.srcPort = portAt(src, vs, ve) ?? badPort(rec, 'SPT', src, vs, ve);
+          }
           break;
         case K_DPT:
-          rec.dstPort ??= portAt(src, vs, ve);
+          if (rec.dstPort === undefined && !sawDpt) {
+            sawDpt = true;
+            rec.dstPort = portAt(src, vs, ve) ?? badPort(rec, 'DPT', src, vs, ve);
+          }
           break;
         case K_SEQ:
           if (proto === P_TCP) (ipt.tcp ??= newTcp()).seq = intAt(src, vs, ve);
@@ -480,9 +453,14 @@ export function parseNetfilter(text: string, start: number, prefix: string): Fir
         case K_POINTER:
           (ipt.icmp ??= newIcmp()).parameter = hexAt(src, vs, ve);
           break;
-        case K_GATEWAY:
-          (ipt.icmp ??= newIcmp()).redirect = src.slice(vs, ve);
+        case K_GATEWAY: {
+          // iptables.icmp.redirect is mapped as an IP address: anything else is left out.
+          const gateway = src.slice(vs, ve);
+          const ip = normalizeIp(gateway);
+          if (ip === undefined) drop(rec, `GATEWAY=${gateway} (not an IP address)`);
+          else (ipt.icmp ??= newIcmp()).redirect = ip;
           break;
+        }
         case K_SPI:
           ipt.spi = src.slice(vs, ve);
           break;
@@ -523,6 +501,88 @@ export function parseNetfilter(text: string, start: number, prefix: string): Fir
 
   if (fragmentFlags !== undefined) ipt.fragment_flags = fragmentFlags;
   if (tcpFlags !== undefined) (ipt.tcp ??= newTcp()).flags = tcpFlags;
-  if (proto === P_NONE && rec.srcIp !== undefined) rec.partial ??= 'line ends before PROTO= (split or truncated line)';
+  if (controls) rec.controlCharacters = true;
+  if (proto === P_NONE && rec.srcIp !== undefined) {
+    // The head of a line split across syslog messages (UniFi), or a line cut short.
+    rec.partial ??= CUT_BEFORE_PROTO;
+    rec.unreadable ??= CUT_BEFORE_PROTO;
+  }
+  guardRanges(ipt, rec);
   return rec;
 }
+
+export const CUT_BEFORE_PROTO = 'line ends before PROTO= (split or truncated line)';
+
+/**
+ * Whether text[i…] starts with a whole netfilter token: a known `KEY=`/`KEY:` or a known bare
+ * word followed by a blank or the end (used to tell where a split line was cut).
+ */
+export function startsWithToken(text: string, i: number): boolean {
+  let h = 0;
+  let j = i;
+  while (j < text.length) {
+    const c = text.charCodeAt(j);
+    if (c === EQ || c === COLON || c <= SPACE || c === DEL) break;
+    h = hashStep(h, c);
+    j++;
+  }
+  if (j === i) return false;
+  const c = text.charCodeAt(j);
+  if (c === EQ || c === COLON) return wordCode(PAIR_TABLE, PAIR_KEYS, h, text, i, j) !== 0;
+  return wordCode(FLAG_TABLE, FLAG_WORDS, h, text, i, j) !== 0;
+}
+
+/** The head of a split line, kept until its fragment arrives (see netfilter-fragment.ts). */
+export interface SplitHead {
+  /** The netfilter data, from `IN=` to the end of the head. */
+  readonly text: string;
+  readonly prefix: string;
+  readonly tsMs: number;
+}
+
+/** Heads are kept per sender, at most this many senders (a router is one). */
+const MAX_SPLIT_SENDERS = 256;
+
+/** The sender a split line comes from, as far as the parser can tell. */
+export function senderKey(header: SyslogHeader): string {
+  return header.hostname ?? '';
+}
+
+function rememberHead(context: ParseContext, header: SyslogHeader, text: string, prefix: string): void {
+  const heads = context.splitHeads;
+  if (heads.size >= MAX_SPLIT_SENDERS) heads.clear();
+  const head: SplitHead = { text, prefix, tsMs: context.tsMs };
+  heads.set(senderKey(header), head);
+}
+
+/**
+ * Reads the netfilter data of a line claimed by find(): the text before `IN=` is the rule's log
+ * prefix. A line that ends before `PROTO=` is the head of a line split across syslog messages
+ * (UniFi consoles) or a cut line: remembered for the fragment that may follow (see
+ * netfilter-fragment.ts).
+ */
+export const netfilter: Format = {
+  name: 'netfilter',
+  dataset: DATASET_FIREWALL,
+  screensControls: true,
+  find(line: string, header: SyslogHeader): number {
+    return findNetfilterStart(line, header.messageStart);
+  },
+  read(doc: EcsDocument, line: string, at: number, header: SyslogHeader, context: ParseContext): EcsDocument {
+    const from = header.messageStart;
+    let prefix = line.slice(from, at);
+    // `DENY: IN=…` with no host or `kernel:` tag: the header took the rule prefix for a tag.
+    if (at === from && header.appname !== undefined && header.appname !== 'kernel' && header.tagStart >= 0) {
+      prefix = `${header.appname}:`;
+      const syslog = doc.log?.syslog;
+      if (syslog !== undefined) {
+        delete syslog.appname;
+        delete syslog.procid;
+        if (Object.keys(syslog).length === 0) delete doc.log;
+      }
+    }
+    const rec = parseNetfilter(line, at, prefix);
+    if (rec.unreadable === CUT_BEFORE_PROTO) rememberHead(context, header, line.slice(at), prefix);
+    return applyFirewall(doc, rec);
+  },
+};
