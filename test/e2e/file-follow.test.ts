@@ -322,7 +322,7 @@ describe('rotation by the real logrotate while a writer appends', { skip: !hasLo
       // outage): the reader is not asking for lines then, and nothing may be lost meanwhile.
       for (let r = 0; r < 6; r++) {
         if (r === 2) f.stall();
-        await delay(300);
+        await delay(200);
         rotate(dir, conf);
       }
       await delay(200);

@@ -4,7 +4,7 @@
  * `_bulk` server of test/helpers/bulk-server.ts standing in for Elasticsearch (refusing
  * connections to model an outage).
  *
- * Rotation during an outage runs by default with a 4 s outage at 2,000 lines/s, to keep
+ * Rotation during an outage runs by default with a 3 s outage at 2,000 lines/s, to keep
  * `npm test` short; the issue's full size is
  *   DROPSHIP_OUTAGE_SECONDS=15 DROPSHIP_OUTAGE_RATE=8000 node --import tsx --test test/e2e/tail-bad-days.test.ts
  */
@@ -26,7 +26,7 @@ import { hasTool } from '../helpers/tools.js';
 
 const run = promisify(execFile);
 const CLI = join(import.meta.dirname, '../..', 'src', 'cli', 'main.ts');
-const OUTAGE_S = Number(process.env.DROPSHIP_OUTAGE_SECONDS ?? 4);
+const OUTAGE_S = Number(process.env.DROPSHIP_OUTAGE_SECONDS ?? 3);
 const RATE = Number(process.env.DROPSHIP_OUTAGE_RATE ?? 2000);
 
 const dirs: string[] = [];
