@@ -4,11 +4,12 @@ import { addConnectionOptions, type ConnectionFlags } from '../elasticsearch/con
 import { createLogger, type Logger } from '../core/log.js';
 import type { SourceBatch } from '../core/batch.js';
 import { namespaceProblem } from '../model/data-stream.js';
-import { FileFollower, type FollowEvent } from '../sources/live/file-follow.js';
+import { FileFollower, followEventLog } from '../sources/live/file-follow.js';
 import { MAX_LINE_BYTES, readLineBytes, type Allocate } from '../sources/framing/line-bytes.js';
-import { senderOfSpoolFile, Spool } from '../sources/live/spool.js';
-import { parseListenAddress, SyslogListener, type ListenAddress } from '../sources/live/syslog-listener.js';
+import { Spool } from '../sources/live/spool.js';
+import { DEFAULT_IDLE_TIMEOUT_MS, parseListenAddress, SyslogListener, type ListenAddress } from '../sources/live/syslog-listener.js';
 import { CheckpointStore } from '../state/checkpoints.js';
+import { lockStateDir } from '../state/lock.js';
 import { defaultStateDir, openShipper, type Shipper } from '../shipper/shipper.js';
 import { UsageError } from './errors.js';
 import { addProcessingOptions, wholeNumber, processorConfig, type ProcessingOptions } from './options.js';
@@ -19,6 +20,8 @@ interface TailOptions extends ProcessingOptions, ConnectionFlags, Partial<BulkFl
   syslogTcp?: string;
   syslogAllow?: string;
   syslogMaxBytes: string;
+  syslogIdleTimeout: string;
+  syslogMaxConnections?: string;
   stateDir: string;
   startAt: 'beginning' | 'end';
   output: string;
@@ -42,13 +45,13 @@ async function* stdinBatches(allocate: Allocate): AsyncGenerator<SourceBatch> {
  */
 const TAIL_WORKERS = 1;
 
-/** File batches carry their commit, and spool files their sender. */
-async function* fileBatches(follower: FileFollower, signal: AbortSignal): AsyncGenerator<SourceBatch> {
+/** File batches carry their commit, and spool files their sender (as the spool registered it). */
+async function* fileBatches(follower: FileFollower, spool: Spool | undefined, signal: AbortSignal): AsyncGenerator<SourceBatch> {
   for await (const b of follower.batches(signal)) {
     yield {
       data: b.data,
       truncated: b.truncated,
-      senderIp: b.path.includes('/spool/') ? senderOfSpoolFile(b.path) : undefined,
+      senderIp: spool?.senderOf(b.dev, b.ino),
       commit: () => follower.commit(b),
     };
   }
@@ -60,7 +63,25 @@ interface SourceSettings {
   udp: ListenAddress | undefined;
   tcp: ListenAddress | undefined;
   maxMessageBytes: number;
+  idleTimeoutMs: number;
+  maxConnections: number | undefined;
   pollIntervalMs: number;
+}
+
+/**
+ * The spool is opened before the shipper (and its threads): a spool directory that cannot be
+ * written ends tail at start, in one line.
+ */
+async function openSpool(o: TailOptions, s: SourceSettings, log: Logger): Promise<Spool | undefined> {
+  if (s.udp === undefined && s.tcp === undefined) return undefined;
+  const spool = new Spool({
+    dir: join(o.stateDir, 'spool'),
+    onDiskEvent: (e) => (e.type === 'failing'
+      ? log.error({ path: e.path, code: e.code }, `cannot write the syslog spool (${e.code}): messages wait in memory, TCP senders are slowed down, UDP messages beyond 8 MiB are dropped and counted; retrying`)
+      : log.info({ failures: e.failures }, 'syslog spool writable again')),
+  });
+  await spool.start();
+  return spool;
 }
 
 /**
@@ -68,30 +89,33 @@ interface SourceSettings {
  * followed like any other), the followed files, stdin. Returns the batches to ship, what to close
  * before the shipper, and what the summary reports.
  */
-async function openSources(o: TailOptions, s: SourceSettings, store: CheckpointStore, shipper: Shipper, log: Logger) {
+async function openSources(o: TailOptions, s: SourceSettings, store: CheckpointStore, spool: Spool | undefined, shipper: Shipper, log: Logger) {
   const patterns = [...s.patterns];
-  let spool: Spool | undefined;
   let listener: SyslogListener | undefined;
-  if (s.udp !== undefined || s.tcp !== undefined) {
-    spool = new Spool({ dir: join(o.stateDir, 'spool') });
-    await spool.start();
-    patterns.push(spool.pattern());
+  if (spool !== undefined) {
     const sp = spool;
     listener = new SyslogListener({
       udp: s.udp, tcp: s.tcp,
       allow: o.syslogAllow?.split(',').filter((c) => c.trim() !== '') ?? [],
-      maxMessageBytes: s.maxMessageBytes,
-      onMessage: (sender, message) => void sp.append(sender, message),
+      maxMessageBytes: s.maxMessageBytes, idleTimeoutMs: s.idleTimeoutMs, maxConnections: s.maxConnections,
+      onMessage: (sender, message, canWait) => sp.append(sender, message, canWait),
+      backpressure: sp,
     });
     const bound = await listener.start();
-    log.info({ udp: bound.udp, tcp: bound.tcp }, 'listening for syslog');
+    log.info({ udp: bound.udp, tcp: bound.tcp, max_connections: bound.maxConnections }, 'listening for syslog');
+    if (s.maxConnections !== undefined && bound.maxConnections !== undefined && bound.maxConnections < s.maxConnections) {
+      log.warn(`--syslog-max-connections ${s.maxConnections} is more than half the open-files limit (${bound.descriptorLimit}): keeping at most ${bound.maxConnections}`);
+    }
   }
-  const follower = patterns.length === 0 ? undefined : new FileFollower({
-    patterns, store, startAt: o.startAt, pollIntervalMs: s.pollIntervalMs, allocate: shipper.allocate,
-    onEvent: (e: FollowEvent) => (e.type === 'lost' ? log.warn(e, `file ${e.type}`) : log.info(e, `file ${e.type}`)),
+  const follower = patterns.length === 0 && spool === undefined ? undefined : new FileFollower({
+    patterns, quietPatterns: spool === undefined ? [] : [spool.pattern()], store, startAt: o.startAt, pollIntervalMs: s.pollIntervalMs, allocate: shipper.allocate,
+    onEvent: (e) => {
+      const { level, message } = followEventLog(e);
+      log[level](e, message);
+    },
   });
   const batches: AsyncIterable<SourceBatch>[] = [];
-  if (follower !== undefined) batches.push(fileBatches(follower, shipper.signal));
+  if (follower !== undefined) batches.push(fileBatches(follower, spool, shipper.signal));
   if (s.useStdin) batches.push(stdinBatches(shipper.allocate));
   // Stdin alone: its end is the end of the run.
   if (s.useStdin && follower === undefined && listener === undefined) process.stdin.once('end', () => shipper.stop());
@@ -101,8 +125,8 @@ async function openSources(o: TailOptions, s: SourceSettings, store: CheckpointS
     async report() {
       await listener?.refreshKernelDrops();
       return {
-        lag_bytes: (await follower?.pendingBytes()) ?? 0,
-        syslog: listener === undefined ? undefined : { ...listener.counters, spoolDropped: spool?.dropped ?? 0 },
+        lag_bytes: (await follower?.pendingBytes()) ?? 0, open_files: follower?.openFiles ?? 0, checkpoint_write_failures: store.failedWrites,
+        syslog: listener === undefined ? undefined : { ...listener.counters, spool: spool?.counters },
       };
     },
   };
@@ -128,13 +152,20 @@ export async function runTail(paths: string[], o: TailOptions, log: Logger = cre
   const sourceSettings: SourceSettings = {
     patterns, useStdin, udp, tcp,
     maxMessageBytes: wholeNumber('--syslog-max-bytes', o.syslogMaxBytes, 1),
+    idleTimeoutMs: wholeNumber('--syslog-idle-timeout', o.syslogIdleTimeout, 1) * 1000,
+    maxConnections: o.syslogMaxConnections === undefined ? undefined : wholeNumber('--syslog-max-connections', o.syslogMaxConnections, 1),
     pollIntervalMs: wholeNumber('--poll-interval', o.pollInterval, 1),
   };
   const summaryMs = wholeNumber('--summary-interval', o.summaryInterval) * 1000;
   const shutdownMs = wholeNumber('--shutdown-timeout', o.shutdownTimeout) * 1000;
   const bulk = bulkSettings(o);
 
+  // The state directory is checked (and locked) before anything that keeps the process alive
+  // starts: an unwritable one, or one in use by another dropship, ends tail at once. Stdin alone
+  // checkpoints nothing and takes no lock.
   const store = await CheckpointStore.open(o.stateDir);
+  const lock = patterns.length > 0 || udp !== undefined || tcp !== undefined ? await lockStateDir(o.stateDir, 'tail') : undefined;
+  const spool = await openSpool(o, sourceSettings, log);
   const shipper = await openShipper({
     processing, workers, output: o.output, namespace: o.namespace, stateDir: o.stateDir, bulk, connection: o, store, shutdownMs, log,
     onForcedStop: 'unacknowledged lines are re-read at the next start',
@@ -142,7 +173,7 @@ export async function runTail(paths: string[], o: TailOptions, log: Logger = cre
   let sources: Awaited<ReturnType<typeof openSources>> | undefined;
   let failure: unknown;
   try {
-    sources = await openSources(o, sourceSettings, store, shipper, log);
+    sources = await openSources(o, sourceSettings, store, spool, shipper, log);
   } catch (err) {
     failure = err;
   }
@@ -163,7 +194,7 @@ export async function runTail(paths: string[], o: TailOptions, log: Logger = cre
   }
   clearInterval(summaryTimer);
   try {
-    await shipper.close(sources?.close);
+    await shipper.close(sources?.close ?? [() => spool?.close()]);
   } catch (err) {
     failure ??= err;
   }
@@ -172,6 +203,7 @@ export async function runTail(paths: string[], o: TailOptions, log: Logger = cre
   } catch (err) {
     failure ??= err;
   }
+  await lock?.release();
   if (failure !== undefined) throw failure;
 }
 
@@ -184,6 +216,8 @@ export function registerTail(program: Command): void {
     .option('--syslog-tcp <[host:]port>', 'receive syslog over TCP (LF/NUL-terminated or octet-counted)')
     .option('--syslog-allow <cidr,...>', 'accept syslog only from these networks')
     .option('--syslog-max-bytes <n>', 'longest syslog message accepted', String(64 * 1024))
+    .option('--syslog-idle-timeout <seconds>', 'close a TCP connection silent this long', String(DEFAULT_IDLE_TIMEOUT_MS / 1000))
+    .option('--syslog-max-connections <n>', 'TCP connections kept at once; a new one replaces the one idle longest (default: 100, at most half the open-files limit)')
     .option('--state-dir <dir>', 'checkpoints, syslog spool and dead-letter file', defaultStateDir())
     .addOption(new Option('--start-at <where>', 'where to start in files seen for the first time at start-up').choices(['beginning', 'end']).default('beginning'))
     .option('--output <where>', 'elasticsearch, stdout, or ndjson:<file>', 'elasticsearch')

@@ -9,7 +9,7 @@ import { createPool, type ProcessingPool } from '../processing/pool.js';
 import type { ProcessorConfig } from '../processing/process.js';
 import { Committer, Pipeline, type PipelineCounters } from '../processing/run.js';
 import type { Allocate } from '../sources/framing/line-bytes.js';
-import type { CheckpointStore } from '../state/checkpoints.js';
+import { flushEvery, type CheckpointStore } from '../state/checkpoints.js';
 import { openOutput, type BulkSettings, type OpenedOutput } from './output.js';
 import { stopOnSignals } from './signals.js';
 
@@ -111,7 +111,11 @@ export async function openShipper(config: ShipperConfig): Promise<Shipper> {
   const abort = new AbortController();
   const removeSignalHandlers = stopOnSignals(abort, log, config.onForcedStop, { ms: config.shutdownMs, expire: () => output.abort() });
   const store = config.store;
-  const checkpointTimer = setInterval(() => void store?.flush().catch((err: Error) => log.error({ err }, 'checkpoint write failed')), 1000);
+  // A failing disk is said once when it starts and once when it is over, not every second.
+  const checkpointTimer = store === undefined ? undefined : flushEvery(store, 1000, {
+    failed: (err) => log.error(`${err.message}; checkpoints are kept in memory and written once the disk takes them (a restart meanwhile re-reads, never skips)`),
+    recovered: (failures) => log.info({ failures }, 'checkpoints written again'),
+  });
 
   return {
     signal: abort.signal,
@@ -146,7 +150,7 @@ export async function openShipper(config: ShipperConfig): Promise<Shipper> {
       let failure: unknown;
       // A worker thread or a timer left open would keep the process alive after an error.
       const steps: (() => unknown)[] = [
-        ...first, () => output.close(), () => pool.close(), () => client?.close(), () => clearInterval(checkpointTimer), () => store?.flush(),
+        ...first, () => output.close(), () => pool.close(), () => client?.close(), () => checkpointTimer?.stop(), () => store?.flush(),
         () => removeSignalHandlers(),
       ];
       for (const step of steps) {

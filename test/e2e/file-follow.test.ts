@@ -1,48 +1,115 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, test } from 'node:test';
-import { hasTool } from '../helpers/tools.js';
+import { after, describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
-import { FileFollower, type FollowOptions } from '../../src/sources/live/file-follow.js';
+import { hasTool } from '../helpers/tools.js';
+import { startWriter } from '../helpers/log-writer.js';
+import { firewallLine } from '../helpers/firewall-line.js';
+import { FileFollower, type FileBatch, type FollowEvent, type FollowOptions } from '../../src/sources/live/file-follow.js';
 import { decodeLines } from '../../src/sources/framing/line-bytes.js';
 import { CheckpointStore, StateError } from '../../src/state/checkpoints.js';
 
-/** Runs a follower that settles every batch at once (as a sink would), collecting its lines. */
+/**
+ * Runs a follower the way tail does, collecting its lines: a sink that settles each batch at
+ * once, unless the test stalls it (it stops taking batches, as a pipeline waiting for
+ * Elasticsearch does) or holds its acknowledgements.
+ */
 async function follow(patterns: string[], stateDir: string, extra: Partial<FollowOptions> = {}) {
   const store = await CheckpointStore.open(stateDir);
-  const follower = new FileFollower({ patterns, store, startAt: 'beginning', pollIntervalMs: 30, drainGraceMs: 250, ...extra });
+  const events: FollowEvent[] = [];
+  const follower = new FileFollower({ patterns, store, startAt: 'beginning', pollIntervalMs: 20, drainGraceMs: 100, onEvent: (e) => events.push(e), ...extra });
+  await follower.start();
   const lines: string[] = [];
   const ac = new AbortController();
+  let stalled: { promise: Promise<void>; resume: () => void } | undefined;
+  let held: FileBatch[] | undefined;
   const done = (async () => {
     for await (const batch of follower.batches(ac.signal)) {
+      if (stalled !== undefined) await stalled.promise;
+      if (ac.signal.aborted) break;
       lines.push(...decodeLines(batch.data));
-      follower.commit(batch);
+      if (held !== undefined) held.push(batch);
+      else follower.commit(batch);
     }
   })();
-  return {
+  const f = {
     lines,
     store,
-    async waitFor(n: number, ms = 10_000): Promise<void> {
+    events,
+    follower,
+    /** Waits until `n` lines arrived (or `ms` passed). */
+    async waitFor(n: number, ms = 20_000): Promise<void> {
       const until = Date.now() + ms;
-      while (lines.length < n && Date.now() < until) await delay(20);
+      while (lines.length < n && Date.now() < until) await delay(10);
+      assert.ok(lines.length >= n, `${lines.length} of ${n} lines arrived within ${ms} ms; events: ${JSON.stringify(events.slice(-10))}`);
+    },
+    async waitForEvent(type: FollowEvent['type'], ms = 10_000): Promise<void> {
+      const until = Date.now() + ms;
+      while (!events.some((e) => e.type === type) && Date.now() < until) await delay(10);
+      assert.ok(events.some((e) => e.type === type), `no ${type} event: ${JSON.stringify(events)}`);
+    },
+    /** Everything there is to read has been read. */
+    caughtUp: (): Promise<void> => follower.whenCaughtUp(),
+    stall(): void {
+      let resume!: () => void;
+      const promise = new Promise<void>((ok) => (resume = ok));
+      stalled = { promise, resume };
+    },
+    unstall(): void {
+      stalled?.resume();
+      stalled = undefined;
+    },
+    holdAcks(): void {
+      held = [];
+    },
+    releaseAcks(): void {
+      for (const b of held ?? []) follower.commit(b);
+      held = undefined;
     },
     async stop(): Promise<void> {
       ac.abort();
+      f.unstall();
       await done;
       await store.flush();
     },
   };
+  return f;
 }
 
+const dirs: string[] = [];
+after(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
 function tmp(): string {
-  return mkdtempSync(join(tmpdir(), 'dropship-follow-'));
+  const d = mkdtempSync(join(tmpdir(), 'dropship-follow-'));
+  dirs.push(d);
+  return d;
 }
 
 const seqLines = (from: number, to: number, prefix = 'line'): string[] => Array.from({ length: to - from }, (_, i) => `${prefix} ${from + i}`);
+
+function counts(lines: string[]): { twice: string[]; set: Set<string> } {
+  const seen = new Map<string, number>();
+  for (const l of lines) seen.set(l, (seen.get(l) ?? 0) + 1);
+  return { twice: [...seen].filter(([, c]) => c > 1).map(([l]) => l), set: new Set(seen.keys()) };
+}
+
+/** Every line in the files of `dir` whose name starts with `prefix` (gunzipping .gz ones). */
+function linesOnDisk(dir: string, prefix: string): Set<string> {
+  return new Set(
+    readdirSync(dir)
+      .filter((f) => f.startsWith(prefix))
+      .flatMap((f) => {
+        const raw = readFileSync(join(dir, f));
+        return (f.endsWith('.gz') ? gunzipSync(raw) : raw).toString('utf8').split('\n').filter((l) => l !== '');
+      }),
+  );
+}
 
 describe('file follower', () => {
   test('partial last line is held until its newline arrives', async () => {
@@ -51,7 +118,7 @@ describe('file follower', () => {
     writeFileSync(log, 'first\nsec');
     const f = await follow([log], join(dir, 'state'));
     await f.waitFor(1);
-    await delay(150);
+    await f.caughtUp();
     assert.deepEqual(f.lines, ['first']);
     appendFileSync(log, 'ond\nthird\n');
     await f.waitFor(3);
@@ -69,7 +136,7 @@ describe('file follower', () => {
     appendFileSync(log, seqLines(100, 150).join('\n') + '\n');
     const b = await follow([join(dir, '*.log')], join(dir, 'state'));
     await b.waitFor(50);
-    await delay(100);
+    await b.caughtUp();
     await b.stop();
     assert.deepEqual(a.lines, seqLines(0, 100));
     assert.deepEqual(b.lines, seqLines(100, 150));
@@ -79,10 +146,10 @@ describe('file follower', () => {
     const dir = tmp();
     writeFileSync(join(dir, 'a.log'), 'old\n');
     const f = await follow([join(dir, '*.log')], join(dir, 'state'), { startAt: 'end' });
-    await delay(150);
     appendFileSync(join(dir, 'a.log'), 'new\n');
     writeFileSync(join(dir, 'b.log'), 'other\n');
     await f.waitFor(2);
+    await f.caughtUp();
     await f.stop();
     assert.deepEqual(f.lines.sort(), ['new', 'other']);
   });
@@ -102,7 +169,7 @@ describe('file follower', () => {
     await f.waitFor(73);
     writeFileSync(join(dir, 'c.log'), seqLines(0, 5, 'c').join('\n') + '\n');
     await f.waitFor(78);
-    await delay(200);
+    await f.caughtUp();
     await f.stop();
     assert.deepEqual(f.lines, [
       ...seqLines(0, 50, 'a'), ...seqLines(0, 3, 'after-truncate'), ...seqLines(0, 20, 'last-words'), ...seqLines(0, 5, 'c'),
@@ -121,7 +188,7 @@ describe('file follower', () => {
     writeFileSync(log, seqLines(20, 25).join('\n') + '\n');
     const b = await follow([log], join(dir, 'state'));
     await b.waitFor(15);
-    await delay(400);
+    await b.caughtUp();
     await b.stop();
     assert.deepEqual([...b.lines].sort(), seqLines(10, 25).sort());
   });
@@ -140,6 +207,62 @@ describe('file follower', () => {
     assert.deepEqual(b.lines, ['cccc', 'dddd', 'eeee']);
   });
 
+  for (const settledFirst of [true, false]) {
+    test(`a file that reappears right after it was let go keeps its checkpoint (${settledFirst ? 'lines settled before' : 'acks still pending'})`, async () => {
+      const dir = tmp();
+      const log = join(dir, 'a.log');
+      writeFileSync(log, seqLines(0, 10, 'a').join('\n') + '\n');
+      const f = await follow([join(dir, '*.log')], join(dir, 'state'));
+      if (!settledFirst) f.holdAcks();
+      await f.waitFor(10);
+      renameSync(log, join(dir, 'a.aside')); // no pattern matches it: read to its end, let go
+      await f.waitForEvent('closed');
+      renameSync(join(dir, 'a.aside'), log); // and back
+      appendFileSync(log, seqLines(10, 15, 'a').join('\n') + '\n');
+      await f.waitFor(15);
+      f.releaseAcks();
+      await f.caughtUp();
+      await f.stop();
+      assert.deepEqual(f.lines, seqLines(0, 15, 'a'));
+      const again = await follow([join(dir, '*.log')], join(dir, 'state'));
+      await again.caughtUp();
+      await again.stop();
+      assert.deepEqual(again.lines, [], 'the restart resumes at the end, not at 0');
+    });
+  }
+
+  test('a copytruncate whose file grew past the old offset while the output was stalled: the copy gives the rest, the file starts over, no junk', async () => {
+    const dir = tmp();
+    const log = join(dir, 'router.log');
+    writeFileSync(log, seqLines(0, 100, 'old').join('\n') + '\n');
+    const f = await follow([log], join(dir, 'state'), { readChunkBytes: 256 });
+    await f.waitFor(5);
+    f.stall();
+    appendFileSync(log, seqLines(100, 200, 'old').join('\n') + '\n');
+    copyFileSync(log, `${log}.1`);
+    truncateSync(log, 0);
+    appendFileSync(log, seqLines(0, 500, 'new').join('\n') + '\n'); // far past where the reader was
+    await f.waitForEvent('truncated');
+    f.unstall();
+    await f.waitFor(700);
+    await f.caughtUp();
+    await f.stop();
+    const { twice, set } = counts(f.lines);
+    assert.deepEqual(twice, []);
+    assert.deepEqual([...set].sort(), [...seqLines(0, 200, 'old'), ...seqLines(0, 500, 'new')].sort());
+  });
+
+  test('a glob that matches nothing is reported once, and when it matches', async () => {
+    const dir = tmp();
+    const f = await follow([join(dir, '*.log')], join(dir, 'state'), { quietPatterns: [join(dir, 'spool', '*.log')] });
+    await f.caughtUp();
+    await f.caughtUp();
+    writeFileSync(join(dir, 'x.log'), 'hello\n');
+    await f.waitFor(1);
+    await f.stop();
+    assert.deepEqual(f.events.filter((e) => e.type === 'unmatched' || e.type === 'matched').map((e) => e.type), ['unmatched', 'matched']);
+  });
+
   test('corrupt or foreign state is a clear error, not a silent re-read', async () => {
     const dir = tmp();
     writeFileSync(join(dir, 'files.json'), '{"format": "something-else"}');
@@ -150,54 +273,92 @@ describe('file follower', () => {
 });
 
 const hasLogrotate = hasTool('logrotate');
+const MODES = { create: 'create', delaycompress: 'create\n  compress\n  delaycompress', copytruncate: 'copytruncate' } as const;
+
+function logrotateConf(dir: string, log: string, mode: keyof typeof MODES): string {
+  const conf = join(dir, 'logrotate.conf');
+  writeFileSync(conf, `${log} {\n  ${MODES[mode]}\n  rotate 10\n  missingok\n}\n`);
+  return conf;
+}
+
+function rotate(dir: string, conf: string): void {
+  execFileSync('logrotate', ['-f', '-s', join(dir, 'logrotate.state'), conf]);
+}
+
+/**
+ * What must arrive, and what may: every line written, except with copytruncate, which loses the
+ * lines appended between its copy and its truncation (logrotate's manual says so). There every
+ * line found in some file must arrive, a lost one may (if it was read before the truncation),
+ * nothing else may, and nothing twice.
+ */
+function expectedLines(dir: string, mode: keyof typeof MODES, written: number, tag: string): { required: string[]; allowed: Set<string> } {
+  const all = Array.from({ length: written }, (_, n) => firewallLine(n, tag));
+  const onDisk = linesOnDisk(dir, 'router.log');
+  const kept = all.filter((l) => onDisk.has(l));
+  if (mode !== 'copytruncate') assert.equal(kept.length, written, 'every written line is in some file');
+  else assert.ok(kept.length > written * 0.9, `${written - kept.length} lines lost by logrotate itself`);
+  return { required: kept, allowed: new Set(all) };
+}
+
+function assertExactlyOnce(got: string[], expected: { required: string[]; allowed: Set<string> }, dir: string): void {
+  const { twice, set } = counts(got);
+  const missing = expected.required.filter((l) => !set.has(l));
+  const junk = [...set].filter((l) => !expected.allowed.has(l));
+  assert.deepEqual(missing.slice(0, 3), [], `${missing.length} of ${expected.required.length} lines lost; files: ${readdirSync(dir).join(', ')}`);
+  assert.deepEqual(twice.slice(0, 3), [], `${twice.length} lines delivered twice`);
+  assert.deepEqual(junk.slice(0, 3), [], `${junk.length} lines never written`);
+}
 
 describe('rotation by the real logrotate while a writer appends', { skip: !hasLogrotate && !process.env.CI ? 'logrotate not installed (apt-get install logrotate)' : false }, () => {
-  for (const mode of ['create', 'copytruncate', 'compress\n  delaycompress'] as const) {
-    test(`logrotate ${mode.split('\n')[0]}: every line arrives exactly once`, async () => {
+  for (const mode of Object.keys(MODES) as (keyof typeof MODES)[]) {
+    test(`logrotate ${mode}: every line arrives exactly once, also when the output is stalled across 4 rotations`, async () => {
       const dir = tmp();
       const log = join(dir, 'router.log');
       writeFileSync(log, '');
-      const conf = join(dir, 'logrotate.conf');
-      writeFileSync(conf, `${log} {\n  ${mode}\n  rotate 10\n  missingok\n  notifempty\n}\n`);
+      const conf = logrotateConf(dir, log, mode);
       const f = await follow([log], join(dir, 'state'));
-      let n = 0;
-      const writer = setInterval(() => {
-        // appendFileSync opens the path each time, like a syslog daemon re-opened after rotation.
-        appendFileSync(log, seqLines(n, n + 20, mode.split('\n')[0]).join('\n') + '\n');
-        n += 20;
-      }, 3);
-      for (let r = 0; r < 4; r++) {
-        await delay(500);
-        execFileSync('logrotate', ['-f', '-s', join(dir, 'logrotate.state'), conf]);
+      const writer = startWriter(log, 4000, mode);
+      // Two rotations while the output keeps up, four while it is stalled (an Elasticsearch
+      // outage): the reader is not asking for lines then, and nothing may be lost meanwhile.
+      for (let r = 0; r < 6; r++) {
+        if (r === 2) f.stall();
+        await delay(200);
+        rotate(dir, conf);
       }
       await delay(200);
-      clearInterval(writer);
-      await f.waitFor(n, 15_000);
-      await delay(500);
+      const written = await writer.stop();
+      f.unstall();
+      const expected = expectedLines(dir, mode, written, mode);
+      await f.waitFor(expected.required.length, 30_000);
+      await f.caughtUp();
       await f.stop();
-      // copytruncate has a window between copy and truncate in which appended lines end up in
-      // no file at all (logrotate's manual says so); what exists on disk must all arrive.
-      const onDisk = new Set(
-        readdirSync(dir)
-          .filter((f) => f.startsWith('router.log'))
-          .flatMap((f) => {
-            const raw = readFileSync(join(dir, f));
-            return (f.endsWith('.gz') ? gunzipSync(raw) : raw).toString('utf8').split('\n').filter((l) => l !== '');
-          }),
-      );
-      const written = seqLines(0, n, mode.split('\n')[0]);
-      const expected = mode === 'copytruncate' ? written.filter((l) => onDisk.has(l)) : written;
-      if (mode !== 'copytruncate') assert.equal(onDisk.size, n, 'every written line is in some file');
-      const got = new Map<string, number>();
-      for (const l of f.lines) got.set(l, (got.get(l) ?? 0) + 1);
-      const missing = expected.filter((l) => !got.has(l));
-      const twice = [...got].filter(([, c]) => c > 1).map(([l]) => l);
-      assert.ok(n > 1000, `writer wrote ${n} lines`);
-      assert.ok(expected.length > n * 0.9, `${n - expected.length} lines lost by logrotate itself`);
-      assert.deepEqual(missing, [], `${missing.length} of ${expected.length} lines lost; files: ${readdirSync(dir).join(', ')}`);
-      assert.deepEqual(twice, [], `${twice.length} lines delivered twice`);
-      assert.equal(f.lines.length, expected.length);
-      if (mode.startsWith('compress')) assert.ok(existsSync(`${log}.2.gz`), 'logrotate compressed a rotated file');
+      assert.ok(written > 2000, `writer wrote ${written} lines`);
+      assertExactlyOnce(f.lines, expected, dir);
+      if (mode === 'delaycompress') assert.ok(existsSync(`${log}.2.gz`), 'logrotate compressed a rotated file');
+    });
+
+    test(`logrotate ${mode}: stopped across 3 rotations and restarted, every line exactly once`, async () => {
+      const dir = tmp();
+      const log = join(dir, 'router.log');
+      writeFileSync(log, '');
+      const conf = logrotateConf(dir, log, mode);
+      const writer = startWriter(log, 2000, mode);
+      const a = await follow([log], join(dir, 'state'));
+      await a.waitFor(500);
+      await a.stop();
+      for (let r = 0; r < 3; r++) {
+        await delay(250);
+        rotate(dir, conf);
+      }
+      await delay(250);
+      const b = await follow([log], join(dir, 'state'));
+      await delay(250);
+      const written = await writer.stop();
+      const expected = expectedLines(dir, mode, written, mode);
+      await b.waitFor(expected.required.length - a.lines.length, 30_000);
+      await b.caughtUp();
+      await b.stop();
+      assertExactlyOnce([...a.lines, ...b.lines], expected, dir);
     });
   }
 });

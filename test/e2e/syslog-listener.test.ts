@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
-import { connect } from 'node:net';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import { escapeMessage, senderOfSpoolFile, Spool, spoolFileName } from '../../src/sources/live/spool.js';
+import { escapeMessage, Spool, spoolFileName } from '../../src/sources/live/spool.js';
 import { parseListenAddress, SyslogListener } from '../../src/sources/live/syslog-listener.js';
 
 const run = promisify(execFile);
@@ -27,6 +27,16 @@ async function listen(opts: Partial<ConstructorParameters<typeof SyslogListener>
 async function until(cond: () => boolean, ms = 5000): Promise<void> {
   const end = Date.now() + ms;
   while (!cond() && Date.now() < end) await delay(10);
+}
+
+const dirs: string[] = [];
+after(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+function spoolDir(): string {
+  const d = mkdtempSync(join(tmpdir(), 'dropship-spool-'));
+  dirs.push(d);
+  return d;
 }
 
 describe('syslog listener', () => {
@@ -88,6 +98,74 @@ describe('syslog listener', () => {
     assert.equal(l.counters.oversize, 2);
   });
 
+  test('an idle TCP connection is closed after the idle timeout; one that talks stays open', async () => {
+    const { l, got, tcp } = await listen({ idleTimeoutMs: 300 });
+    const idle = connect(tcp, '127.0.0.1');
+    const talker = connect(tcp, '127.0.0.1');
+    for (const s of [idle, talker]) s.on('error', () => undefined);
+    let talkerClosed = false;
+    talker.on('close', () => (talkerClosed = true));
+    let n = 0;
+    const chatter = setInterval(() => talker.write(`<4>still here ${n++}\n`), 50);
+    const idleClosedAt = new Promise<number>((ok) => idle.once('close', () => ok(Date.now())));
+    const openedAt = Date.now();
+    const closedAfter = (await idleClosedAt) - openedAt;
+    clearInterval(chatter);
+    assert.ok(closedAfter >= 250, `closed after ${closedAfter} ms, before the timeout`);
+    assert.equal(talkerClosed, false, 'a connection that sends is not idle');
+    assert.equal(l.counters.tcpIdleClosed, 1);
+    await until(() => got.length >= n);
+    talker.destroy();
+    await l.stop();
+  });
+
+  test('at the connection cap, a new connection replaces the one idle longest: idle connections cannot lock a sender out', async () => {
+    const { l, got, tcp } = await listen({ maxConnections: 3 });
+    const idle: Socket[] = [];
+    for (let i = 0; i < 3; i++) {
+      const s = connect(tcp, '127.0.0.1');
+      s.on('error', () => undefined);
+      await new Promise((ok) => s.once('connect', ok));
+      idle.push(s);
+      await until(() => l.counters.tcpOpen === i + 1);
+    }
+    const firstClosed = new Promise((ok) => idle[0]!.once('close', ok));
+    const good = connect(tcp, '127.0.0.1');
+    good.on('error', () => undefined);
+    good.end('<4>a real message\n');
+    await until(() => got.length === 1);
+    await firstClosed; // the oldest idle one made room
+    assert.equal(got[0]!.message, '<4>a real message');
+    assert.equal(l.counters.tcpEvicted, 1);
+    for (const s of idle) s.destroy();
+    await l.stop();
+  });
+
+  test('a TCP flood faster than the spool is slowed down (sockets not read while it is full), not dropped', async () => {
+    const dir = spoolDir();
+    try {
+      const spool = new Spool({ dir, maxPendingBytes: 4096 });
+      await spool.start();
+      const { l, tcp } = await listen({ onMessage: (sender, message, canWait) => spool.append(sender, message, canWait), backpressure: spool });
+      const N = 30_000;
+      const s = connect(tcp, '127.0.0.1');
+      s.on('error', () => undefined);
+      // Writes of ~300 KiB each: one read of 64 KiB is already more than the spool may hold.
+      for (let i = 0; i < N; i += 5000) s.write(Array.from({ length: 5000 }, (_, k) => `<4>flood ${i + k}\n`).join(''));
+      s.end();
+      await until(() => l.counters.received >= N, 30_000);
+      await spool.sync();
+      await l.stop();
+      await spool.close();
+      const lines = readFileSync(join(dir, '127.0.0.1.log'), 'utf8').split('\n').filter((x) => x !== '');
+      assert.equal(spool.counters.dropped, 0);
+      assert.ok(l.counters.tcpPaused > 0, 'the spool filled up, so reading paused');
+      assert.deepEqual(lines, Array.from({ length: N }, (_, k) => `<4>flood ${k}`));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('listen addresses default to loopback', () => {
     assert.deepEqual(parseListenAddress('5514'), { host: '127.0.0.1', port: 5514 });
     assert.deepEqual(parseListenAddress('0.0.0.0:514'), { host: '0.0.0.0', port: 514 });
@@ -99,7 +177,7 @@ describe('syslog listener', () => {
 
 describe('spool', () => {
   test('one file per sender, one line per message, rotation keeps the raw archive', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'dropship-spool-'));
+    const dir = spoolDir();
     const spool = new Spool({ dir, maxFileBytes: 200, keepFiles: 2 });
     await spool.start();
     for (let i = 0; i < 60; i++) spool.append('192.0.2.1', `<4>message ${i}\n`);
@@ -112,20 +190,35 @@ describe('spool', () => {
     assert.ok(kept.length < 60, 'the oldest file was removed');
     assert.deepEqual(kept, Array.from({ length: kept.length }, (_, k) => `<4>message ${60 - kept.length + k}`));
     assert.equal(readFileSync(join(dir, spoolFileName('2001:db8::1')), 'utf8'), 'multi#012line\n');
-    assert.equal(senderOfSpoolFile(join(dir, spoolFileName('2001:db8::1'))), '2001:db8::1');
-    assert.equal(senderOfSpoolFile('/x/192.0.2.1.log'), '192.0.2.1');
+    // Every file knows its sender, under any of its names (by inode, not by guessing from a path).
+    const senderOf = (name: string): string | undefined => {
+      const st = statSync(join(dir, name));
+      return spool.senderOf(st.dev, st.ino);
+    };
+    assert.equal(senderOf(spoolFileName('2001:db8::1')), '2001:db8::1');
+    assert.equal(senderOf('192.0.2.1.log.2'), '192.0.2.1');
+    assert.equal(senderOf('192.0.2.1.log'), '192.0.2.1');
+    // A restarted spool registers the files it finds under its own names.
+    const again = new Spool({ dir });
+    await again.start();
+    const st = statSync(join(dir, '192.0.2.1.log.1'));
+    assert.equal(again.senderOf(st.dev, st.ino), '192.0.2.1');
+    await again.close();
+    writeFileSync(join(dir, 'notes.txt'), 'x');
+    const other = statSync(join(dir, 'notes.txt'));
+    assert.equal(spool.senderOf(other.dev, other.ino), undefined);
     assert.equal(escapeMessage('a\r\nb\n'), 'a#015#012b');
   });
 
   test('a burst faster than the disk is bounded in memory: the excess is dropped and counted, the rest written in order', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'dropship-spool-'));
+    const dir = spoolDir();
     const spool = new Spool({ dir, maxPendingBytes: 1000 });
     await spool.start();
     // All appended before the first write can start: only ~1000 bytes may wait.
     const kept: string[] = [];
     for (let i = 0; i < 200; i++) if (spool.append('192.0.2.9', `<4>burst message ${i}`)) kept.push(`<4>burst message ${i}`);
-    assert.ok(spool.dropped > 0 && kept.length > 0);
-    assert.equal(kept.length + spool.dropped, 200);
+    assert.ok(spool.counters.dropped > 0 && kept.length > 0);
+    assert.equal(kept.length + spool.counters.dropped, 200);
     await spool.sync();
     // Once written, room is back.
     assert.equal(spool.append('192.0.2.9', '<4>after the burst'), true);

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, createWriteStream, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -15,6 +15,8 @@ import { promisify } from 'node:util';
 import { execFile } from 'node:child_process';
 import { documentId } from '../../src/model/doc-id.js';
 import { BulkServer } from '../helpers/bulk-server.js';
+import { firewallLineId } from '../helpers/firewall-line.js';
+import { startWriter } from '../helpers/log-writer.js';
 
 const run = promisify(execFile);
 const CLI = join(import.meta.dirname, '../..', 'src', 'cli', 'main.ts');
@@ -102,19 +104,12 @@ describe('dropship tail → Elasticsearch', () => {
     writeFileSync(conf, `${log} {\n  create\n  compress\n  delaycompress\n  rotate 10\n}\n`);
     const server = await BulkServer.start({ storeSources: false });
     const t = startTail([log, '--es-hosts', server.url, '--state-dir', join(dir, 'state'), '--summary-interval', '0', '--no-geoip', '--poll-interval', '50']);
-    // The writer runs in its own process, so this one (which hosts the _bulk server) stays responsive.
-    const writerScript = `
-      const { appendFileSync } = require('node:fs');
-      let n = 0;
-      const line = (n) => { const ts = new Date(Date.UTC(2024, 0, 1) + n * 1000).toISOString();
-        return ts + ' gw kernel: DROP IN=ppp0 OUT= MAC= SRC=203.0.113.' + (n % 250 + 1) + ' DST=198.51.100.1 LEN=40 TOS=0x00 PREC=0x00 TTL=50 ID=' + (n % 65536) + ' PROTO=TCP SPT=' + (1024 + (n % 60000)) + ' DPT=23 WINDOW=1024 RES=0x00 SYN URGP=0 rot=' + n; };
-      const timer = setInterval(() => { let chunk = ''; for (let k = 0; k < 20; k++, n++) chunk += line(n) + '\\n'; appendFileSync(process.argv[1], chunk); }, 5);
-      process.on('SIGTERM', () => { clearInterval(timer); console.log(n); process.exit(0); });`;
     // Files rotated away before dropship first looks are not its business: start writing once it follows.
     assert.ok(await until(() => t.stderr().includes('file opened'), 30_000), t.stderr());
-    const writer = spawn(process.execPath, ['-e', writerScript, log], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let written = '';
-    writer.stdout!.on('data', (d: Buffer) => (written += d));
+    // The writer runs in its own process, so this one (which hosts the _bulk server) stays
+    // responsive; it never creates router.log itself (see test/helpers/log-writer.ts: a writer
+    // that did could race logrotate between its rename and its create).
+    const writer = startWriter(log, 4000, 'rot');
     const ids: string[] = [];
     try {
       for (let r = 0; r < 3; r++) {
@@ -122,24 +117,23 @@ describe('dropship tail → Elasticsearch', () => {
         await run('logrotate', ['-f', '-s', join(dir, 'logrotate.state'), conf]);
       }
       await delay(300);
-      writer.kill('SIGTERM');
-      await exited(writer);
-      const n = Number(written.trim());
+      const n = await writer.stop();
       assert.ok(n > 1000, `writer wrote ${n} lines`);
-      for (let k = 0; k < n; k++) ids.push(line(k, 'rot').id);
+      for (let k = 0; k < n; k++) ids.push(firewallLineId(k, 'rot'));
       const complete = await until(() => server.storedCount >= ids.length, 60_000);
       const lost = ids.map((id, k) => [id, k] as const).filter(([id]) => !server.hasId(id)).map(([, k]) => k);
-      if (!complete) writeFileSync('/tmp/e2e-rot-stderr.log', t.stderr());
       assert.ok(complete, `only ${server.storedCount} of ${ids.length} indexed; missing lines ${lost[0]}…${lost[lost.length - 1]} (${lost.length})\n${t.stderr().slice(-3000)}`);
-      await delay(1500); // anything extra would show up now
+      t.child.kill('SIGTERM'); // it finishes what it read: anything extra would be indexed by now
+      assert.equal(await exited(t.child), 0, t.stderr().slice(-3000));
       assert.equal(server.storedCount, ids.length);
       const missing = ids.map((id, n) => [id, n] as const).filter(([id]) => !server.hasId(id)).map(([, n]) => n);
       assert.deepEqual(missing.slice(0, 10), [], `${missing.length} lines missing`);
     } finally {
-      writer.kill('SIGTERM');
+      await writer.stop();
       t.child.kill('SIGTERM');
       await exited(t.child);
       await server.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
@@ -182,6 +176,7 @@ describe('dropship tail → Elasticsearch', () => {
       t.child.kill('SIGTERM');
       await exited(t.child);
       await server.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { Transform, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { ByteLineSplitter, decodeLines, MAX_LINE_BYTES, readLineBytes, type Allocate, type LineBytes } from './line-bytes.js';
+import { decodeLines, MAX_LINE_BYTES, readLineBytes, type Allocate, type LineBytes } from './line-bytes.js';
 
 export { MAX_LINE_BYTES };
 
@@ -28,34 +28,6 @@ function scratchAllocate(): Allocate {
     if (scratch.length < size) scratch = Buffer.allocUnsafeSlow(Math.max(size, 320 * 1024));
     return scratch.subarray(0, size);
   };
-}
-
-/**
- * The splitter of line-bytes.ts for callers that want the lines as text on this thread (import
- * dates and slices them before processing). Invalid UTF-8 is replaced, never thrown.
- */
-export class LineSplitter {
-  private readonly bytes: ByteLineSplitter;
-
-  constructor(maxLineBytes = MAX_LINE_BYTES, startOffset = 0) {
-    this.bytes = new ByteLineSplitter(maxLineBytes, startOffset, scratchAllocate());
-  }
-
-  get lineStart(): number {
-    return this.bytes.lineStart;
-  }
-
-  get pending(): boolean {
-    return this.bytes.pending;
-  }
-
-  push(chunk: Buffer): LineBatch {
-    return decoded(this.bytes.push(chunk));
-  }
-
-  flush(): LineBatch {
-    return decoded(this.bytes.flush());
-  }
 }
 
 /** Splits a whole stream into line batches, one per chunk; a last line without newline is kept. */
