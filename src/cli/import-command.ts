@@ -188,7 +188,7 @@ export async function runImport(inputs: string[], o: ImportOptions, log: Logger 
   };
   for (const line of formatSummary(summary)) process.stderr.write(`${line}\n`);
   if (summary.interrupted) throw new Error('interrupted: run the same command again to resume');
-  if (failedFiles > 0) throw new Error(`${n(failedFiles)} file(s) could not be imported completely (see above); run again to retry them`);
+  if (failedFiles > 0) throw new Error(`${n(failedFiles)} file(s) could not be imported completely (see above); once they are fixed, run again: what was imported is not sent twice`);
   return summary;
 }
 
