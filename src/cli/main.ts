@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { EXIT_USAGE, reportError } from './errors.js';
+import { DROPSHIP_ENV_HELP } from './env-help.js';
 
 // The flags on the first line (bin/dropship starts node with them, leaving out any a Node
 // rejects) size the main thread's heap for what it holds: sources, request
@@ -18,6 +19,7 @@ const program = new Command('dropship')
   .description('Turn home-router and small-office firewall logs into Elasticsearch data and Kibana dashboards.')
   .version(packageVersion())
   .showHelpAfterError('(run with --help for usage)')
+  .addHelpText('after', DROPSHIP_ENV_HELP)
   // Commander quotes an unknown option whole, value included: `--es-password=…` would print the
   // very secret dropship refuses to take on a command line. Subcommands inherit this.
   .configureOutput({ outputError: (text, write) => write(withoutOptionValues(text)) })
