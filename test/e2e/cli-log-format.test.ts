@@ -16,6 +16,7 @@ import { hasTool } from '../helpers/tools.js';
 const ROOT = join(import.meta.dirname, '..', '..');
 const MAIN = join(ROOT, 'src', 'cli', 'main.ts');
 const skip = hasTool('script', ['--version']) ? false : 'needs util-linux `script` (Debian: bsdutils) to run the CLI on a pty';
+if (skip && process.env.CI) throw new Error(`CI is set but the pty test ${skip}`);
 
 let dir: string;
 let port: number;
