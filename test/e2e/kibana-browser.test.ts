@@ -13,6 +13,7 @@ import type { Browser } from 'playwright-core';
 import { browserProblem, checkDashboard, launchBrowser, problems } from '../helpers/kibana-browser.js';
 
 const skip = browserProblem() ?? false;
+if (skip && process.env.CI) throw new Error(`CI is set but ${skip}`);
 if (skip) console.log(`skipping browser checks: ${skip}`);
 
 /** A panel as Kibana marks it up; `done` after `delayMs` (never when negative). */

@@ -15,6 +15,7 @@ import { waitForKibana } from '../../src/kibana/saved-objects.js';
 
 const hasOpenssl = spawnSync('openssl', ['version']).status === 0;
 const skip = hasOpenssl ? false : 'openssl is not installed';
+if (skip && process.env.CI) throw new Error(`CI is set but ${skip} (.ci/apt-packages.txt lists it)`);
 if (skip) console.log(`skipping TLS checks: ${skip}`);
 
 async function tlsKibana(): Promise<{ url: string; cert: string; connections: () => number }> {
