@@ -5,7 +5,7 @@ import { createLogger, type Logger } from '../core/log.js';
 import type { SourceBatch } from '../core/batch.js';
 import { namespaceProblem } from '../model/data-stream.js';
 import { FileFollower, followEventLog } from '../sources/live/file-follow.js';
-import { MAX_LINE_BYTES, readLineBytes, type Allocate } from '../sources/framing/line-bytes.js';
+import { inputOffsetOf, MAX_LINE_BYTES, readLineBytes, type Allocate } from '../sources/framing/line-bytes.js';
 import { Spool } from '../sources/live/spool.js';
 import { DEFAULT_IDLE_TIMEOUT_MS, parseListenAddress, SyslogListener, type ListenAddress } from '../sources/live/syslog-listener.js';
 import { CheckpointStore } from '../state/checkpoints.js';
@@ -45,14 +45,21 @@ async function* stdinBatches(allocate: Allocate): AsyncGenerator<SourceBatch> {
  */
 const TAIL_WORKERS = 1;
 
-/** File batches carry their commit, and spool files their sender (as the spool registered it). */
+/**
+ * File batches carry their commit (with where their last second's lines began, for a restart),
+ * their file as the stream identical lines are counted in, and spool files their sender (as the
+ * spool registered it).
+ */
 async function* fileBatches(follower: FileFollower, spool: Spool | undefined, signal: AbortSignal): AsyncGenerator<SourceBatch> {
   for await (const b of follower.batches(signal)) {
     yield {
       data: b.data,
       truncated: b.truncated,
       senderIp: spool?.senderOf(b.dev, b.ino),
-      commit: () => follower.commit(b),
+      stream: b.stream,
+      contextLines: b.context ? Number.MAX_SAFE_INTEGER : undefined,
+      pointAt: (line, byte) => ({ offset: inputOffsetOf(b, line, byte) }),
+      commit: (runStart) => follower.commit(b, runStart?.offset),
     };
   }
 }

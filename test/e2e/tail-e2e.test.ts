@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, createWriteStream, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -91,6 +91,49 @@ describe('dropship tail → Elasticsearch', () => {
       assert.deepEqual(missing.slice(0, 5), [], `${missing.length} lines never reached Elasticsearch`);
     } finally {
       await server.close();
+    }
+  });
+
+  test('killed between two identical lines of one second and restarted: both are indexed, once each; a replay adds none', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dropship-same-second-'));
+    const log = join(dir, 'router.log');
+    const before = line(6, 'same').text;
+    // A retransmitted SYN: the same packet logged twice in one second.
+    const same = line(7, 'same');
+    const ts = same.text.slice(0, 24);
+    writeFileSync(log, `${before}\n${same.text}\n`);
+    const server = await BulkServer.start({ storeSources: false });
+    const checkpoint = (state: string): { offset: number; context?: number } | undefined => {
+      try {
+        return (JSON.parse(readFileSync(join(state, 'files.json'), 'utf8')) as { files: { offset: number; context?: number }[] }).files[0];
+      } catch {
+        return undefined;
+      }
+    };
+    const ship = async (state: string, stop: 'SIGKILL' | 'SIGTERM'): Promise<void> => {
+      const size = statSync(log).size;
+      const t = startTail([log, '--es-hosts', server.url, '--state-dir', state, '--summary-interval', '0', '--no-geoip']);
+      assert.ok(await until(() => checkpoint(state)?.offset === size, 30_000), `checkpoint ${JSON.stringify(checkpoint(state))} of ${size}\n${t.stderr()}`);
+      t.child.kill(stop);
+      await exited(t.child);
+    };
+    try {
+      const state = join(dir, 'state');
+      await ship(state, 'SIGKILL');
+      assert.equal(server.storedCount, 2);
+      // The checkpoint says where the last second's lines began: a restart counts them again.
+      assert.deepEqual(checkpoint(state), { ...checkpoint(state), offset: before.length + 1 + same.text.length + 1, context: before.length + 1 });
+      appendFileSync(log, `${same.text}\n`);
+      await ship(state, 'SIGTERM');
+      assert.equal(server.storedCount, 3, 'the second of the identical lines is a document of its own');
+      assert.ok(server.hasId(documentId(ts, same.text, 0)), 'the first keeps the id it had');
+      assert.ok(server.hasId(documentId(ts, same.text, 1)));
+      // Everything read again from the start (a new state directory): nothing new.
+      await ship(join(dir, 'state-again'), 'SIGTERM');
+      assert.equal(server.storedCount, 3);
+    } finally {
+      await server.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
