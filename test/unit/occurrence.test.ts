@@ -6,6 +6,9 @@
  */
 import assert from 'node:assert/strict';
 import { hash } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { bulkEntries } from '../../src/codec/bulk.js';
@@ -15,6 +18,8 @@ import { OccurrenceCarry, RunCounter, type CarryLimits } from '../../src/process
 import { createPool } from '../../src/processing/pool.js';
 import { createProcessor, type Processor } from '../../src/processing/process.js';
 import { Committer, Pipeline, type Output } from '../../src/processing/run.js';
+import { archiveBatches, planFile } from '../../src/sources/archive/archive.js';
+import { CheckpointStore } from '../../src/state/checkpoints.js';
 
 const T0 = Date.UTC(2024, 4, 1, 10, 0, 0);
 const RECEIVED = Date.UTC(2024, 4, 2);
@@ -221,11 +226,12 @@ test('RunCounter: runs, positions and the first run\'s places in the body', () =
   assert.equal(c.result(() => 0), undefined);
 });
 
-/** An output that keeps bodies and acknowledges at once. */
+/** An output that keeps bodies and acknowledges them at once, or only the first `acks` (then it hangs, as a cluster that went away). */
 class MemoryOutput implements Output {
   readonly bodies: Buffer[] = [];
-  constructor(private readonly committer: Committer) {}
+  constructor(private readonly committer: Committer, private acks = Infinity) {}
   pushBatch(body: Buffer, _docs: number, token: number): boolean {
+    if (this.acks-- <= 0) return true;
     this.bodies.push(Buffer.from(body));
     this.committer.ack(token);
     return true;
@@ -265,5 +271,39 @@ test('the pipeline with two parser threads: batches processed in parallel are nu
     assert.equal(commits.at(-1)?.line, 300, 'the last run began at line 300');
   } finally {
     await pool.close();
+  }
+});
+
+test('import of a JSON export stopped inside a run of identical records resumes with them as context: each record once', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dropship-occurrence-json-'));
+  const pool = await createPool({ timezone: 'UTC', geoip: false }, { format: 'bulk', namespace: 'default' }, 0);
+  try {
+    // 2,500 records; records 996–1005 are one packet logged ten times in one second, across
+    // the import's batch boundary (1,000 records).
+    const originals = Array.from({ length: 2500 }, (_, i) => (i >= 996 && i < 1006 ? line(996, 0) : line(i, 1)));
+    const path = join(dir, 'export.ndjson');
+    writeFileSync(path, originals.map((o) => JSON.stringify({ '@timestamp': o.slice(0, 24), event: { original: o } })).join('\n') + '\n');
+    const state = join(dir, 'state');
+    const stored = new Set<string>();
+    const importOnce = async (acks: number): Promise<void> => {
+      const store = await CheckpointStore.open(state, 'import.json');
+      const f = await planFile(path, store, false);
+      const committer = new Committer();
+      const output = new MemoryOutput(committer, acks);
+      const counters = { rawBytes: 0, withoutOriginal: 0 };
+      await new Pipeline(pool, output, committer).run(archiveBatches(f, { store, counters, signal: new AbortController().signal }));
+      await store.flush();
+      for (const body of output.bodies) for (const d of docsOf(body)) stored.add(d.id);
+    };
+    await importOnce(1); // the first batch settled, then the cluster went away
+    assert.equal(stored.size, 1000);
+    await importOnce(Infinity);
+    const expected = referenceIds(originals.map((o) => ({ timestamp: new Date(o.slice(0, 24)).toISOString(), original: o })));
+    assert.equal(new Set(expected).size, 2500);
+    assert.deepEqual([...expected].filter((id) => !stored.has(id)), [], 'every record stored under its own id');
+    assert.equal(stored.size, 2500);
+  } finally {
+    await pool.close();
+    rmSync(dir, { recursive: true, force: true });
   }
 });
