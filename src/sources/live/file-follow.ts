@@ -3,7 +3,8 @@ import { open, readdir, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { glob, isDynamicPattern } from 'tinyglobby';
 import { errorText, inodeKey, type CheckpointStore, type FileCheckpoint } from '../../state/checkpoints.js';
-import { ByteLineSplitter, MAX_LINE_BYTES, type Allocate, type LineBytes } from '../framing/line-bytes.js';
+import type { SourceBatch } from '../../core/batch.js';
+import { ByteLineSplitter, inputOffsetOf, MAX_LINE_BYTES, type Allocate, type LineBytes } from '../framing/line-bytes.js';
 import {
   FINGERPRINT_BYTES, GzipCursor, gzipHead, headOf, isGzipHead, isOtherCompression, isRotatedName, matchesFingerprint, sha256,
 } from './file-identity.js';
@@ -359,9 +360,9 @@ export class FileFollower {
   /**
    * Tracked file, checkpoint or finished file this one is: by inode, else by its first bytes (a
    * copy or a compressed generation). `direct`: a pattern matches it. `used`: checkpoints already
-   * given to another file.
+   * given to another file. `notCopyOf`: a followed file this one is known not to be a copy of.
    */
-  private identify(c: Candidate, direct: boolean, used: Set<FileCheckpoint> = new Set()): Identity {
+  private identify(c: Candidate, direct: boolean, used: Set<FileCheckpoint> = new Set(), notCopyOf?: Tracked): Identity {
     const key = inodeKey(c.dev, c.ino);
     const t = this.tracked.get(key);
     if (t !== undefined) return { kind: 'tracked', t };
@@ -376,6 +377,7 @@ export class FileFollower {
       return { kind: 'finished' };
     }
     for (const other of this.tracked.values()) {
+      if (other === notCopyOf) continue;
       if (other.head.length > 0 && c.head.length >= other.head.length && c.head.subarray(0, other.head.length).equals(other.head)) return { kind: 'tracked', t: other };
     }
     for (const cp of store.all()) {
@@ -387,7 +389,11 @@ export class FileFollower {
     }
     for (const f of store.finished()) {
       if (!matchesFingerprint(c.head, f.fingerprint, f.fingerprintLength)) continue;
-      if (!direct || f.dev !== c.dev || f.ino !== c.ino) return { kind: 'finished' };
+      const other = f.dev !== c.dev || f.ino !== c.ino;
+      // A copy is never longer than its original: a short file's whole content at the start of a
+      // longer one (a one-line log rotated, then the same line again) is no copy of it.
+      if (other && !c.gz && c.size > f.size) continue;
+      if (!direct || other) return { kind: 'finished' };
       // The same file back under a followed name after it was let go: followed again from its end.
       store.unfinish(f);
       const cp: FileCheckpoint = {
@@ -516,7 +522,13 @@ export class FileFollower {
     for (const c of siblings) {
       const key = inodeKey(c.dev, c.ino);
       const stamp = `${c.size}:${c.mtimeMs}`;
-      const id = this.identify(c, false);
+      let id = this.identify(c, false);
+      // A copy is never longer than its original (not truncated yet, or this scan would have
+      // adopted the copy already): a short file's whole content at the start of a longer one
+      // (a one-line log rotated away, then the same line again) is no copy of it. Should the
+      // original be truncated just after this scan checked it, the copy waits as an unknown
+      // file for its size to settle, and the next scan's truncation adopts it.
+      if (id.kind === 'tracked' && !c.gz && c.size > (await this.currentSize(id.t))) id = this.identify(c, false, undefined, id.t);
       if (id.kind === 'tracked') {
         // A copy of a followed file (copytruncate in progress): taken up when the truncation shows.
         this.judged.set(key, stamp);
@@ -640,6 +652,11 @@ export class FileFollower {
     }
   }
 
+  /** A followed file's size now (Infinity if it cannot be told: then anything may be its copy). */
+  private async currentSize(t: Tracked): Promise<number> {
+    return (await t.fh?.stat().catch(() => undefined))?.size ?? Infinity;
+  }
+
   private async sameHead(t: Tracked): Promise<boolean> {
     if (t.head.length === 0) return true;
     return (await headOf(t.fh!, t.head.length)).equals(t.head);
@@ -673,9 +690,13 @@ export class FileFollower {
     this.emit({ type: 'truncated', path: t.path });
     const store = this.opts.store;
     const cp = store.get(t.dev, t.ino);
+    const own = cp !== undefined && cp.generation === t.generation ? cp : undefined;
     const from = t.splitter.lineStart;
-    const settled = cp !== undefined && cp.generation === t.generation ? Math.min(cp.offset, from) : from;
-    if (t.head.length > 0) await this.adoptCopy(t, from, settled, cp !== undefined && cp.generation === t.generation ? cp.context : undefined);
+    // Reading stopped at `from`. It lies before the settled offset only while a restart's context
+    // is read: the copy then reads the rest of it as context, and the checkpoint stays.
+    const inContext = t.contextEnd > from;
+    const settled = own === undefined ? from : inContext ? own.offset : Math.min(own.offset, from);
+    if (t.head.length > 0) await this.adoptCopy(t, from, settled, own?.context, inContext ? t.contextEnd : 0);
     t.generation = newGeneration();
     t.stream = streamOf(t.dev, t.ino, t.generation);
     t.readOffset = 0;
@@ -691,8 +712,11 @@ export class FileFollower {
     });
   }
 
-  /** `context`: where the original's last settled second began (the copy holds the same bytes). */
-  private async adoptCopy(t: Tracked, from: number, settled: number, context: number | undefined): Promise<void> {
+  /**
+   * `context`: where the original's last settled second began (the copy holds the same bytes);
+   * `contextEnd`: lines before it are read as context (see Tracked).
+   */
+  private async adoptCopy(t: Tracked, from: number, settled: number, context: number | undefined, contextEnd: number): Promise<void> {
     const dir = dirname(t.path);
     for (const name of await readdir(dir).catch(() => [] as string[])) {
       const path = join(dir, name);
@@ -716,6 +740,8 @@ export class FileFollower {
           cp.offset = settled;
           if (context !== undefined && context < settled) cp.context = context;
         }
+        const taken = this.tracked.get(inodeKey(c.dev, c.ino));
+        if (taken !== undefined) taken.contextEnd = contextEnd;
         this.judged.set(inodeKey(c.dev, c.ino), `${c.size}:${c.mtimeMs}`);
         return;
       }
@@ -911,6 +937,28 @@ export class FileFollower {
   }
 }
 
+
+/**
+ * The follower's batches as the pipeline takes them: each file generation a stream of its own
+ * (identical lines are counted per stream), context lines marked, and a commit that records the
+ * settled offset with where its second's lines began. `senderOf`: the syslog sender of a file
+ * (the spool's), for observer.ip.
+ */
+export async function* followedBatches(
+  follower: FileFollower, signal: AbortSignal, senderOf?: (dev: number, ino: number) => string | undefined,
+): AsyncGenerator<SourceBatch> {
+  for await (const b of follower.batches(signal)) {
+    yield {
+      data: b.data,
+      truncated: b.truncated,
+      senderIp: senderOf?.(b.dev, b.ino),
+      stream: b.stream,
+      contextLines: b.context ? Number.MAX_SAFE_INTEGER : undefined,
+      pointAt: (line, byte) => ({ offset: inputOffsetOf(b, line, byte) }),
+      commit: (runStart) => follower.commit(b, runStart?.offset),
+    };
+  }
+}
 
 /** How an event reads in dropship's log: problems a user must hear about are warnings, said once. */
 export function followEventLog(e: FollowEvent): { level: 'info' | 'warn'; message: string } {
