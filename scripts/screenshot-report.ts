@@ -1,7 +1,7 @@
 /**
- * Screenshots of `dropship report`'s HTML page for the README: the demo logs reported as the CLI
- * would, the page opened in headless Chromium (network blocked), and one PNG per section in
- * docs/images/.
+ * Screenshots of `dropship report`'s HTML page for the README and docs/report.md: the demo logs
+ * reported as the CLI would, the page opened in headless Chromium (network blocked), and one PNG
+ * per section in docs/images/.
  *
  *   node --import tsx scripts/screenshot-report.ts [log files…]
  *

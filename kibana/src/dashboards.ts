@@ -1,6 +1,6 @@
 /**
  * The two dashboards. Each panel answers one question from the product brief / seed posts;
- * README.md ("The dashboards") describes them for users, docs/kibana.md what each relies on.
+ * docs/dashboards.md describes them for users, docs/kibana.md what each relies on.
  *
  * Rules every panel follows (test/unit/kibana-panels.test.ts checks them):
  * - a column that only labels a row (service of a port, country of an address) is a last-value

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { stat } from 'node:fs/promises';
 import { addConnectionOptions, type ConnectionFlags } from '../elasticsearch/connection.js';
 import { createLogger, type Logger } from '../core/log.js';
 import { defaultWorkerCount } from '../processing/pool.js';
@@ -8,11 +9,12 @@ import { archiveBatches, dateRotatedSet, planFile, plannedBytes, type ArchiveCou
 import { discover } from '../sources/archive/import-files.js';
 import { indexBatches, type IndexReadCounters } from '../elasticsearch/index-reader.js';
 import { CheckpointStore } from '../state/checkpoints.js';
+import { lockStateDir, type StateLock } from '../state/lock.js';
 import { timeZone } from '../time/zone.js';
-import { defaultStateDir, openShipper } from '../shipper/shipper.js';
+import { openShipper } from '../shipper/shipper.js';
 import { UsageError } from './errors.js';
-import { addProcessingOptions, wholeNumber, processorConfig, type ProcessingOptions } from './options.js';
-import { addBulkOptions, addShutdownOption, bulkSettings, checkOutputOption, type BulkFlags } from './output.js';
+import { addLogOptions, addProcessingOptions, checkScannerList, DROPSHIP_ENV_HELP, numericOption, processorConfig, wholeNumber, type LogOptions, type ProcessingOptions } from './options.js';
+import { addBulkOptions, addShutdownOption, bulkSettings, checkOutputOption, stateDirOption, type BulkFlags } from './output.js';
 import { formatDuration, startProgress, type ProgressSnapshot } from './progress.js';
 
 /**
@@ -21,7 +23,7 @@ import { formatDuration, startProgress, type ProgressSnapshot } from './progress
  * again (per-file checkpoints in `<state-dir>/import.json`, deterministic ids for everything else).
  */
 
-export interface ImportOptions extends ProcessingOptions, ConnectionFlags, Partial<BulkFlags> {
+export interface ImportOptions extends ProcessingOptions, ConnectionFlags, Partial<BulkFlags>, LogOptions {
   fromIndex?: string;
   output: string;
   namespace: string;
@@ -76,7 +78,17 @@ export function formatSummary(s: ImportSummary): string[] {
   return lines;
 }
 
-export async function runImport(inputs: string[], o: ImportOptions, log: Logger = createLogger()): Promise<ImportSummary> {
+export async function runImport(inputs: string[], o: ImportOptions, log: Logger = createLogger({ format: o.logFormat })): Promise<ImportSummary> {
+  const held: { lock?: StateLock } = {};
+  try {
+    return await importOnce(inputs, o, log, held);
+  } finally {
+    await held.lock?.release();
+  }
+}
+
+/** `held.lock`: the state directory's import lock once taken, released by the caller however this ends. */
+async function importOnce(inputs: string[], o: ImportOptions, log: Logger, held: { lock?: StateLock }): Promise<ImportSummary> {
   const started = Date.now();
   const processing = processorConfig(o);
   const zone = timeZone(processing.timezone);
@@ -90,6 +102,7 @@ export async function runImport(inputs: string[], o: ImportOptions, log: Logger 
   const progressSeconds = wholeNumber('--progress-interval', o.progressInterval);
   const shutdownMs = wholeNumber('--shutdown-timeout', o.shutdownTimeout ?? '10') * 1000;
   const bulk = bulkSettings(o);
+  await checkScannerList(processing.scannerList);
 
   // Everything that can fail on the command line fails before anything is read or sent.
   const sets: ArchiveFile[][] = [];
@@ -99,6 +112,9 @@ export async function runImport(inputs: string[], o: ImportOptions, log: Logger 
     const found = await discover(inputs, [o.stateDir, ...(o.output.startsWith('ndjson:') ? [o.output.slice(7)] : [])]);
     if (found.missing.length > 0) throw new Error(`nothing matches ${found.missing.map((m) => `"${m}"`).join(', ')}`);
     store = await CheckpointStore.open(o.stateDir, 'import.json');
+    // Two imports on one state directory would each write import.json from their own view and
+    // lose the other's progress; the second is refused before it reads anything.
+    held.lock = await lockStateDir(o.stateDir, 'import');
     for (const set of found.sets) {
       const planned: ArchiveFile[] = [];
       for (const path of set.files) {
@@ -113,6 +129,7 @@ export async function runImport(inputs: string[], o: ImportOptions, log: Logger 
     }
   }
   const files = sets.flat();
+  if (o.reimport === true && o.output.startsWith('ndjson:')) await warnReimportAppends(o.output.slice('ndjson:'.length));
   let failedFiles = unreadable;
 
   const shipper = await openShipper({
@@ -188,8 +205,19 @@ export async function runImport(inputs: string[], o: ImportOptions, log: Logger 
   };
   for (const line of formatSummary(summary)) process.stderr.write(`${line}\n`);
   if (summary.interrupted) throw new Error('interrupted: run the same command again to resume');
-  if (failedFiles > 0) throw new Error(`${n(failedFiles)} file(s) could not be imported completely (see above); run again to retry them`);
+  if (failedFiles > 0) throw new Error(`${n(failedFiles)} file(s) could not be imported completely (see above); once they are fixed, run again: what was imported is not sent twice`);
   return summary;
+}
+
+/**
+ * An NDJSON file has no ids to say "already present": `--reimport` into one that has documents
+ * appends a second copy of what was imported before. That can be what is wanted (the file is a
+ * log of runs), so it is said rather than refused.
+ */
+async function warnReimportAppends(file: string): Promise<void> {
+  const size = await stat(file).then((s) => (s.isFile() ? s.size : 0), () => 0);
+  if (size === 0) return;
+  process.stderr.write(`dropship: warning: --reimport appends to ${file}, which already holds documents: the lines imported before get a second copy in it (remove the file first, or write to a new one)\n`);
 }
 
 export function registerImport(program: Command): void {
@@ -200,12 +228,12 @@ export function registerImport(program: Command): void {
     .option('--from-index <pattern>', 're-process the original lines of an existing index (e.g. filebeat-*)')
     .option('--output <where>', 'elasticsearch, stdout, or ndjson:<file>', 'elasticsearch')
     .option('--namespace <name>', 'data stream namespace', 'default')
-    .option('--state-dir <dir>', 'import checkpoints and dead-letter file', defaultStateDir())
+    .addOption(stateDirOption('import checkpoints and dead-letter file'))
     .option('--workers <n>', 'parser threads (default: cores - 1; 0 parses on the main thread)')
     .option('--reimport', 'read files recorded as imported again (their documents end as "already present")')
     .option('--no-presence-check', 'do not ask Elasticsearch which documents it already holds in backing indices older than the write index (faster; after a rollover, re-imported lines are indexed again)')
-    .option('--progress-interval <seconds>', 'without a terminal: seconds between progress lines (0: none)', '10');
-  addConnectionOptions(addShutdownOption(addBulkOptions(addProcessingOptions(cmd)))).action(async (paths: string[], o: ImportOptions) => {
+    .addOption(numericOption('--progress-interval <seconds>', 'without a terminal: seconds between progress lines (0: none)', 10));
+  addConnectionOptions(addLogOptions(addShutdownOption(addBulkOptions(addProcessingOptions(cmd))))).addHelpText('after', DROPSHIP_ENV_HELP).action(async (paths: string[], o: ImportOptions) => {
     await runImport(paths, o);
   });
 }

@@ -2,13 +2,14 @@
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { EXIT_USAGE, reportError } from './errors.js';
+import { DROPSHIP_ENV_HELP } from './env-help.js';
 
 // The flags on the first line (bin/dropship starts node with them, leaving out any a Node
 // rejects) size the main thread's heap for what it holds: sources, request
 // bookkeeping and small short-lived garbage (documents are built in worker threads, request
 // bodies live outside the heap). Left to its defaults, V8 lets a 20 MB live set grow a heap of
 // 60–80 MB before collecting. 64 MB old space is over twice the largest live set measured (see
-// bench/README.md); parser threads get their own limits in pipeline/pool.ts.
+// bench/README.md); parser threads get their own limits in processing/pool.ts.
 // --liftoff-only: the HTTP client (undici) parses responses with llhttp compiled to WebAssembly,
 // and V8's optimizing tier-up of that module, on the first requests, briefly took ~20 MiB of
 // compiler memory: the whole difference between the steady RSS and the peak (measured 142–143
@@ -18,6 +19,7 @@ const program = new Command('dropship')
   .description('Turn home-router and small-office firewall logs into Elasticsearch data and Kibana dashboards.')
   .version(packageVersion())
   .showHelpAfterError('(run with --help for usage)')
+  .addHelpText('after', DROPSHIP_ENV_HELP)
   // Commander quotes an unknown option whole, value included: `--es-password=…` would print the
   // very secret dropship refuses to take on a command line. Subcommands inherit this.
   .configureOutput({ outputError: (text, write) => write(withoutOptionValues(text)) })

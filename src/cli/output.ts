@@ -1,7 +1,8 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
+import { defaultStateDir } from '../shipper/shipper.js';
 import type { BulkSettings } from '../shipper/output.js';
 import { UsageError } from './errors.js';
-import { wholeNumber } from './options.js';
+import { numericOption, wholeNumber } from './options.js';
 
 /** Bulk request tuning, for tail and import. */
 export interface BulkFlags {
@@ -14,8 +15,8 @@ export const DEFAULT_BULK_CONCURRENCY = 3;
 
 export function addBulkOptions(command: Command): Command {
   return command
-    .option('--bulk-max-bytes <bytes>', 'largest _bulk request body', String(DEFAULT_BULK_MAX_BYTES))
-    .option('--bulk-concurrency <n>', 'most _bulk requests in flight at once (fewer while Elasticsearch pushes back)', String(DEFAULT_BULK_CONCURRENCY));
+    .addOption(numericOption('--bulk-max-bytes <bytes>', 'largest _bulk request body', DEFAULT_BULK_MAX_BYTES))
+    .addOption(numericOption('--bulk-concurrency <n>', 'most _bulk requests in flight at once (fewer while Elasticsearch pushes back)', DEFAULT_BULK_CONCURRENCY));
 }
 
 /** The bulk flags, checked (a usage error otherwise) before anything is opened. */
@@ -34,5 +35,10 @@ export function checkOutputOption(output: string): void {
 
 /** `--shutdown-timeout`, shared by tail and import. */
 export function addShutdownOption(command: Command): Command {
-  return command.option('--shutdown-timeout <seconds>', 'on SIGINT/SIGTERM, how long to wait for Elasticsearch to take what was read', '10');
+  return command.addOption(numericOption('--shutdown-timeout <seconds>', 'on SIGINT/SIGTERM, how long to wait for Elasticsearch to take what was read', 10));
+}
+
+/** `--state-dir`, whose default is described rather than shown as this machine's path. */
+export function stateDirOption(description: string): Option {
+  return new Option('--state-dir <dir>', description).default(defaultStateDir(), '$DROPSHIP_STATE_DIR, else $XDG_STATE_HOME/dropship or ~/.local/state/dropship');
 }

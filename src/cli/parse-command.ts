@@ -4,7 +4,7 @@ import type { Readable } from 'node:stream';
 import { NDJSON } from '../codec/encoder.js';
 import { createProcessor } from '../processing/process.js';
 import { openMaybeGzip, readLineBatches } from '../sources/framing/lines.js';
-import { addProcessingOptions, processorConfig, type ProcessingOptions } from './options.js';
+import { addProcessingOptions, checkScannerList, DROPSHIP_ENV_HELP, processorConfig, type ProcessingOptions } from './options.js';
 
 /** Writes with backpressure; resolves false once stdout is gone (e.g. `| head`). */
 function writer(out: NodeJS.WritableStream): (s: string | Uint8Array) => Promise<boolean> {
@@ -27,7 +27,9 @@ function writer(out: NodeJS.WritableStream): (s: string | Uint8Array) => Promise
 }
 
 export async function runParse(files: string[], options: ProcessingOptions): Promise<void> {
-  const process_ = await createProcessor(processorConfig(options), NDJSON);
+  const config = processorConfig(options);
+  await checkScannerList(config.scannerList);
+  const process_ = await createProcessor(config, NDJSON);
   const write = writer(process.stdout);
   for (const file of files.length === 0 ? ['-'] : files) {
     let stream: Readable;
@@ -57,5 +59,5 @@ export function registerParse(program: Command): void {
       .command('parse')
       .description('read log lines (files, .gz files or stdin) and print one ECS JSON document per line (NDJSON); needs no Elasticsearch')
       .argument('[files...]', 'files to read (plain or gzip); none or "-" reads stdin'),
-  ).action(async (files: string[], options: ProcessingOptions) => runParse(files, options));
+  ).addHelpText('after', DROPSHIP_ENV_HELP).action(async (files: string[], options: ProcessingOptions) => runParse(files, options));
 }

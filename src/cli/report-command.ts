@@ -11,7 +11,7 @@ import { renderText } from '../report/render-text.js';
 import { num } from '../report/format.js';
 import { timeZone } from '../time/zone.js';
 import { UsageError } from './errors.js';
-import { addProcessingOptions, processorConfig, wholeNumber, type ProcessingOptions } from './options.js';
+import { addProcessingOptions, checkScannerList, DROPSHIP_ENV_HELP, numericOption, processorConfig, wholeNumber, type ProcessingOptions } from './options.js';
 import { startProgress } from './progress.js';
 
 /**
@@ -100,6 +100,7 @@ export async function runReport(paths: string[], o: ReportOptions, version: stri
     throw new UsageError('nothing to report on: give log files, pipe lines in, or use --from-index <pattern>');
   }
 
+  if (o.fromIndex === undefined) await checkScannerList(config.scannerList);
   let tallied;
   if (o.fromIndex !== undefined) {
     const settings = resolveConnection(o);
@@ -148,9 +149,9 @@ export function registerReport(program: Command): void {
     .argument('[paths...]', 'files (plain or .gz), directories or globs; none or "-" reads stdin')
     .option('--format <format>', 'html, text or json (default: from the --out extension, else html)')
     .option('--out <file>', 'where to write ("-": stdout; default: report.html for html, stdout for text and json)')
-    .option('--top <n>', 'rows per table', String(DEFAULT_TOP))
+    .addOption(numericOption('--top <n>', 'rows per table', DEFAULT_TOP))
     .option('--from-index <pattern>', 'summarize documents already in Elasticsearch (e.g. logs-dropship.*-default) with aggregations');
-  addConnectionOptions(addProcessingOptions(cmd)).action(async (paths: string[], o: ReportOptions) => {
+  addConnectionOptions(addProcessingOptions(cmd)).addHelpText('after', DROPSHIP_ENV_HELP).action(async (paths: string[], o: ReportOptions) => {
     await runReport(paths, o, program.version() ?? 'unknown');
   });
 }

@@ -5,7 +5,7 @@ import { DEFAULT_RETENTION_DAYS, runSetup, type IndexMode } from '../elasticsear
 import { dashboardUrl, installSavedObjects, kibanaConnectionFromEnv, type InstalledObject } from '../kibana/saved-objects.js';
 import { hostTimeZoneName } from '../time/zone.js';
 import { UsageError } from './errors.js';
-import { parseTimeZoneOption } from './options.js';
+import { numericOption, parseTimeZoneOption } from './options.js';
 
 interface SetupFlags extends ConnectionFlags {
   retention: string;
@@ -71,8 +71,8 @@ export function parseRetentionDays(text: string): number {
 export function registerSetup(program: Command): void {
   const command = program
     .command('setup')
-    .description('install or upgrade the Elasticsearch lifecycle policy, ingest pipeline and index templates (idempotent; safe at every start)')
-    .option('--retention <days>', 'delete data older than this many days', String(DEFAULT_RETENTION_DAYS))
+    .description('install or upgrade the Elasticsearch lifecycle policy, ingest pipeline and index templates, and the Kibana data views and dashboards (idempotent; safe at every start)')
+    .addOption(numericOption('--retention <days>', 'delete data older than this many days', DEFAULT_RETENTION_DAYS))
     .option('--kibana-host <url>', 'Kibana to import the dashboards into (env KIBANA_HOST)')
     .option('--kibana-space <id>', 'Kibana space for the dashboards (default: the default space)')
     .option('--kibana-public-url <url>', 'Kibana address for the printed dashboard links, when users reach it differently (env KIBANA_PUBLIC_URL; default: the Kibana host)')

@@ -10,12 +10,12 @@ import { Spool } from '../sources/live/spool.js';
 import { DEFAULT_IDLE_TIMEOUT_MS, parseListenAddress, SyslogListener, type ListenAddress } from '../sources/live/syslog-listener.js';
 import { CheckpointStore } from '../state/checkpoints.js';
 import { lockStateDir } from '../state/lock.js';
-import { defaultStateDir, openShipper, type Shipper } from '../shipper/shipper.js';
+import { openShipper, type Shipper } from '../shipper/shipper.js';
 import { UsageError } from './errors.js';
-import { addProcessingOptions, wholeNumber, processorConfig, type ProcessingOptions } from './options.js';
-import { addBulkOptions, addShutdownOption, bulkSettings, checkOutputOption, type BulkFlags } from './output.js';
+import { addLogOptions, addProcessingOptions, checkScannerList, DROPSHIP_ENV_HELP, numericOption, processorConfig, wholeNumber, type LogOptions, type ProcessingOptions } from './options.js';
+import { addBulkOptions, addShutdownOption, bulkSettings, checkOutputOption, stateDirOption, type BulkFlags } from './output.js';
 
-interface TailOptions extends ProcessingOptions, ConnectionFlags, Partial<BulkFlags> {
+interface TailOptions extends ProcessingOptions, ConnectionFlags, Partial<BulkFlags>, LogOptions {
   syslogUdp?: string;
   syslogTcp?: string;
   syslogAllow?: string;
@@ -121,7 +121,7 @@ async function openSources(o: TailOptions, s: SourceSettings, store: CheckpointS
   };
 }
 
-export async function runTail(paths: string[], o: TailOptions, log: Logger = createLogger()): Promise<void> {
+export async function runTail(paths: string[], o: TailOptions, log: Logger = createLogger({ format: o.logFormat })): Promise<void> {
   const processing = processorConfig(o);
   const useStdin = paths.includes('-');
   const patterns = paths.filter((p) => p !== '-');
@@ -148,6 +148,7 @@ export async function runTail(paths: string[], o: TailOptions, log: Logger = cre
   const summaryMs = wholeNumber('--summary-interval', o.summaryInterval) * 1000;
   const shutdownMs = wholeNumber('--shutdown-timeout', o.shutdownTimeout) * 1000;
   const bulk = bulkSettings(o);
+  await checkScannerList(processing.scannerList);
 
   // The state directory is checked (and locked) before anything that keeps the process alive
   // starts: an unwritable one, or one in use by another dropship, ends tail at once. Stdin alone
@@ -201,18 +202,18 @@ export function registerTail(program: Command): void {
     .command('tail')
     .description('follow files through rotation and/or receive syslog, and ship to Elasticsearch (or NDJSON)')
     .argument('[paths...]', 'files or globs to follow; "-" reads stdin')
-    .option('--syslog-udp <[host:]port>', 'receive syslog over UDP (host defaults to 127.0.0.1)')
-    .option('--syslog-tcp <[host:]port>', 'receive syslog over TCP (LF/NUL-terminated or octet-counted)')
+    .option('--syslog-udp <[host:]port>', 'receive syslog over UDP; binds 127.0.0.1 unless a host is given (0.0.0.0: every interface)')
+    .option('--syslog-tcp <[host:]port>', 'receive syslog over TCP (LF/NUL-terminated or octet-counted); binds 127.0.0.1 unless a host is given')
     .option('--syslog-allow <cidr,...>', 'accept syslog only from these networks')
-    .option('--syslog-max-bytes <n>', 'longest syslog message accepted', String(64 * 1024))
-    .option('--syslog-idle-timeout <seconds>', 'close a TCP connection silent this long', String(DEFAULT_IDLE_TIMEOUT_MS / 1000))
+    .addOption(numericOption('--syslog-max-bytes <n>', 'longest syslog message accepted', 64 * 1024))
+    .addOption(numericOption('--syslog-idle-timeout <seconds>', 'close a TCP connection silent this long', DEFAULT_IDLE_TIMEOUT_MS / 1000))
     .option('--syslog-max-connections <n>', 'TCP connections kept at once; a new one replaces the one idle longest (default: 100, at most half the open-files limit)')
-    .option('--state-dir <dir>', 'checkpoints, syslog spool and dead-letter file', defaultStateDir())
+    .addOption(stateDirOption('checkpoints, syslog spool and dead-letter file'))
     .addOption(new Option('--start-at <where>', 'where to start in files seen for the first time at start-up').choices(['beginning', 'end']).default('beginning'))
     .option('--output <where>', 'elasticsearch, stdout, or ndjson:<file>', 'elasticsearch')
     .option('--namespace <name>', 'data stream namespace', 'default')
     .option('--workers <n>', `parser threads (default: ${TAIL_WORKERS}; each more adds ~60 MiB; 0 parses on the main thread)`)
-    .option('--summary-interval <seconds>', 'how often a one-line summary is logged (0: never)', '60')
-    .option('--poll-interval <ms>', 'how often followed files are checked', '250');
-  addConnectionOptions(addShutdownOption(addBulkOptions(addProcessingOptions(cmd)))).action(async (paths: string[], o: TailOptions) => runTail(paths, o));
+    .addOption(numericOption('--summary-interval <seconds>', 'how often a one-line summary is logged (0: never)', 60))
+    .addOption(numericOption('--poll-interval <ms>', 'how often followed files are checked', 250));
+  addConnectionOptions(addLogOptions(addShutdownOption(addBulkOptions(addProcessingOptions(cmd))))).addHelpText('after', DROPSHIP_ENV_HELP).action(async (paths: string[], o: TailOptions) => runTail(paths, o));
 }

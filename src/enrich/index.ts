@@ -31,6 +31,14 @@ export const KNOWN_SCANNER_TAG = 'known_scanner';
 /** Bad lines beyond this many are summarised rather than listed one by one. */
 const MAX_REPORTED_PROBLEMS = 20;
 
+/** What is wrong with a user's scanner list, one message per bad line (the first ones), for the command to report. */
+export async function scannerListProblems(path: string): Promise<string[]> {
+  const problems = await addScannerListFile(builtinScanners(), path);
+  const messages = problems.slice(0, MAX_REPORTED_PROBLEMS).map((p) => `${path}:${p.line}: ignored, ${p.reason}`);
+  if (problems.length > MAX_REPORTED_PROBLEMS) messages.push(`${path}: ${problems.length - MAX_REPORTED_PROBLEMS} more bad lines ignored`);
+  return messages;
+}
+
 /** Distinct addresses remembered; a busy router log sees tens of thousands a day. */
 const ADDRESS_CACHE_SIZE = 50_000;
 /** IPv4 addresses: 65,536 slots (768 KiB). */
@@ -43,18 +51,9 @@ export async function createEnricher(opts: EnrichOptions): Promise<Enricher> {
     if (paths.length > 0) geo = new GeoLookup(await Promise.all(paths.map(openGeoDatabase)));
   }
   const scanners = builtinScanners();
-  if (opts.scannerList !== undefined) {
-    const problems = await addScannerListFile(scanners, opts.scannerList);
-    problems.slice(0, MAX_REPORTED_PROBLEMS).forEach((p) =>
-      process.emitWarning(`${opts.scannerList}:${p.line}: ignored, ${p.reason}`, 'ScannerListWarning'),
-    );
-    if (problems.length > MAX_REPORTED_PROBLEMS) {
-      process.emitWarning(
-        `${opts.scannerList}: ${problems.length - MAX_REPORTED_PROBLEMS} more bad lines ignored`,
-        'ScannerListWarning',
-      );
-    }
-  }
+  // Lines it cannot read are left out silently here, in every thread that loads it: the command
+  // reports them once, from scannerListProblems.
+  if (opts.scannerList !== undefined) await addScannerListFile(scanners, opts.scannerList);
   return new DocumentEnricher(geo, scanners, serviceTable(), new LocalClock(opts.timezone));
 }
 

@@ -79,7 +79,7 @@ export interface SystemFields {
 }
 
 export interface DropshipFields {
-  /** Detected device family / log dialect (see README "Supported formats"). */
+  /** Detected device family / log dialect (docs/formats.md, "Supported formats"). */
   vendor?: string;
   /** The format that read the line (src/parse/formats/): netfilter, filterlog, mikrotik, sshd, dropbear, syslog. */
   format?: string;

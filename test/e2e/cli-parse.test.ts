@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 
 const CLI = [process.execPath, '--import', 'tsx', join(import.meta.dirname, '../..', 'src', 'cli', 'main.ts')];
@@ -21,6 +21,7 @@ const LINES = [
 ];
 
 const dir = mkdtempSync(join(tmpdir(), 'dropship-cli-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
 
 test('parse: a plain file, a gzip file and stdin give one document per non-empty line, in order', () => {
   const plain = join(dir, 'router.log');

@@ -4,10 +4,10 @@
  * demo profile, Elasticsearch/Kibana published on 127.0.0.1 only, no secret literal in the file.
  * Without docker-compose the tests skip with the reason, unless CI is set (then they fail).
  */
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -25,6 +25,7 @@ if (skip) {
 /** .env.example with some values replaced, written next to a copy of the compose file. */
 function project(overrides: Record<string, string> = {}): string {
   const dir = mkdtempSync(join(tmpdir(), 'dropship-compose-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
   copyFileSync(join(ROOT, 'docker-compose.yml'), join(dir, 'docker-compose.yml'));
   let env = ENV_EXAMPLE;
   for (const [k, v] of Object.entries(overrides)) env = env.replace(new RegExp(`^${k}=.*$`, 'm'), `${k}=${v}`);

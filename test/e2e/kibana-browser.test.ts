@@ -13,6 +13,7 @@ import type { Browser } from 'playwright-core';
 import { browserProblem, checkDashboard, launchBrowser, problems } from '../helpers/kibana-browser.js';
 
 const skip = browserProblem() ?? false;
+if (skip && process.env.CI) throw new Error(`CI is set but ${skip}`);
 if (skip) console.log(`skipping browser checks: ${skip}`);
 
 /** A panel as Kibana marks it up; `done` after `delayMs` (never when negative). */
@@ -67,12 +68,12 @@ after(async () => {
 });
 
 test('a dashboard whose panels all render has no problems, and the check waited for the slowest', { skip }, async () => {
-  const started = Date.now();
   const r = await checkDashboard(browser!, `${base}/good`, { timeoutMs: 10_000 });
   assert.deepEqual(problems(r), []);
   assert.equal(r.expectedPanels, 3);
+  // The slowest panel marks itself drawn 900 ms after the page loads: seen drawn, so the check
+  // waited for it (read from the page, not from a clock here).
   assert.deepEqual(r.panels.map((p) => [p.title, p.rendered]), [['Attempts', true], ['Top targeted ports', true], ['Time of day × weekday', true]]);
-  assert.ok(Date.now() - started >= 800, 'returned before the last panel was drawn');
 });
 
 test('a Lens error in a panel is reported with the panel title and message', { skip }, async () => {

@@ -4,10 +4,10 @@
  * fails with ENOSPC).
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { NdjsonOutput } from '../../src/sinks/ndjson.js';
@@ -19,7 +19,9 @@ function body(from: number, count: number): Buffer {
 }
 
 test('a regular file gets every document once, in order; acks and releases follow the writes', async () => {
-  const path = join(mkdtempSync(join(tmpdir(), 'dropship-ndjson-')), 'out.ndjson');
+  const dir = mkdtempSync(join(tmpdir(), 'dropship-ndjson-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 'out.ndjson');
   const acks: number[] = [];
   const out = await NdjsonOutput.open<number>({ target: path, onAck: (t) => acks.push(t), maxBufferBytes: 4096 });
   const released: number[] = [];
@@ -50,6 +52,7 @@ test('/dev/null is written without fsync (which fails there) and acknowledged', 
 
 test('a FIFO (no fsync there either) gets every byte of batches far larger than the pipe buffer', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'dropship-fifo-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
   const fifo = join(dir, 'out.fifo');
   execFileSync('mkfifo', [fifo]);
   // The reader first: opening a FIFO for writing waits for one.

@@ -143,6 +143,7 @@ describe('report on a generated 50,000-line log', () => {
     json = JSON.parse(j.stdout) as ReportData;
     text = t.stdout;
     if (!existsSync(CHROMIUM)) chromiumProblem = `no Chromium at ${CHROMIUM} (Debian package chromium, listed in .ci/apt-packages.txt)`;
+    if (chromiumProblem !== undefined && process.env.CI) throw new Error(`CI is set but there is ${chromiumProblem}`);
     else {
       // Playwright gives every launch a fresh temporary profile (its own --user-data-dir).
       browser = await chromium.launch({

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -93,7 +93,7 @@ for (const version of VERSIONS) {
 
       const state = await mkdtemp(join(tmpdir(), 'dropship-it-state-'));
       await run(process.execPath, ['--import', 'tsx', CLI, 'import', `${DEMO_DIR}router.log`, `${DEMO_DIR}auth.log`,
-        '--timezone', 'Asia/Tokyo', '--state-dir', state, '--progress-interval', '0'], { env });
+        '--timezone', 'Asia/Tokyo', '--state-dir', state, '--progress-interval', '0'], { env }).finally(() => rm(state, { recursive: true, force: true }));
       await fetch(`${esUrl}/logs-dropship.*-*/_refresh`, { method: 'POST' });
       const res = await fetch(`${esUrl}/logs-dropship.firewall-*/_count`);
       const { count } = (await res.json()) as { count: number };

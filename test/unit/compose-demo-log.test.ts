@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -108,30 +108,35 @@ test('replay: a moved line keeps its offset, its time of day and the rest of the
 
 test('replay: moves both demo logs to end within the last day and runs dropship import on the copies', () => {
   const dir = mkdtempSync(join(tmpdir(), 'dropship-replay-'));
-  const record = join(dir, 'args.json');
-  const fake = join(dir, 'fake-dropship.mjs');
-  writeFileSync(fake, `#!/usr/bin/env node\nimport { writeFileSync } from 'node:fs';\nwriteFileSync(${JSON.stringify(record)}, JSON.stringify(process.argv.slice(2)));\n`, { mode: 0o755 });
-  const now = '2026-12-06T01:00:00Z';
-  const r = spawnSync(process.execPath, [REPLAY, `${DEMO_DIR}router.log`, `${DEMO_DIR}auth.log`, '--', '--timezone', 'Asia/Tokyo'], {
-    encoding: 'utf8', env: { ...process.env, DROPSHIP_BIN: fake, DROPSHIP_DEMO_NOW: now },
-  });
-  assert.equal(r.status, 0, r.stderr);
-  const args = JSON.parse(readFileSync(record, 'utf8')) as string[];
-  assert.equal(args[0], 'import');
-  assert.deepEqual(args.slice(-2), ['--timezone', 'Asia/Tokyo']);
-  const [movedRouter, movedAuth] = args.slice(1, 3) as [string, string];
-  assert.match(movedRouter, /router\.log$/);
-  assert.match(movedAuth, /auth\.log$/);
-  const times = (text: string): number[] => text.trimEnd().split('\n').map((l) => lineTime(l)!);
-  const moved = [...times(readFileSync(movedRouter, 'utf8')), ...times(readFileSync(movedAuth, 'utf8'))];
-  const newest = Math.max(...moved);
-  assert.ok(newest <= Date.parse(now) && newest >= Date.parse(now) - DAY, new Date(newest).toISOString());
-  const shift = newest - Math.max(...times(router), ...times(auth));
-  assert.equal(shift % DAY, 0, 'whole days');
-  // The range the dashboards open on (last 7 days) holds a full week of the demo.
-  assert.ok(moved.filter((t) => t >= Date.parse(now) - WEEK).length > moved.length / 3);
-  assert.equal(readFileSync(movedRouter, 'utf8').split('\n').length, router.split('\n').length, 'every line');
-  assert.match(r.stdout, /^demo: logs moved \d+ day\(s\) forward, now \d{4}-\d\d-\d\d … \d{4}-\d\d-\d\d$/m);
+  try {
+    const record = join(dir, 'args.json');
+    const fake = join(dir, 'fake-dropship.mjs');
+    writeFileSync(fake, `#!/usr/bin/env node\nimport { writeFileSync } from 'node:fs';\nwriteFileSync(${JSON.stringify(record)}, JSON.stringify(process.argv.slice(2)));\n`, { mode: 0o755 });
+    const now = '2026-12-06T01:00:00Z';
+    const r = spawnSync(process.execPath, [REPLAY, `${DEMO_DIR}router.log`, `${DEMO_DIR}auth.log`, '--', '--timezone', 'Asia/Tokyo'], {
+      // TMPDIR: the script writes its moved copies under the temporary directory; here, under ours.
+      encoding: 'utf8', env: { ...process.env, DROPSHIP_BIN: fake, DROPSHIP_DEMO_NOW: now, TMPDIR: dir },
+    });
+    assert.equal(r.status, 0, r.stderr);
+    const args = JSON.parse(readFileSync(record, 'utf8')) as string[];
+    assert.equal(args[0], 'import');
+    assert.deepEqual(args.slice(-2), ['--timezone', 'Asia/Tokyo']);
+    const [movedRouter, movedAuth] = args.slice(1, 3) as [string, string];
+    assert.match(movedRouter, /router\.log$/);
+    assert.match(movedAuth, /auth\.log$/);
+    const times = (text: string): number[] => text.trimEnd().split('\n').map((l) => lineTime(l)!);
+    const moved = [...times(readFileSync(movedRouter, 'utf8')), ...times(readFileSync(movedAuth, 'utf8'))];
+    const newest = Math.max(...moved);
+    assert.ok(newest <= Date.parse(now) && newest >= Date.parse(now) - DAY, new Date(newest).toISOString());
+    const shift = newest - Math.max(...times(router), ...times(auth));
+    assert.equal(shift % DAY, 0, 'whole days');
+    // The range the dashboards open on (last 7 days) holds a full week of the demo.
+    assert.ok(moved.filter((t) => t >= Date.parse(now) - WEEK).length > moved.length / 3);
+    assert.equal(readFileSync(movedRouter, 'utf8').split('\n').length, router.split('\n').length, 'every line');
+    assert.match(r.stdout, /^demo: logs moved \d+ day\(s\) forward, now \d{4}-\d\d-\d\d … \d{4}-\d\d-\d\d$/m);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 // ---- the compose stack: demo profile and the router's zone ----------------------------------

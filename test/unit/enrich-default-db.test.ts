@@ -58,11 +58,11 @@ describe('embedded @ip-location-db country database', () => {
   it('is documented with its version and build date', () => {
     const require = createRequire(import.meta.url);
     const pkg = require('@ip-location-db/geo-whois-asn-country-mmdb/package.json') as { version: string; license: string };
-    const docs = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const docs = readFileSync(new URL('../../docs/enrichment.md', import.meta.url), 'utf8');
     const built = raw.metadata.buildEpoch.toISOString().slice(0, 10);
-    assert.ok(docs.includes(pkg.version), `README.md names version ${pkg.version}`);
-    assert.ok(docs.includes(built), `README.md names build date ${built}`);
-    assert.ok(docs.includes(pkg.license), `README.md names licence ${pkg.license}`);
+    assert.ok(docs.includes(pkg.version), `docs/enrichment.md names version ${pkg.version}`);
+    assert.ok(docs.includes(built), `docs/enrichment.md names build date ${built}`);
+    assert.ok(docs.includes(pkg.license), `docs/enrichment.md names licence ${pkg.license}`);
   });
 });
 

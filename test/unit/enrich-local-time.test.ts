@@ -3,9 +3,14 @@ import assert from 'node:assert/strict';
 import { LocalClock } from '../../src/enrich/local-time.js';
 import { timeZone } from '../../src/time/zone.js';
 
+const formats = new Map<string, Intl.DateTimeFormat>();
+
 /** Oracle: hour and ISO weekday straight from Intl, without dropship's offset cache. */
 function viaIntl(zone: string, ms: number): { hour: number; weekday: number } {
-  const parts = new Intl.DateTimeFormat('en-US', { timeZone: zone, hourCycle: 'h23', hour: 'numeric', weekday: 'short' }).formatToParts(ms);
+  // One formatter per zone: building one is what made this oracle slow, not formatting.
+  let format = formats.get(zone);
+  if (format === undefined) formats.set(zone, (format = new Intl.DateTimeFormat('en-US', { timeZone: zone, hourCycle: 'h23', hour: 'numeric', weekday: 'short' })));
+  const parts = format.formatToParts(ms);
   const hour = Number(parts.find((p) => p.type === 'hour')!.value);
   const day = parts.find((p) => p.type === 'weekday')!.value;
   return { hour, weekday: ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'].indexOf(day) + 1 };

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { SCANNER_NETWORKS, SCANNERS_COMPILED } from '../../src/enrich/data/scanners.js';
-import { KNOWN_SCANNER_TAG, createEnricher } from '../../src/enrich/index.js';
+import { KNOWN_SCANNER_TAG, createEnricher, scannerListProblems } from '../../src/enrich/index.js';
 import { parseIp } from '../../src/net/ip.js';
 import { DEFAULT_USER_SCANNER_NAME, ScannerIndex, addScannerListFile, builtinScanners, parseScannerList } from '../../src/enrich/scanners.js';
 import { timeZone } from '../../src/time/zone.js';
@@ -174,7 +174,7 @@ describe('user scanner lists', () => {
     }
   });
 
-  it('is applied by createEnricher, which reports bad lines as warnings instead of failing', async () => {
+  it('is applied by createEnricher without a word (each parser thread loads it); scannerListProblems names its bad lines once', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'dropship-scanners-'));
     const warnings: string[] = [];
     const onWarning = (w: Error) => warnings.push(w.message);
@@ -188,7 +188,14 @@ describe('user scanner lists', () => {
       assert.deepEqual(d.dropship?.scanner, { name: 'resolver-probe' });
       assert.ok(d.tags?.includes(KNOWN_SCANNER_TAG));
       await new Promise((r) => setImmediate(r));
-      assert.ok(warnings.some((m) => m.includes(`${file}:2`)), warnings.join('\n'));
+      assert.deepEqual(warnings, [], 'no process warning');
+      const problems = await scannerListProblems(file);
+      assert.equal(problems.length, 1);
+      assert.match(problems[0]!, new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:2: ignored, .*bogus`));
+      writeFileSync(file, Array.from({ length: 25 }, (_, i) => `bad-${i}`).join('\n'));
+      const many = await scannerListProblems(file);
+      assert.equal(many.length, 21, 'twenty named, the rest counted');
+      assert.match(many[20]!, /5 more bad lines ignored/);
     } finally {
       process.off('warning', onWarning);
       rmSync(dir, { recursive: true, force: true });

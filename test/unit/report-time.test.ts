@@ -12,8 +12,13 @@ import { timeZone } from '../../src/time/zone.js';
 const ZONES = ['UTC', 'Asia/Tokyo', 'Europe/Berlin', 'America/New_York', 'Asia/Kolkata', 'Asia/Kathmandu', 'Australia/Lord_Howe'];
 const WEEKDAY = { Mon: 0, Tue: 1, Wed: 2, Thu: 3, Fri: 4, Sat: 5, Sun: 6 } as Record<string, number>;
 
+const formats = new Map<string, Intl.DateTimeFormat>();
+
 function intlCell(zone: string, ms: number): number {
-  const parts = new Intl.DateTimeFormat('en-US', { timeZone: zone, hourCycle: 'h23', weekday: 'short', hour: 'numeric' }).formatToParts(ms);
+  // One formatter per zone: building one costs far more than formatting with it.
+  let format = formats.get(zone);
+  if (format === undefined) formats.set(zone, (format = new Intl.DateTimeFormat('en-US', { timeZone: zone, hourCycle: 'h23', weekday: 'short', hour: 'numeric' })));
+  const parts = format.formatToParts(ms);
   const hour = Number(parts.find((p) => p.type === 'hour')!.value);
   const weekday = WEEKDAY[parts.find((p) => p.type === 'weekday')!.value]!;
   return weekday * 24 + hour;

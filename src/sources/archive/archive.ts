@@ -8,7 +8,7 @@ import { FINGERPRINT_BYTES, fingerprintOf } from '../live/file-follow.js';
 import { sniffKind, type InputKind } from './import-files.js';
 import { jsonRecords } from './json-records.js';
 import { isGzipFile, openMaybeGzip, readLineBatches } from '../framing/lines.js';
-import { MAX_LINE_BYTES, readLineBytes, type Allocate, type LineBytes } from '../framing/line-bytes.js';
+import { ByteLineSplitter, MAX_LINE_BYTES, type Allocate, type LineBytes } from '../framing/line-bytes.js';
 
 /**
  * One archived file as `dropship import` reads it: identified and checkpointed like a followed
@@ -124,7 +124,9 @@ async function scanYears(f: ArchiveFile, counters: ArchiveCounters, signal: Abor
   const scanner = new YearScanner();
   const stream = await openMaybeGzip(f.path, { onRawBytes: (n) => (counters.rawBytes += n) });
   try {
-    for await (const batch of readLineBatches(stream)) {
+    // Up to damage (a truncated .gz): the second pass reads the same lines, imports them and
+    // reports the damage, so the years are those of the lines that can be read.
+    for await (const batch of readLineBatches(untilDamage(stream, {}))) {
       for (const line of batch.lines) scanner.addLine(line);
       if (signal.aborted) break;
     }
@@ -215,9 +217,60 @@ export interface ArchiveReadOptions {
 /** Records how far the output settled: `patch`, and where the last settled second's lines began. */
 type Recorder = (patch: Partial<ImportCheckpoint>) => (runStart: ResumePoint | undefined) => void;
 
+/** Where reading a file stopped early: the read error, and whether a partial line was left out. */
+interface Damage {
+  error?: Error;
+  partialLine?: boolean;
+}
+
+/**
+ * A file's chunks up to the first read error, which goes into `damage` instead of being thrown:
+ * a truncated or corrupt .gz (gunzip: "unexpected end of file", "invalid block type") still
+ * yields everything before the damage.
+ */
+async function* untilDamage(stream: Readable, damage: Damage): AsyncGenerator<Buffer> {
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) yield chunk;
+  } catch (err) {
+    damage.error = err instanceof Error ? err : new Error(String(err));
+  }
+}
+
+/**
+ * Whole lines of a file up to damage. At a clean end, a last line without newline is a line (as
+ * everywhere); after damage it is a line cut off mid-way, whose values would lie (`DPT=2` of
+ * `DPT=23`): it is left out, and the damage report says so.
+ */
+async function* wholeLines(stream: Readable, allocate: Allocate, damage: Damage): AsyncGenerator<LineBytes> {
+  const splitter = new ByteLineSplitter(MAX_LINE_BYTES, 0, allocate);
+  for await (const chunk of untilDamage(stream, damage)) {
+    const batch = splitter.push(chunk);
+    if (batch.data.length > 0) yield batch;
+  }
+  if (damage.error !== undefined) {
+    damage.partialLine = splitter.pending;
+    return;
+  }
+  const last = splitter.flush();
+  if (last.data.length > 0) yield last;
+}
+
+const formatCount = (n: number): string => n.toLocaleString('en-US');
+
+/** One line for the user: what went wrong with the file and how much of it was read. */
+function damageReport(f: ArchiveFile, error: Error, lines: number | undefined, partialLine: boolean): Error {
+  const code = (error as NodeJS.ErrnoException).code;
+  const what = code !== undefined && /^E[A-Z]+$/.test(code) ? code : error.message;
+  const kind = code?.startsWith('Z_') === true || f.gz ? 'the .gz file is truncated or damaged' : 'the file could not be read to its end';
+  const read = lines === undefined ? '' : `; its first ${formatCount(lines)} lines were read${partialLine ? ', the partial line after them was left out' : ''}`;
+  return new Error(`${what} (${kind})${read}`);
+}
+
 /**
  * Second pass: the file's batches, each committing its checkpoint once settled, then an empty
- * batch that marks the file complete. Stops between batches when `signal` is aborted.
+ * batch that marks the file complete. Stops between batches when `signal` is aborted. A damaged
+ * file yields what could be read and then throws, naming how much that was: it is not marked
+ * complete, so it is reported again on the next run.
  */
 export async function* archiveBatches(f: ArchiveFile, o: ArchiveReadOptions): AsyncGenerator<SourceBatch> {
   const cp = f.checkpoint;
@@ -243,29 +296,40 @@ export async function* archiveBatches(f: ArchiveFile, o: ArchiveReadOptions): As
     : { seek: 0, line: 0 };
   const stream = await openMaybeGzip(f.path, { start: entry.seek, onRawBytes: (n) => (o.counters.rawBytes += n) });
   const id = `${f.checkpoint.dev}:${f.checkpoint.ino}`;
+  const damage: Damage = {};
+  let lines: number | undefined;
   try {
-    if (f.kind === 'lines') yield* lineBatches(f, id, stream, entry, from, record, o.signal, o.allocate ?? ((size) => Buffer.allocUnsafeSlow(size)));
-    else yield* recordBatches(f, id, stream, from, o.counters, record, o.signal);
+    if (f.kind === 'lines') {
+      const allocate = o.allocate ?? ((size) => Buffer.allocUnsafeSlow(size));
+      lines = yield* lineBatches(f, id, wholeLines(stream, allocate, damage), entry, from, record, o.signal, allocate);
+    } else {
+      yield* recordBatches(f, id, stream, from, o.counters, record, o.signal);
+    }
+  } catch (err) {
+    // A JSON export cut short fails in its parser: the records before it were delivered.
+    damage.error = err instanceof Error ? err : new Error(String(err));
   } finally {
     stream.destroy();
   }
+  if (damage.error !== undefined) throw damageReport(f, damage.error, lines, damage.partialLine === true);
   if (o.signal.aborted) return;
   yield { lines: [], truncated: [], stream: id, commit: record({ complete: true }) };
 }
 
 /**
- * `entry`: where the stream starts (byte, and its line number); lines before `from` are skipped,
+ * A log file's line batches, split where the year changes; returns the number of lines read.
+ * `entry`: where the input starts (byte, and its line number); lines before `from` are skipped,
  * those from `from` up to the checkpoint's line are context.
  */
 async function* lineBatches(
-  f: ArchiveFile, id: string, stream: Readable, entry: { seek: number; line: number }, from: number,
+  f: ArchiveFile, id: string, input: AsyncIterable<LineBytes>, entry: { seek: number; line: number }, from: number,
   record: Recorder, signal: AbortSignal, allocate: Allocate,
-): AsyncGenerator<SourceBatch> {
+): AsyncGenerator<SourceBatch, number> {
   const resumeLine = f.checkpoint.line;
   const seek = entry.seek;
   let line = entry.line;
-  for await (const batch of readLineBytes(stream, MAX_LINE_BYTES, allocate)) {
-    if (signal.aborted) return;
+  for await (const batch of input) {
+    if (signal.aborted) return line;
     const count = countLines(batch.data);
     const first = line;
     line += count;
@@ -301,6 +365,7 @@ async function* lineBatches(
       at = to;
     }
   }
+  return line;
 }
 
 /** JSON records: those before `from` are skipped, those from `from` up to the checkpoint are context. */
