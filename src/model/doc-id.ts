@@ -15,6 +15,8 @@ export const DOC_ID_BYTES = 20;
 
 let lastText = '';
 let lastCanonical = '';
+/** The second of lastCanonical (canonicalSecond), known here without parsing it back. */
+let lastCanonicalSecond: number | string = '';
 
 /** Epoch ms as a decimal string; an unparsable value is used verbatim so bad input still hashes. */
 export function canonicalTimestamp(timestamp: unknown): string {
@@ -25,6 +27,7 @@ export function canonicalTimestamp(timestamp: unknown): string {
     if (Number.isNaN(ms)) ms = Date.parse(timestamp);
     lastText = timestamp;
     lastCanonical = Number.isFinite(ms) ? String(ms) : timestamp;
+    lastCanonicalSecond = Number.isFinite(ms) ? Math.floor(ms / 1000) : timestamp;
     return lastCanonical;
   }
   if (typeof timestamp === 'number' && Number.isFinite(timestamp)) return String(Math.trunc(timestamp));
@@ -86,6 +89,9 @@ let lastSecond: number | string = '';
  * within; an unparsable timestamp's text stands for itself.
  */
 export function canonicalSecond(canonical: string): number | string {
+  // Usually the string canonicalTimestamp just returned: its second is known (Number() of a
+  // 13-digit string costs as much as the rest of the counting).
+  if (canonical === lastCanonical) return lastCanonicalSecond;
   if (canonical === lastSecondOf) return lastSecond;
   const ms = Number(canonical);
   lastSecondOf = canonical;

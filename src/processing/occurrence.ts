@@ -45,7 +45,17 @@ export interface BatchRuns {
 export class RunCounter {
   private docs = 0;
   private second: Second = '';
+  /**
+   * Per base id, `runBase` + its documents in the current run, when it has some there: a value
+   * of an earlier run is at most the current `runBase` (that run's documents came before it), so
+   * a second change needs no clearing, which cost more than the counting when every line has a
+   * second of its own (a quiet router).
+   */
   private readonly counts = new Map<string, number>();
+  /** Documents of the batch before the current run. */
+  private runBase = 0;
+  /** The current run's first base id (counted in the map once the run has a second document). */
+  private runFirst = '';
   private firstSecond: Second = '';
   private runs = 0;
   private headIds: string[] = [];
@@ -56,6 +66,7 @@ export class RunCounter {
   /** Starts a batch. */
   reset(): void {
     this.docs = 0;
+    this.runBase = 0;
     this.runs = 0;
     this.counts.clear();
     this.headIds = [];
@@ -76,13 +87,23 @@ export class RunCounter {
     } else if (second !== this.second) {
       this.runs++;
       this.second = second;
-      this.counts.clear();
-      this.tailIds = [];
+      this.runBase = this.docs;
+      // Not handed out before result(): emptied in place (one run a line is common).
+      this.tailIds.length = 0;
       this.tailLine = line;
     }
     this.docs++;
-    const k = this.counts.get(baseId) ?? 0;
-    this.counts.set(baseId, k + 1);
+    let k = 0;
+    const inRun = this.docs - this.runBase;
+    // A run's first document needs no look-up; the map is used from its second on (most runs
+    // of a quiet router are one line, and hashing a fresh id costs more than the rest).
+    if (inRun === 1) this.runFirst = baseId;
+    else {
+      if (inRun === 2) this.counts.set(this.runFirst, this.runBase + 1);
+      const v = this.counts.get(baseId);
+      if (v !== undefined && v > this.runBase) k = v - this.runBase;
+      this.counts.set(baseId, this.runBase + k + 1);
+    }
     if (this.runs === 0) {
       this.headIds.push(baseId);
       this.headAt.push(-1);

@@ -226,6 +226,34 @@ test('RunCounter: runs, positions and the first run\'s places in the body', () =
   assert.equal(c.result(() => 0), undefined);
 });
 
+test('RunCounter numbers any sequence as the definition does (seconds coming back, runs of one), and hands out the last run', () => {
+  fc.assert(
+    fc.property(fc.array(fc.tuple(fc.constantFrom('a', 'b', 'c'), fc.integer({ min: 1, max: 3 })), { minLength: 1, maxLength: 40 }), (docs) => {
+      const c = new RunCounter();
+      c.reset();
+      const got = docs.map(([id, second], i) => c.next(id, second, i));
+      let counts = new Map<string, number>();
+      let last: number | undefined;
+      let tail: string[] = [];
+      const want = docs.map(([id, second]) => {
+        if (second !== last) {
+          counts = new Map();
+          tail = [];
+          last = second;
+        }
+        tail.push(id);
+        const k = counts.get(id) ?? 0;
+        counts.set(id, k + 1);
+        return k;
+      });
+      assert.deepEqual(got, want);
+      const r = c.result(() => 0)!;
+      assert.deepEqual(r.oneRun ? r.headIds : r.tailIds, tail);
+    }),
+    { numRuns: 500 },
+  );
+});
+
 /** An output that keeps bodies and acknowledges them at once, or only the first `acks` (then it hangs, as a cluster that went away). */
 class MemoryOutput implements Output {
   readonly bodies: Buffer[] = [];
