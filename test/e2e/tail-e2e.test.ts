@@ -212,7 +212,8 @@ describe('dropship tail → Elasticsearch', () => {
       for (; i < 40; i++) send(i, ...variants[i % 4]!);
       await server.refuseConnections(); // Elasticsearch goes away...
       for (; i < 80; i++) send(i, ...variants[i % 4]!);
-      await delay(2500);
+      // The outage lasts until the shipper has met it (a failed request, backing off), not a guessed time.
+      assert.ok(await until(() => t.stderr().includes('failed, retrying with backoff'), 30_000), t.stderr().slice(-2000));
       await server.acceptConnections(); // ...and comes back
       for (; i < 120; i++) send(i, ...variants[i % 4]!);
       const all = await until(() => server.storedCount >= 120, 60_000);
