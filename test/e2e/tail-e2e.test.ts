@@ -8,7 +8,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, createWriteStream, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import { hasTool } from '../helpers/tools.js';
 import { setTimeout as delay } from 'node:timers/promises';
 import { promisify } from 'node:util';
@@ -20,6 +20,17 @@ import { startWriter } from '../helpers/log-writer.js';
 
 const run = promisify(execFile);
 const CLI = join(import.meta.dirname, '../..', 'src', 'cli', 'main.ts');
+
+// Every test's directory goes at the end, whether the test passed, failed or timed out.
+const dirs: string[] = [];
+after(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true, maxRetries: 3 });
+});
+function tmp(name: string): string {
+  const d = mkdtempSync(join(tmpdir(), `dropship-${name}-`));
+  dirs.push(d);
+  return d;
+}
 
 /** The node flags of the bin's `#!/usr/bin/env -S node …` line: the heap limits users run with. */
 function binNodeFlags(): string[] {
@@ -56,7 +67,7 @@ function line(n: number, tag = 'e2e'): { text: string; id: string } {
 
 describe('dropship tail → Elasticsearch', () => {
   test('crash test: kill -9 at random moments, restart, every line indexed exactly once, identical lines of a second included', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'dropship-crash-'));
+    const dir = tmp('crash');
     const log = join(dir, 'router.log');
     const ids: string[] = [];
     const out = createWriteStream(log);
@@ -101,7 +112,7 @@ describe('dropship tail → Elasticsearch', () => {
   });
 
   test('killed between two identical lines of one second and restarted: both are indexed, once each; a replay adds none', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'dropship-same-second-'));
+    const dir = tmp('same-second');
     const log = join(dir, 'router.log');
     const before = line(6, 'same').text;
     // A retransmitted SYN: the same packet logged twice in one second.
@@ -139,14 +150,13 @@ describe('dropship tail → Elasticsearch', () => {
       assert.equal(server.storedCount, 3);
     } finally {
       await server.close();
-      rmSync(dir, { recursive: true, force: true });
     }
   });
 
   const hasLogrotate = hasTool('logrotate');
 
   test('logrotate (create + compress) while a writer appends: every line exactly once', { skip: !hasLogrotate && !process.env.CI ? 'logrotate not installed' : false }, async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'dropship-rotate-e2e-'));
+    const dir = tmp('rotate-e2e');
     const log = join(dir, 'router.log');
     writeFileSync(log, '');
     const conf = join(dir, 'logrotate.conf');
@@ -182,12 +192,11 @@ describe('dropship tail → Elasticsearch', () => {
       t.child.kill('SIGTERM');
       await exited(t.child);
       await server.close();
-      rmSync(dir, { recursive: true, force: true });
     }
   });
 
   test('syslog from logger(1) over UDP and TCP, RFC 3164 and 5424, through an Elasticsearch outage', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'dropship-syslog-e2e-'));
+    const dir = tmp('syslog-e2e');
     const server = await BulkServer.start();
     // Free ports: bind, note, release (a small race, acceptable in a test).
     const free = (): number => {
@@ -226,12 +235,11 @@ describe('dropship tail → Elasticsearch', () => {
       t.child.kill('SIGTERM');
       await exited(t.child);
       await server.close();
-      rmSync(dir, { recursive: true, force: true });
     }
   });
 
   test('Elasticsearch unreachable: the heap stays bounded, SIGTERM exits within --shutdown-timeout, nothing is lost', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'dropship-unreachable-'));
+    const dir = tmp('unreachable');
     const log = join(dir, 'router.log');
     const N = 20_000;
     writeFileSync(log, Array.from({ length: N }, (_, n) => line(n, 'down').text).join('\n') + '\n');
@@ -265,7 +273,7 @@ describe('dropship tail → Elasticsearch', () => {
   });
 
   test('--bulk-max-bytes bounds every request; summaries report each thread\'s memory (one thread by default)', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'dropship-bulkbytes-'));
+    const dir = tmp('bulkbytes');
     const log = join(dir, 'router.log');
     writeFileSync(log, Array.from({ length: 3000 }, (_, n) => line(n, 'bulk').text).join('\n') + '\n');
     const server = await BulkServer.start({ storeSources: false });
@@ -291,7 +299,7 @@ describe('dropship tail → Elasticsearch', () => {
 
   test('--output ndjson:<file> gets every line once and checkpoints; an unwritable output ends tail with an error', async () => {
     const N = 30_000;
-    const dir = mkdtempSync(join(tmpdir(), 'dropship-ndjson-'));
+    const dir = tmp('ndjson');
     const log = join(dir, 'router.log');
     const texts = Array.from({ length: N }, (_, n) => line(n, 'nd').text);
     writeFileSync(log, texts.join('\n') + '\n');
@@ -330,7 +338,7 @@ describe('dropship tail → Elasticsearch', () => {
   });
 
   test('--output stdout into a pipe that closes (`| head`): one error line and exit 1, not a crash', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'dropship-epipe-'));
+    const dir = tmp('epipe');
     const log = join(dir, 'router.log');
     writeFileSync(log, Array.from({ length: 20_000 }, (_, n) => line(n, 'pipe').text).join('\n') + '\n');
     const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'tail', log, '--output', 'stdout', '--no-geoip', '--state-dir', join(dir, 'state'), '--summary-interval', '0'], {
@@ -351,7 +359,7 @@ describe('dropship tail → Elasticsearch', () => {
 
   test('stdin to --output stdout; usage errors exit 2', async () => {
     const input = [line(1).text, line(2).text].join('\n') + '\n';
-    const r = execFileSync(process.execPath, ['--import', 'tsx', CLI, 'tail', '-', '--output', 'stdout', '--no-geoip', '--state-dir', mkdtempSync(join(tmpdir(), 'dropship-stdin-')), '--summary-interval', '0'], { input, env: { PATH: process.env.PATH ?? '' } });
+    const r = execFileSync(process.execPath, ['--import', 'tsx', CLI, 'tail', '-', '--output', 'stdout', '--no-geoip', '--state-dir', tmp('stdin'), '--summary-interval', '0'], { input, env: { PATH: process.env.PATH ?? '' } });
     const docs = r.toString().trim().split('\n').map((l) => JSON.parse(l) as { destination: { port: number } });
     assert.equal(docs.length, 2);
     for (const bad of [['--output', 'kafka'], ['--syslog-udp', 'nope'], ['--bulk-max-bytes', '0'], ['--poll-interval', '0'], ['--summary-interval', 'x']]) {
