@@ -13,7 +13,7 @@ import { once } from 'node:events';
 import { Client } from '@elastic/elasticsearch';
 import { Worker } from 'node:worker_threads';
 import { ElasticsearchSink } from '../src/elasticsearch/sink/index.js';
-import { bulkEncoder } from '../src/codec/bulk.js';
+import { bulkEncoder, idOfDocument } from '../src/codec/bulk.js';
 import { stringifyDocument } from '../src/model/serialize.js';
 import { netfilterDoc } from '../test/helpers/netfilter-docs.js';
 
@@ -77,7 +77,7 @@ if (serializeWorkers > 0) {
     const to = Math.min(total, from + 2000);
     for (let n = from; n < to; n++) {
       const doc = netfilterDoc(n);
-      body += encoder.encode(doc, stringifyDocument(doc));
+      body += encoder.encode(doc, stringifyDocument(doc), idOfDocument(doc));
     }
     if (!sink.pushBatch(Buffer.from(body), to - from, to - 1)) {
       const w = performance.now();

@@ -9,6 +9,7 @@ import { archiveBatches, dateRotatedSet, planFile, plannedBytes, type ArchiveCou
 import { discover } from '../sources/archive/import-files.js';
 import { indexBatches, type IndexReadCounters } from '../elasticsearch/index-reader.js';
 import { CheckpointStore } from '../state/checkpoints.js';
+import { lockStateDir, type StateLock } from '../state/lock.js';
 import { timeZone } from '../time/zone.js';
 import { openShipper } from '../shipper/shipper.js';
 import { UsageError } from './errors.js';
@@ -78,6 +79,16 @@ export function formatSummary(s: ImportSummary): string[] {
 }
 
 export async function runImport(inputs: string[], o: ImportOptions, log: Logger = createLogger({ format: o.logFormat })): Promise<ImportSummary> {
+  const held: { lock?: StateLock } = {};
+  try {
+    return await importOnce(inputs, o, log, held);
+  } finally {
+    await held.lock?.release();
+  }
+}
+
+/** `held.lock`: the state directory's import lock once taken, released by the caller however this ends. */
+async function importOnce(inputs: string[], o: ImportOptions, log: Logger, held: { lock?: StateLock }): Promise<ImportSummary> {
   const started = Date.now();
   const processing = processorConfig(o);
   const zone = timeZone(processing.timezone);
@@ -101,6 +112,9 @@ export async function runImport(inputs: string[], o: ImportOptions, log: Logger 
     const found = await discover(inputs, [o.stateDir, ...(o.output.startsWith('ndjson:') ? [o.output.slice(7)] : [])]);
     if (found.missing.length > 0) throw new Error(`nothing matches ${found.missing.map((m) => `"${m}"`).join(', ')}`);
     store = await CheckpointStore.open(o.stateDir, 'import.json');
+    // Two imports on one state directory would each write import.json from their own view and
+    // lose the other's progress; the second is refused before it reads anything.
+    held.lock = await lockStateDir(o.stateDir, 'import');
     for (const set of found.sets) {
       const planned: ArchiveFile[] = [];
       for (const path of set.files) {

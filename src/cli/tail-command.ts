@@ -4,7 +4,7 @@ import { addConnectionOptions, type ConnectionFlags } from '../elasticsearch/con
 import { createLogger, type Logger } from '../core/log.js';
 import type { SourceBatch } from '../core/batch.js';
 import { namespaceProblem } from '../model/data-stream.js';
-import { FileFollower, followEventLog } from '../sources/live/file-follow.js';
+import { FileFollower, followedBatches, followEventLog } from '../sources/live/file-follow.js';
 import { MAX_LINE_BYTES, readLineBytes, type Allocate } from '../sources/framing/line-bytes.js';
 import { Spool } from '../sources/live/spool.js';
 import { DEFAULT_IDLE_TIMEOUT_MS, parseListenAddress, SyslogListener, type ListenAddress } from '../sources/live/syslog-listener.js';
@@ -44,18 +44,6 @@ async function* stdinBatches(allocate: Allocate): AsyncGenerator<SourceBatch> {
  * peak RSS for ~+20 % throughput on 2 cores; `--workers` is there for catching up a backlog.
  */
 const TAIL_WORKERS = 1;
-
-/** File batches carry their commit, and spool files their sender (as the spool registered it). */
-async function* fileBatches(follower: FileFollower, spool: Spool | undefined, signal: AbortSignal): AsyncGenerator<SourceBatch> {
-  for await (const b of follower.batches(signal)) {
-    yield {
-      data: b.data,
-      truncated: b.truncated,
-      senderIp: spool?.senderOf(b.dev, b.ino),
-      commit: () => follower.commit(b),
-    };
-  }
-}
 
 interface SourceSettings {
   patterns: string[];
@@ -115,7 +103,8 @@ async function openSources(o: TailOptions, s: SourceSettings, store: CheckpointS
     },
   });
   const batches: AsyncIterable<SourceBatch>[] = [];
-  if (follower !== undefined) batches.push(fileBatches(follower, spool, shipper.signal));
+  // Spool files carry their sender, as the spool registered it.
+  if (follower !== undefined) batches.push(followedBatches(follower, shipper.signal, spool === undefined ? undefined : (dev, ino) => spool.senderOf(dev, ino)));
   if (s.useStdin) batches.push(stdinBatches(shipper.allocate));
   // Stdin alone: its end is the end of the run.
   if (s.useStdin && follower === undefined && listener === undefined) process.stdin.once('end', () => shipper.stop());

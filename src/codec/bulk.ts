@@ -29,43 +29,43 @@ export function createAction(index: string, id: string): string {
   return `{"create":{"_index":${jsonString(index)},"_id":${jsonString(id)}}}`;
 }
 
-/** The deterministic id (see model/doc-id.ts) of a document. */
+/** The deterministic id (see model/doc-id.ts) of a document that is the first of identical ones in its second. */
 export const idOfDocument = (doc: EcsDocument): string => documentId(doc['@timestamp'], doc.event.original);
 
 export interface BulkEncoderOptions {
   /** Data stream namespace: documents go to `logs-<dataset>-<namespace>`. */
   namespace: string;
-  /** The `_id` of a document. Default: its deterministic id. */
-  idOf?: (doc: EcsDocument) => string;
 }
 
 /**
  * `create` into the data stream of the document's dataset (any dataset of model/data-stream.ts;
- * anything else is firewall traffic), with the document's id: a replay gets 409, never a copy.
- * Throws a RangeError for a namespace Elasticsearch would refuse.
+ * anything else is firewall traffic), with the id processing gives it (its deterministic id):
+ * a replay gets 409, never a copy. Throws a RangeError for a namespace Elasticsearch would refuse.
  */
 export function bulkEncoder(options: BulkEncoderOptions): DocumentEncoder {
   const problem = namespaceProblem(options.namespace);
   if (problem !== undefined) throw new RangeError(problem);
-  const idOf = options.idOf ?? idOfDocument;
-  // Per distinct `event.dataset` text, the action line up to the id: built once.
-  const prefixes = new Map<unknown, string>();
-  const prefixOf = (dataset: unknown): string => {
+  // Per distinct `event.dataset` text, the action line up to the id, and its UTF-8 length (a
+  // namespace may hold any lower-case letter): built once.
+  const prefixes = new Map<unknown, { text: string; bytes: number }>();
+  const prefixOf = (dataset: unknown): { text: string; bytes: number } => {
     let prefix = prefixes.get(dataset);
     if (prefix === undefined) {
-      prefix = `{"create":{"_index":${jsonString(dataStreamName(datasetOf(dataset), options.namespace))},"_id":"`;
+      const text = `{"create":{"_index":${jsonString(dataStreamName(datasetOf(dataset), options.namespace))},"_id":"`;
+      prefix = { text, bytes: Buffer.byteLength(text) };
       prefixes.set(dataset, prefix);
     }
     return prefix;
   };
   return {
     format: 'bulk',
-    encode(doc, json) {
-      const id = idOf(doc);
+    ids: true,
+    encode(doc, json, id) {
       // Ids of documentId are base64url; anything else is escaped like the index.
       const quoted = PLAIN.test(id) ? id : JSON.stringify(id).slice(1, -1);
-      return `${prefixOf(doc.event.dataset)}${quoted}"}}\n${json}\n`;
+      return `${prefixOf(doc.event.dataset).text}${quoted}"}}\n${json}\n`;
     },
+    idOffset: (doc) => prefixOf(doc.event.dataset).bytes,
   };
 }
 

@@ -7,8 +7,12 @@ import { bulkEncoder } from './bulk.js';
  */
 export interface DocumentEncoder {
   readonly format: EncoderSpec['format'];
-  /** The document in this output's format, ending in "\n". */
-  encode(doc: EcsDocument, json: string): string;
+  /** Whether documents go out with an `_id`: processing then numbers identical lines (processing/occurrence.ts). */
+  readonly ids: boolean;
+  /** The document in this output's format, ending in "\n"; `id` is its `_id` where the format has one. */
+  encode(doc: EcsDocument, json: string, id: string): string;
+  /** Where the `_id` starts in encode's text, in UTF-8 bytes; -1 without ids. */
+  idOffset(doc: EcsDocument): number;
 }
 
 /**
@@ -19,7 +23,7 @@ export type EncoderSpec = { format: 'bulk'; namespace: string } | { format: 'ndj
 
 export const NDJSON: EncoderSpec = { format: 'ndjson' };
 
-const ndjsonEncoder: DocumentEncoder = { format: 'ndjson', encode: (_doc, json) => `${json}\n` };
+const ndjsonEncoder: DocumentEncoder = { format: 'ndjson', ids: false, encode: (_doc, json) => `${json}\n`, idOffset: () => -1 };
 
 export function createEncoder(spec: EncoderSpec): DocumentEncoder {
   return spec.format === 'bulk' ? bulkEncoder({ namespace: spec.namespace }) : ndjsonEncoder;

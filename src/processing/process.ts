@@ -9,6 +9,8 @@ import { createParser, type ParseMeta } from '../parse/index.js';
 import { decodeLines, MAX_LINE_BYTES } from '../sources/framing/line-bytes.js';
 import { timeZone } from '../time/zone.js';
 import { DEFAULT_NAMESPACE } from '../model/data-stream.js';
+import { baseIdOf, canonicalSecond, canonicalTimestamp, occurrenceId } from '../model/doc-id.js';
+import { RunCounter, type BatchRuns } from './occurrence.js';
 
 /**
  * The per-line work between a source and an output — parse, enrich, encode (with the encoder the
@@ -35,8 +37,11 @@ export interface ProcessorConfig {
 export interface ProcessedBatch {
   body: Buffer;
   docs: number;
+  /** Lines read, context lines (LineInput.contextLines) not included. */
   lines: number;
   unparsed: number;
+  /** With ids: how the documents (context lines included) fall into runs of one second (processing/occurrence.ts). */
+  runs?: BatchRuns | undefined;
 }
 
 export type Processor = (input: LineInput) => ProcessedBatch;
@@ -60,6 +65,15 @@ export async function createProcessor(config: ProcessorConfig, encoding: Encoder
   const enrichOptions: EnrichOptions = { geoip: config.geoip, scannerList: config.scannerList, timezone: zone };
   const enricher = await createEnricher(enrichOptions);
   const encoder = 'encode' in encoding ? encoding : createEncoder(encoding);
+  // Identical lines of a second are numbered where the output has ids (processing/occurrence.ts).
+  const counter = encoder.ids ? new RunCounter() : undefined;
+  /** The id of the document on line `i`, numbered among the identical ones of its run. */
+  const idOf = (doc: EcsDocument, i: number, counter: RunCounter): string => {
+    const canonical = canonicalTimestamp(doc['@timestamp']);
+    const base = baseIdOf(canonical, doc.event.original);
+    const k = counter.next(base, canonicalSecond(canonical), i);
+    return k === 0 ? base : occurrenceId(base, k);
+  };
 
   // Documents are encoded straight into one buffer per batch: concatenating them into one string
   // first would build a rope that Buffer.from has to flatten and then encode, two more passes.
@@ -87,12 +101,19 @@ export async function createProcessor(config: ProcessorConfig, encoding: Encoder
     if (meta !== undefined && input.receivedMs !== undefined) meta.receivedMs = input.receivedMs;
     if (meta !== undefined && input.year !== undefined) meta.year = input.year;
     const lines = input.lines ?? (input.data === undefined ? [] : decodeLines(input.data));
+    const context = Math.min(input.contextLines ?? 0, lines.length);
+    counter?.reset();
     for (let i = 0; i < lines.length; i++) {
       const line = lines[i]!;
       const cut = input.truncated[t] === i;
       if (cut) t++;
       if (!cut && isBlank(line)) continue;
       const doc: EcsDocument = parse(line, metaOf(input, i, meta));
+      if (i < context) {
+        // Delivered before a restart: only counted, so the lines after it keep their numbers.
+        if (counter !== undefined) idOf(doc, i, counter);
+        continue;
+      }
       if (input.senderIp !== undefined) addSender(doc, input.senderIp);
       enricher.enrich(doc);
       if (cut && !doc.tags?.includes(TAG_TRUNCATED)) {
@@ -100,16 +121,35 @@ export async function createProcessor(config: ProcessorConfig, encoding: Encoder
         doc.error ??= { message: `line longer than ${MAX_LINE_BYTES} bytes was cut` };
       }
       if (doc.event.kind === 'pipeline_error') unparsed++;
+      let id = '';
+      if (counter !== undefined) {
+        id = idOf(doc, i, counter);
+        if (counter.inFirstRun) counter.locate(at + encoder.idOffset(doc));
+      }
       // One write per document: each is a call into C++ that flattens its string first.
-      append(encoder.encode(doc, stringifyDocument(doc)));
+      append(encoder.encode(doc, stringifyDocument(doc), id));
       docs++;
     }
     // A copy of exactly the batch's bytes, alone in its ArrayBuffer: the caller owns it, and a
     // worker can hand it over without a copy.
     const body = bodies === undefined ? Buffer.allocUnsafeSlow(at) : bodies.take(at);
     out.copy(body, 0, 0, at);
-    return { body, docs, lines: lines.length, unparsed };
+    const runs = counter?.result((line) => (input.data === undefined ? -1 : byteOfLine(input.data, line)));
+    return { body, docs, lines: lines.length - context, unparsed, runs };
   };
+}
+
+const NL = 0x0a;
+
+/** Where line `line` starts in line bytes (LineBytes data: every line ends in "\n"). */
+function byteOfLine(data: Uint8Array, line: number): number {
+  let p = 0;
+  for (let n = 0; n < line; n++) {
+    const nl = data.indexOf(NL, p);
+    if (nl < 0) return data.length;
+    p = nl + 1;
+  }
+  return p;
 }
 
 /** The batch's meta, or this line's own receive time where the record carries one. */

@@ -1,5 +1,6 @@
 import type { ProcessingPool } from './pool.js';
 import type { LineInput, SourceBatch } from '../core/batch.js';
+import { OccurrenceCarry } from './occurrence.js';
 import type { ProcessedBatch } from './process.js';
 
 /**
@@ -70,15 +71,18 @@ export class Pipeline {
     // even if the source then goes quiet; at most `depth` batches are between read and output.
     let chain: Promise<void> = Promise.resolve();
     const delivered: Promise<void>[] = [];
+    // Batches are processed in parallel but delivered in order: the count of identical lines is
+    // carried from one to the next here (see occurrence.ts).
+    const carry = new OccurrenceCarry();
     for await (const batch of source) {
       // Only the data crosses to a worker thread; the commit callback stays here.
       const input: LineInput = {
         lines: batch.lines, data: batch.data, truncated: batch.truncated, senderIp: batch.senderIp, receivedMs: batch.receivedMs,
-        year: batch.year, lineReceivedMs: batch.lineReceivedMs,
+        year: batch.year, lineReceivedMs: batch.lineReceivedMs, contextLines: batch.contextLines,
       };
       const result = this.pool.process(input);
       result.catch(() => undefined); // awaited in order by the chain
-      chain = chain.then(() => this.deliver(batch, result));
+      chain = chain.then(() => this.deliver(batch, result, carry));
       // Marked handled here: after a failure every later link rejects too, and only one of them
       // is awaited (the rest would end the process as unhandled rejections).
       chain.catch(() => undefined);
@@ -88,8 +92,9 @@ export class Pipeline {
     await chain;
   }
 
-  private async deliver(batch: SourceBatch, result: Promise<ProcessedBatch>): Promise<void> {
+  private async deliver(batch: SourceBatch, result: Promise<ProcessedBatch>, carry: OccurrenceCarry): Promise<void> {
     const processed = await result;
+    const runStart = carry.apply(batch.stream ?? '', processed.runs, processed.body, batch.pointAt);
     this.counters.lines += processed.lines;
     this.counters.unparsed += processed.unparsed;
     if (processed.docs > 0) {
@@ -99,6 +104,7 @@ export class Pipeline {
     } else {
       this.pool.recycle(processed.body);
     }
-    if (batch.commit !== undefined) this.committer.after(batch.commit);
+    const commit = batch.commit;
+    if (commit !== undefined) this.committer.after(() => commit(runStart));
   }
 }

@@ -9,7 +9,7 @@
 import type { Readable } from 'node:stream';
 import { stat } from 'node:fs/promises';
 import { createEnricher } from '../enrich/index.js';
-import { createParser } from '../parse/index.js';
+import { createParser, type ParseMeta } from '../parse/index.js';
 import { discover } from '../sources/archive/import-files.js';
 import { openMaybeGzip, readLineBatches } from '../sources/framing/lines.js';
 import { timeZone } from '../time/zone.js';
@@ -74,7 +74,7 @@ export async function tallyFiles(o: FileReportOptions): Promise<{ tally: Tally; 
     progress.totalBytes += await stat(f.path).then((s) => s.size, () => 0);
   }
 
-  const count = (lines: string[], truncated: number[], file: InputFile): void => {
+  const count = (lines: string[], truncated: number[], file: InputFile, meta: ParseMeta | undefined): void => {
     let next = 0;
     for (let i = 0; i < lines.length; i++) {
       const line = lines[i]!;
@@ -87,7 +87,7 @@ export async function tallyFiles(o: FileReportOptions): Promise<{ tally: Tally; 
         tally.blank++;
         continue;
       }
-      const doc = parse(line);
+      const doc = parse(line, meta);
       enricher.enrich(doc);
       aggregator.add(doc);
     }
@@ -96,10 +96,13 @@ export async function tallyFiles(o: FileReportOptions): Promise<{ tally: Tally; 
     progress.lines += lines.length;
   };
 
-  const read = async (file: InputFile, open: () => Promise<Readable>): Promise<void> => {
+  const read = async (file: InputFile, open: () => Promise<Readable>, receivedMs?: number): Promise<void> => {
+    // A file's lines were received when it was last written: year-less timestamps are dated from
+    // there, as `parse` and `import` date them (docs/formats.md). stdin's are now.
+    const meta: ParseMeta | undefined = receivedMs === undefined ? undefined : { receivedMs };
     try {
       const stream = await open();
-      for await (const batch of readLineBatches(stream)) count(batch.lines, batch.truncated, file);
+      for await (const batch of readLineBatches(stream)) count(batch.lines, batch.truncated, file, meta);
     } catch (err) {
       file.error = reasonOf(err);
       o.onInputError?.(file.path, file.error);
@@ -111,7 +114,8 @@ export async function tallyFiles(o: FileReportOptions): Promise<{ tally: Tally; 
       o.onInputError?.(f.path, f.error);
       continue;
     }
-    await read(f, () => openMaybeGzip(f.path, { onRawBytes: (n) => (progress.rawBytes += n) }));
+    const mtimeMs = await stat(f.path).then((s) => s.mtimeMs, () => undefined);
+    await read(f, () => openMaybeGzip(f.path, { onRawBytes: (n) => (progress.rawBytes += n) }), mtimeMs);
   }
   if (useStdin) {
     const f: InputFile = { path: '-', lines: 0 };

@@ -23,6 +23,12 @@ export interface FileCheckpoint {
   path: string;
   /** Bytes delivered: the next line to ship starts here. */
   offset: number;
+  /**
+   * Where the lines of the last delivered second began, when before `offset`: a restart reads
+   * them again as context, to number identical lines after them as the first run did
+   * (processing/occurrence.ts), without sending them. Absent in files of older versions.
+   */
+  context?: number;
   /** Bumped when the file is truncated in place (copytruncate), so stale acks are ignored. */
   generation: number;
   updated: string;
@@ -165,11 +171,16 @@ export class CheckpointStore {
     this.dirty = true;
   }
 
-  /** Records a settled offset; acks from before a truncation (older generation) are ignored. */
-  advance(dev: number, ino: number, generation: number, offset: number): void {
+  /**
+   * Records a settled offset, and where its second's lines began (`context`, see FileCheckpoint);
+   * acks from before a truncation (older generation) are ignored.
+   */
+  advance(dev: number, ino: number, generation: number, offset: number, context?: number): void {
     const cp = this.entries.get(inodeKey(dev, ino));
     if (cp === undefined || generation !== cp.generation || offset <= cp.offset) return;
     cp.offset = offset;
+    if (context !== undefined && context < offset) cp.context = context;
+    else delete cp.context;
     cp.updated = new Date().toISOString();
     this.dirty = true;
   }
@@ -294,7 +305,8 @@ function isCheckpoint(v: unknown): v is FileCheckpoint {
   return (
     c !== null && typeof c === 'object' && Number.isSafeInteger(c.dev) && Number.isSafeInteger(c.ino) &&
     typeof c.fingerprint === 'string' && Number.isSafeInteger(c.fingerprintLength) && typeof c.path === 'string' &&
-    Number.isSafeInteger(c.offset) && c.offset >= 0 && Number.isSafeInteger(c.generation)
+    Number.isSafeInteger(c.offset) && c.offset >= 0 && Number.isSafeInteger(c.generation) &&
+    (c.context === undefined || (Number.isSafeInteger(c.context) && c.context >= 0 && c.context <= c.offset))
   );
 }
 

@@ -142,6 +142,60 @@ describe('file follower', () => {
     assert.deepEqual(b.lines, seqLines(100, 150));
   });
 
+  // A restart reads the last settled second's lines again as context (FileCheckpoint.context).
+  // If the file is copied and truncated meanwhile, the copy reads the rest of that context as
+  // context: none of it is delivered again, and what follows the checkpoint is, once.
+  test('a copytruncate while a restart reads its context: the copy goes on with the context, nothing is delivered twice', async () => {
+    const dir = tmp();
+    const log = join(dir, 'router.log');
+    const state = join(dir, 'state');
+    writeFileSync(log, seqLines(0, 10).join('\n') + '\n'); // 7 bytes a line
+    const a = await follow([log], state);
+    await a.waitFor(10);
+    await a.stop();
+    const store = await CheckpointStore.open(state);
+    const cp = store.all()[0]!;
+    assert.equal(cp.offset, 70);
+    store.set({ ...cp, context: 14 }); // the last second began at line 2
+    await store.flush();
+    appendFileSync(log, seqLines(10, 15).join('\n') + '\n');
+
+    const events: FollowEvent[] = [];
+    const follower = new FileFollower({
+      patterns: [log], store, startAt: 'beginning', pollIntervalMs: 20, drainGraceMs: 100, readChunkBytes: 7, onEvent: (e) => events.push(e),
+    });
+    const ac = new AbortController();
+    const batches = follower.batches(ac.signal);
+    const context: string[] = [];
+    const delivered: string[] = [];
+    const take = (b: FileBatch): void => {
+      (b.context ? context : delivered).push(...decodeLines(b.data));
+      if (!b.context) follower.commit(b);
+    };
+    try {
+      const first = await batches.next();
+      assert.ok(!first.done && first.value.context, 'the first batch is context');
+      take(first.value);
+      // Reading waits for the next pull: the copy and truncation happen inside the context.
+      copyFileSync(log, `${log}.1`);
+      truncateSync(log, 0);
+      appendFileSync(log, 'after 0\n');
+      const until = Date.now() + 10_000;
+      while (!events.some((e) => e.type === 'truncated') && Date.now() < until) await delay(10);
+      assert.ok(events.some((e) => e.type === 'truncated'), `no truncation seen: ${JSON.stringify(events)}`);
+      while (delivered.length < 6 && Date.now() < until) {
+        const next = await Promise.race([batches.next(), delay(until - Date.now(), undefined, { ref: false }).then(() => undefined)]);
+        if (next === undefined || next.done) break;
+        take(next.value);
+      }
+    } finally {
+      ac.abort();
+      await batches.return(undefined);
+    }
+    assert.deepEqual(context, seqLines(2, 10));
+    assert.deepEqual(delivered.sort(), [...seqLines(10, 15), 'after 0'].sort());
+  });
+
   test('--start-at end skips what was there at start, not what comes later or in new files', async () => {
     const dir = tmp();
     writeFileSync(join(dir, 'a.log'), 'old\n');
@@ -191,6 +245,45 @@ describe('file follower', () => {
     await b.caughtUp();
     await b.stop();
     assert.deepEqual([...b.lines].sort(), seqLines(10, 25).sort());
+  });
+
+  // A file is known by its first bytes; a short file's are all of it. Another file that begins
+  // with them but is longer is no copy of it (a copy is never longer), e.g. a one-line log rotated
+  // away and the same line logged again (a retransmitted packet) in the next file.
+  test('a new file that begins with all of a finished short file is read, not taken for its copy', async () => {
+    const dir = tmp();
+    const log = join(dir, 'router.log');
+    writeFileSync(log, 'same\n');
+    const f = await follow([log], join(dir, 'state'));
+    try {
+      await f.waitFor(1);
+      renameSync(log, `${log}.1`);
+      await f.waitForEvent('closed');
+      writeFileSync(log, 'same\nmore\n');
+      await f.waitFor(3, 5000);
+    } finally {
+      await f.stop();
+    }
+    assert.deepEqual(f.lines, ['same', 'same', 'more']);
+  });
+
+  test('a rotated generation that begins with all of a short file still being drained is read, not taken for its copy', async () => {
+    const dir = tmp();
+    const log = join(dir, 'router.log');
+    writeFileSync(log, 'same\n');
+    // The renamed file stays open (drained) for 20 s: the new generation must not wait for it.
+    const f = await follow([log], join(dir, 'state'), { drainGraceMs: 20_000 });
+    try {
+      await f.waitFor(1);
+      renameSync(log, `${log}.2`);
+      await f.waitForEvent('rotated');
+      writeFileSync(`${log}.1`, 'same\nmore\n');
+      await f.waitFor(3, 5000);
+      assert.ok(!f.events.some((e) => e.type === 'closed'), 'read while the other was still open');
+    } finally {
+      await f.stop();
+    }
+    assert.deepEqual(f.lines, ['same', 'same', 'more']);
   });
 
   test('a reused inode with other content does not inherit the old position', async () => {

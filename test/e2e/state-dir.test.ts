@@ -3,7 +3,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -12,6 +12,7 @@ import { CheckpointStore, flushEvery, StateError, type FileCheckpoint } from '..
 import { lockStateDir } from '../../src/state/lock.js';
 import { Spool, type SpoolDiskEvent } from '../../src/sources/live/spool.js';
 import { fill, mountSmallDisk, unfill } from '../helpers/small-disk.js';
+import { runCli } from '../helpers/import-cli.js';
 
 const dirs: string[] = [];
 after(() => {
@@ -67,6 +68,33 @@ describe('state directory lock', () => {
     const lock = await lockStateDir(dir, 'tail');
     await assert.rejects(lockStateDir(dir, 'tail'), /in use by another dropship/);
     await lock.release();
+  });
+
+  test('dropship import takes the import lock: refused with one line while another holds it, not while a tail runs, released when done', async () => {
+    const dir = tmp();
+    const state = join(dir, 'state');
+    mkdirSync(state, { mode: 0o700 });
+    const log = join(dir, 'router.log');
+    writeFileSync(log, '<4>Nov 16 00:00:01 router kernel: DROP IN=ppp0 OUT= SRC=203.0.113.5 DST=198.51.100.20 LEN=44 PROTO=TCP SPT=1024 DPT=23\n');
+    const out = join(dir, 'out.ndjson');
+    const args = ['import', log, '--output', `ndjson:${out}`, '--state-dir', state, '--timezone', 'UTC', '--workers', '0', '--no-geoip'];
+    // This test process stands for the other import (the lock itself is tested across processes above).
+    const held = await lockStateDir(state, 'import');
+    const refused = await runCli(args);
+    assert.equal(refused.status, 1, refused.stderr);
+    assert.equal(refused.stderr.trim(), `dropship: state directory ${state} is in use by another dropship (pid ${process.pid}); stop it, or give this one its own --state-dir`);
+    assert.ok(!existsSync(out), 'nothing was read or written');
+    await held.release();
+    // A tail on the same directory holds another lock: an import of archives may run beside it.
+    const tail = await lockStateDir(state, 'tail');
+    try {
+      const ok = await runCli(args);
+      assert.equal(ok.status, 0, ok.stderr);
+      assert.equal(readFileSync(out, 'utf8').trim().split('\n').length, 1);
+    } finally {
+      await tail.release();
+    }
+    assert.ok(!existsSync(join(state, 'import.lock')), 'released at the end of the run');
   });
 });
 

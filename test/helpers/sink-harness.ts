@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@elastic/elasticsearch';
-import { bulkEncoder } from '../../src/codec/bulk.js';
+import { bulkEncoder, idOfDocument } from '../../src/codec/bulk.js';
 import { ElasticsearchSink, FileDeadLetterQueue, type SinkOptions } from '../../src/elasticsearch/sink/index.js';
 import type { EcsDocument } from '../../src/model/document.js';
 import { stringifyDocument } from '../../src/model/serialize.js';
@@ -14,7 +14,7 @@ import { BulkServer, type BulkServerOptions } from './bulk-server.js';
  */
 export function bulkBody(docs: readonly EcsDocument[], namespace = 'default'): Buffer {
   const encoder = bulkEncoder({ namespace });
-  return Buffer.from(docs.map((doc) => encoder.encode(doc, stringifyDocument(doc))).join(''), 'utf8');
+  return Buffer.from(docs.map((doc) => encoder.encode(doc, stringifyDocument(doc), idOfDocument(doc))).join(''), 'utf8');
 }
 
 /** A bulk server, a client on it, a sink and a dead-letter file, torn down together. */

@@ -11,12 +11,12 @@ test('the bulk encoder writes a create into the data stream of the document\'s d
   const fw = netfilterDoc(1);
   const auth = authDoc(2);
   const odd = { ...netfilterDoc(3), event: { ...netfilterDoc(3).event, dataset: 'someone.else' } };
-  const body = Buffer.from([fw, auth, odd].map((d) => encoder.encode(d, stringifyDocument(d))).join(''));
+  const body = Buffer.from([fw, auth, odd].map((d) => encoder.encode(d, stringifyDocument(d), idOfDocument(d))).join(''));
   const docs = bulkSpans(body).map((span) => decodeDocument(body, span));
   assert.deepEqual(docs.map((d) => d.index), ['logs-dropship.firewall-home', 'logs-dropship.auth-home', 'logs-dropship.firewall-home']);
   assert.deepEqual(docs.map((d) => d.id), [fw, auth, odd].map(idOfDocument));
   assert.deepEqual(docs.map((d) => JSON.parse(d.source!) as unknown), [fw, auth, odd].map((d) => JSON.parse(JSON.stringify(d)) as unknown));
-  assert.equal(createEncoder({ format: 'ndjson' }).encode(fw, '{"a":1}'), '{"a":1}\n');
+  assert.equal(createEncoder({ format: 'ndjson' }).encode(fw, '{"a":1}', ''), '{"a":1}\n');
 });
 
 test('a namespace Elasticsearch would refuse is refused when the encoder is made', () => {
@@ -47,7 +47,7 @@ test('action lines round-trip, escaped where they must be; anything else is not 
 test('bulkSpans finds every document of a body, and a body cut short keeps what is there', () => {
   const encoder = bulkEncoder({ namespace: 'default' });
   const docs = Array.from({ length: 5 }, (_, n) => netfilterDoc(n));
-  const body = Buffer.from(docs.map((d) => encoder.encode(d, stringifyDocument(d))).join(''));
+  const body = Buffer.from(docs.map((d) => encoder.encode(d, stringifyDocument(d), idOfDocument(d))).join(''));
   const spans = bulkSpans(body);
   assert.equal(spans.length, 5);
   assert.equal(spans.at(-1)!.end, body.length);
@@ -60,7 +60,7 @@ test('bulkEntries reads index, id and @timestamp of every document, in the plain
   const plain = netfilterDoc(4);
   const encoder = bulkEncoder({ namespace: 'home' });
   const body = Buffer.from(
-    encoder.encode(plain, stringifyDocument(plain)) +
+    encoder.encode(plain, stringifyDocument(plain), idOfDocument(plain)) +
       // An escaped id, an action written another way, @timestamp not first, no @timestamp, no source.
       `${createAction('logs-x-y', 'quo"te')}\n{"message":"m","@timestamp":"2027-01-02T03:04:05.678+01:00"}\n` +
       `{ "create" : { "_id" : "sp ace", "_index" : "logs-x-y" } }\n{"@timestamp":"2027-01-02T03:04:05Z","a":1}\n` +

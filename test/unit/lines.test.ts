@@ -78,6 +78,12 @@ test('byte splitter: any chunking of any input gives the whole-input lines, cuts
           got.push(Buffer.from(b.data.subarray(s, nl)));
           s = nl + 1;
         }
+        if (b.data.length > 0) {
+          // Where the batch's first line starts: where the last one emitted ended; without cut
+          // lines the data is the input's bytes from there (plus the newline a flush adds).
+          assert.equal(b.startOffset, lastEnd);
+          if (b.truncated.length === 0) assert.equal(b.startOffset + b.data.length - (input[b.endOffset - 1] === 10 ? 0 : 1), b.endOffset);
+        }
         if (b.endOffset >= 0) {
           assert.ok(b.endOffset > lastEnd);
           assert.equal(input[b.endOffset - 1] === 10 || b.endOffset === input.length, true);

@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { test } from 'node:test';
 import fc from 'fast-check';
@@ -145,4 +148,20 @@ test('files: hostile bytes through parse → enrich → tally never crash, every
     assert.equal(tally.read, expectedLines);
     assert.equal(tally.attempts + tally.auth + tally.parseFailures + tally.other + tally.blank, tally.read);
   }), { numRuns: 60 });
+});
+
+test('files: year-less lines are dated from the file\'s modification time, as parse and import date them, not from today', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dropship-report-year-'));
+  try {
+    const file = join(dir, 'router.log');
+    writeFileSync(file, '<4>Dec 30 23:59:58 router kernel: DROP IN=ppp0 OUT= SRC=203.0.113.5 DST=198.51.100.20 LEN=44 PROTO=TCP SPT=1024 DPT=23\n');
+    // Written on 2 January 2019: a line of 30 December is from 2018, whenever the report runs.
+    const mtime = new Date(Date.UTC(2019, 0, 2));
+    utimesSync(file, mtime, mtime);
+    const { tally } = await tallyFiles({ paths: [file], stdin: Readable.from([]), timezone: 'UTC', geoip: undefined });
+    assert.equal(tally.attempts, 1);
+    assert.equal(new Date(tally.period.first).toISOString(), '2018-12-30T23:59:58.000Z');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

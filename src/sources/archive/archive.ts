@@ -1,6 +1,6 @@
 import { open } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import type { SourceBatch } from '../../core/batch.js';
+import type { ResumePoint, SourceBatch } from '../../core/batch.js';
 import type { CheckpointStore, FileCheckpoint } from '../../state/checkpoints.js';
 import { firstLineInstant, lastLineYear, segmentAt, YearScanner, yearSegments, type YearSegment } from '../../parse/file-years.js';
 import type { TimeZone } from '../../time/zone.js';
@@ -18,10 +18,16 @@ import { ByteLineSplitter, MAX_LINE_BYTES, type Allocate, type LineBytes } from 
  * A checkpoint counts `line`s (log lines, or documents of a JSON file) so that every kind of file
  * can resume; a plain log file also resumes by seeking to `offset`. Compressed and JSON files are
  * read again from their start and the settled part skipped: they cannot be entered in the middle.
+ * The lines of the last settled second (from `contextLine`) are read again as context: counted
+ * among identical lines so the ones after the checkpoint keep their numbers, not sent
+ * (processing/occurrence.ts).
  */
 
 export interface ImportCheckpoint extends FileCheckpoint {
   line: number;
+  /** Where the lines of the last settled second begin, when before `line` (and its byte, in a plain file). */
+  contextLine?: number;
+  contextOffset?: number;
   complete: boolean;
   /** Size when recorded: a plain log that has grown since is not complete any more. */
   size: number;
@@ -97,6 +103,8 @@ export async function planFile(path: string, store: CheckpointStore, reimport: b
     updated: new Date().toISOString(),
     offset: resume?.offset ?? 0,
     line: resume?.line ?? 0,
+    ...(typeof resume?.contextLine === 'number' && resume.contextLine < (resume.line ?? 0) ? { contextLine: resume.contextLine } : {}),
+    ...(typeof resume?.contextLine === 'number' && typeof resume.contextOffset === 'number' ? { contextOffset: resume.contextOffset } : {}),
     complete: resume?.complete === true && !grown,
     size: st.size,
     ...(old?.firstMs !== undefined ? { firstMs: old.firstMs } : {}),
@@ -177,12 +185,12 @@ function countLines(data: Buffer): number {
 }
 
 /**
- * Lines [from, to) of a batch of `count` lines, with their truncation marks: the batch itself
- * when that is all of it, else a copy into a buffer of its own (a year boundary or a resume
- * point inside the batch: rare).
+ * Lines [from, to) of a batch of `count` lines, with their truncation marks and the byte where
+ * line `from` starts: the batch itself when that is all of it, else a copy into a buffer of its
+ * own (a year boundary or a resume point inside the batch: rare).
  */
-function sliceLines(b: LineBytes, count: number, from: number, to: number, allocate: Allocate): { data: Buffer; truncated: number[] } {
-  if (from === 0 && to === count) return { data: b.data, truncated: b.truncated };
+function sliceLines(b: LineBytes, count: number, from: number, to: number, allocate: Allocate): { data: Buffer; truncated: number[]; start: number } {
+  if (from === 0 && to === count) return { data: b.data, truncated: b.truncated, start: 0 };
   let start = 0;
   let end = 0;
   for (let line = 0, p = 0; line < to; line++) {
@@ -192,7 +200,7 @@ function sliceLines(b: LineBytes, count: number, from: number, to: number, alloc
   }
   const data = allocate(end - start);
   b.data.copy(data, 0, start, end);
-  return { data, truncated: b.truncated.filter((t) => t >= from && t < to).map((t) => t - from) };
+  return { data, truncated: b.truncated.filter((t) => t >= from && t < to).map((t) => t - from), start };
 }
 
 export interface ArchiveReadOptions {
@@ -205,6 +213,9 @@ export interface ArchiveReadOptions {
    */
   allocate?: Allocate;
 }
+
+/** Records how far the output settled: `patch`, and where the last settled second's lines began. */
+type Recorder = (patch: Partial<ImportCheckpoint>) => (runStart: ResumePoint | undefined) => void;
 
 /** Where reading a file stopped early: the read error, and whether a partial line was left out. */
 interface Damage {
@@ -263,21 +274,36 @@ function damageReport(f: ArchiveFile, error: Error, lines: number | undefined, p
  */
 export async function* archiveBatches(f: ArchiveFile, o: ArchiveReadOptions): AsyncGenerator<SourceBatch> {
   const cp = f.checkpoint;
-  const record = (patch: Partial<ImportCheckpoint>) => (): void => {
+  const record: Recorder = (patch) => (runStart) => {
     Object.assign(cp, patch, { updated: new Date().toISOString() });
+    if (runStart?.line !== undefined && runStart.line < cp.line) {
+      cp.contextLine = runStart.line;
+      if (runStart.offset !== undefined) cp.contextOffset = runStart.offset;
+      else delete cp.contextOffset;
+    } else {
+      delete cp.contextLine;
+      delete cp.contextOffset;
+    }
     o.store.set(cp);
   };
   o.store.set(cp);
-  const seek = f.kind === 'lines' && !f.gz ? cp.offset : 0;
-  const stream = await openMaybeGzip(f.path, { start: seek, onRawBytes: (n) => (o.counters.rawBytes += n) });
+  // Read again from the last settled second's first line, or from the checkpoint.
+  const from = cp.contextLine ?? cp.line;
+  const plain = f.kind === 'lines' && !f.gz;
+  const entry = !plain ? { seek: 0, line: 0 }
+    : cp.contextLine === undefined ? { seek: cp.offset, line: cp.line }
+    : cp.contextOffset !== undefined ? { seek: cp.contextOffset, line: cp.contextLine }
+    : { seek: 0, line: 0 };
+  const stream = await openMaybeGzip(f.path, { start: entry.seek, onRawBytes: (n) => (o.counters.rawBytes += n) });
+  const id = `${f.checkpoint.dev}:${f.checkpoint.ino}`;
   const damage: Damage = {};
   let lines: number | undefined;
   try {
     if (f.kind === 'lines') {
       const allocate = o.allocate ?? ((size) => Buffer.allocUnsafeSlow(size));
-      lines = yield* lineBatches(f, wholeLines(stream, allocate, damage), seek, record, o.signal, allocate);
+      lines = yield* lineBatches(f, id, wholeLines(stream, allocate, damage), entry, from, record, o.signal, allocate);
     } else {
-      yield* recordBatches(f, stream, o.counters, record, o.signal);
+      yield* recordBatches(f, id, stream, from, o.counters, record, o.signal);
     }
   } catch (err) {
     // A JSON export cut short fails in its parser: the records before it were delivered.
@@ -287,27 +313,32 @@ export async function* archiveBatches(f: ArchiveFile, o: ArchiveReadOptions): As
   }
   if (damage.error !== undefined) throw damageReport(f, damage.error, lines, damage.partialLine === true);
   if (o.signal.aborted) return;
-  yield { lines: [], truncated: [], commit: record({ complete: true }) };
+  yield { lines: [], truncated: [], stream: id, commit: record({ complete: true }) };
 }
 
-/** A log file's line batches, split where the year changes; returns the number of lines read. */
+/**
+ * A log file's line batches, split where the year changes; returns the number of lines read.
+ * `entry`: where the input starts (byte, and its line number); lines before `from` are skipped,
+ * those from `from` up to the checkpoint's line are context.
+ */
 async function* lineBatches(
-  f: ArchiveFile, input: AsyncIterable<LineBytes>, seek: number,
-  record: (patch: Partial<ImportCheckpoint>) => () => void, signal: AbortSignal, allocate: Allocate,
+  f: ArchiveFile, id: string, input: AsyncIterable<LineBytes>, entry: { seek: number; line: number }, from: number,
+  record: Recorder, signal: AbortSignal, allocate: Allocate,
 ): AsyncGenerator<SourceBatch, number> {
   const resumeLine = f.checkpoint.line;
-  // After a seek the stream starts at the resume line; otherwise settled lines are skipped.
-  let line = seek > 0 ? resumeLine : 0;
+  const seek = entry.seek;
+  let line = entry.line;
   for await (const batch of input) {
     if (signal.aborted) return line;
     const count = countLines(batch.data);
     const first = line;
     line += count;
-    const from = Math.max(0, resumeLine - first);
-    if (from >= count) continue;
-    const commit = record({ offset: seek + batch.endOffset, line });
+    const skip = Math.max(0, from - first);
+    if (skip >= count) continue;
+    // A batch of context only settles nothing new.
+    const commit = line > resumeLine ? record({ offset: seek + batch.endOffset, line }) : undefined;
     // Split where the year changes; only the batch's last piece knows a byte offset to commit.
-    let at = from;
+    let at = skip;
     while (at < count) {
       let to = count;
       let year: number | undefined;
@@ -317,37 +348,66 @@ async function* lineBatches(
         const next = f.years[s + 1];
         if (next !== undefined && next.fromLine < first + to) to = next.fromLine - first;
       }
-      yield { ...sliceLines(batch, count, at, to, allocate), year, receivedMs: f.mtimeMs, ...(to === count ? { commit } : {}) };
+      const piece = sliceLines(batch, count, at, to, allocate);
+      const pieceAt = at;
+      const pointAt = (l: number, byte: number): ResumePoint => {
+        const n = pieceAt + l;
+        // Exact where no cut line before it changed the bytes; else the batch's first line.
+        return byte >= 0 && !(batch.truncated.length > 0 && batch.truncated[0]! < n)
+          ? { line: first + n, offset: seek + batch.startOffset + piece.start + byte }
+          : { line: first, offset: seek + batch.startOffset };
+      };
+      yield {
+        data: piece.data, truncated: piece.truncated, year, receivedMs: f.mtimeMs, stream: id, pointAt,
+        contextLines: Math.max(0, Math.min(to, resumeLine - first) - at),
+        ...(to === count && commit !== undefined ? { commit } : {}),
+      };
       at = to;
     }
   }
   return line;
 }
 
+/** JSON records: those before `from` are skipped, those from `from` up to the checkpoint are context. */
 async function* recordBatches(
-  f: ArchiveFile, stream: Readable, counters: ArchiveCounters,
-  record: (patch: Partial<ImportCheckpoint>) => () => void, signal: AbortSignal,
+  f: ArchiveFile, id: string, stream: Readable, from: number, counters: ArchiveCounters, record: Recorder, signal: AbortSignal,
 ): AsyncGenerator<SourceBatch> {
-  const skip = f.checkpoint.line;
+  const resumeLine = f.checkpoint.line;
   let n = 0;
   let lines: string[] = [];
   let times: number[] = [];
+  // Per line, its record's number: where a run of identical lines begins.
+  let records: number[] = [];
+  let context = 0;
   let size = 0;
+  const batch = (): SourceBatch => {
+    const of = records;
+    return {
+      lines, truncated: [], lineReceivedMs: times, receivedMs: f.mtimeMs, stream: id, contextLines: context,
+      pointAt: (l) => ({ line: of[l] }),
+      ...(n > resumeLine ? { commit: record({ line: n }) } : {}),
+    };
+  };
   for await (const r of jsonRecords(stream, f.kind as 'ndjson' | 'json')) {
-    if (n++ < skip) continue;
+    if (n++ < from) continue;
     size++;
-    if (r.line === undefined) counters.withoutOriginal++;
-    else {
+    if (r.line === undefined) {
+      if (n > resumeLine) counters.withoutOriginal++;
+    } else {
       lines.push(r.line);
       times.push(r.timeMs);
+      records.push(n - 1);
+      if (n <= resumeLine) context++;
     }
     if (size >= JSON_BATCH) {
-      yield { lines, truncated: [], lineReceivedMs: times, receivedMs: f.mtimeMs, commit: record({ line: n }) };
+      yield batch();
       lines = [];
       times = [];
+      records = [];
+      context = 0;
       size = 0;
       if (signal.aborted) return;
     }
   }
-  if (size > 0) yield { lines, truncated: [], lineReceivedMs: times, receivedMs: f.mtimeMs, commit: record({ line: n }) };
+  if (size > 0) yield batch();
 }

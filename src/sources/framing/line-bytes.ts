@@ -25,6 +25,8 @@ export interface LineBytes {
   truncated: number[];
   /** Byte offset of the input just past the last complete line of this batch (-1: none). */
   endOffset: number;
+  /** Byte offset of the input where the batch's first line starts. */
+  startOffset: number;
 }
 
 /**
@@ -62,6 +64,7 @@ export class ByteLineSplitter {
   /** The complete lines that `chunk` finishes. The chunk is not retained: callers may reuse it. */
   push(chunk: Buffer): LineBytes {
     const base = this.offset;
+    const startOffset = this.lineStartOffset;
     this.offset += chunk.length;
     const max = this.maxLineBytes;
     const truncated: number[] = [];
@@ -74,7 +77,7 @@ export class ByteLineSplitter {
       const nl = chunk.indexOf(NL);
       if (nl < 0) {
         this.hold(chunk);
-        return { data: EMPTY, truncated, endOffset };
+        return { data: EMPTY, truncated, endOffset, startOffset };
       }
       if (this.overlong !== undefined) {
         first = this.overlong;
@@ -101,7 +104,7 @@ export class ByteLineSplitter {
     if (regionEnd < chunk.length) this.hold(chunk.subarray(regionEnd));
 
     const size = (first === undefined ? 0 : first.length + 1) + (pieces === undefined ? regionEnd - start : byteSum(pieces));
-    if (size === 0) return { data: EMPTY, truncated, endOffset };
+    if (size === 0) return { data: EMPTY, truncated, endOffset, startOffset };
     const data = this.allocate(size);
     let at = 0;
     if (first !== undefined) {
@@ -110,20 +113,21 @@ export class ByteLineSplitter {
     }
     if (pieces === undefined) chunk.copy(data, at, start, regionEnd);
     else for (const p of pieces) at += p.copy(data, at);
-    return { data, truncated, endOffset };
+    return { data, truncated, endOffset, startOffset };
   }
 
   /** The unfinished last line, when the input is known to be complete (end of a file). */
   flush(): LineBytes {
     const rest = this.overlong ?? this.carry;
     const cut = this.overlong !== undefined;
+    const startOffset = this.lineStartOffset;
     this.carry = this.overlong = undefined;
     this.lineStartOffset = this.offset;
-    if (rest === undefined || rest.length === 0) return { data: EMPTY, truncated: [], endOffset: -1 };
+    if (rest === undefined || rest.length === 0) return { data: EMPTY, truncated: [], endOffset: -1, startOffset };
     const data = this.allocate(rest.length + 1);
     rest.copy(data, 0);
     data[rest.length] = NL;
-    return { data, truncated: cut ? [0] : [], endOffset: this.offset };
+    return { data, truncated: cut ? [0] : [], endOffset: this.offset, startOffset };
   }
 
   /** Keeps the start of an unfinished line (a copy: the chunk may be reused), bounded. */
@@ -138,6 +142,15 @@ export class ByteLineSplitter {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/**
+ * The input offset where line `line` of a batch starts, given its byte in the batch's data. Lines
+ * cut before it make data and input differ; then the batch's own start is given, which lies before
+ * (what reads from there reads a few lines more, never fewer).
+ */
+export function inputOffsetOf(b: Pick<LineBytes, 'startOffset' | 'truncated'>, line: number, byte: number): number {
+  return byte < 0 || (b.truncated.length > 0 && b.truncated[0]! < line) ? b.startOffset : b.startOffset + byte;
+}
 
 /**
  * Whether every line in [start, end) (which ends with a newline) has at most `max` bytes. It

@@ -3,7 +3,8 @@ import { open, readdir, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { glob, isDynamicPattern } from 'tinyglobby';
 import { errorText, inodeKey, type CheckpointStore, type FileCheckpoint } from '../../state/checkpoints.js';
-import { ByteLineSplitter, MAX_LINE_BYTES, type Allocate, type LineBytes } from '../framing/line-bytes.js';
+import type { SourceBatch } from '../../core/batch.js';
+import { ByteLineSplitter, inputOffsetOf, MAX_LINE_BYTES, type Allocate, type LineBytes } from '../framing/line-bytes.js';
 import {
   FINGERPRINT_BYTES, GzipCursor, gzipHead, headOf, isGzipHead, isOtherCompression, isRotatedName, matchesFingerprint, sha256,
 } from './file-identity.js';
@@ -30,7 +31,10 @@ export { FINGERPRINT_BYTES, fingerprintOf } from './file-identity.js';
  *   running, a generation that was created and rotated away between two scans is found the same
  *   way;
  * - a partial last line is held until its newline arrives (or the file is let go);
- * - offsets are bytes, and the caller commits them only once the sink has settled the lines.
+ * - offsets are bytes, and the caller commits them only once the sink has settled the lines,
+ *   with where the lines of the last settled second began: after a restart the lines from there
+ *   to the checkpoint are read again as context (counted among identical lines, not sent; see
+ *   processing/occurrence.ts).
  */
 
 export interface FollowOptions {
@@ -69,6 +73,10 @@ export interface FileBatch extends LineBytes {
   dev: number;
   ino: number;
   generation: number;
+  /** The file's stream, whose identical lines are counted together: a generation of a file (a copytruncate copy continues the original's). */
+  stream: string;
+  /** Lines delivered before a restart, read again as context only (see FileCheckpoint.context). */
+  context: boolean;
 }
 
 /**
@@ -76,6 +84,9 @@ export interface FileBatch extends LineBytes {
  * counts as written after a scan if its mtime is later than the scan's start less this much.
  */
 const MTIME_SLACK_MS = 50;
+
+/** A generation of a file, as a stream whose identical lines are counted together. */
+const streamOf = (dev: number, ino: number, generation: number): string => `${dev}:${ino}:${generation}`;
 
 let lastGeneration = 0;
 /**
@@ -97,7 +108,10 @@ interface Tracked {
   gz: GzipCursor | undefined;
   /** Content offset of the next byte to read. */
   readOffset: number;
+  /** Lines that end at or before this offset are context (read again after a restart); 0: none. */
+  contextEnd: number;
   generation: number;
+  stream: string;
   splitter: ByteLineSplitter;
   /** The file's first bytes as last seen (its fingerprint), up to FINGERPRINT_BYTES. */
   head: Buffer;
@@ -213,9 +227,12 @@ export class FileFollower {
     });
   }
 
-  /** Called once the sink settled every line of `batch` (and all before it). */
-  commit(batch: Pick<FileBatch, 'dev' | 'ino' | 'generation' | 'endOffset'>): void {
-    this.opts.store.advance(batch.dev, batch.ino, batch.generation, batch.endOffset);
+  /**
+   * Called once the sink settled every line of `batch` (and all before it); `runStart`: where
+   * the lines of the last settled second began (the checkpoint's context).
+   */
+  commit(batch: Pick<FileBatch, 'dev' | 'ino' | 'generation' | 'endOffset'>, runStart?: number): void {
+    this.opts.store.advance(batch.dev, batch.ino, batch.generation, batch.endOffset, runStart);
     this.settleLetGo(inodeKey(batch.dev, batch.ino));
   }
 
@@ -343,9 +360,9 @@ export class FileFollower {
   /**
    * Tracked file, checkpoint or finished file this one is: by inode, else by its first bytes (a
    * copy or a compressed generation). `direct`: a pattern matches it. `used`: checkpoints already
-   * given to another file.
+   * given to another file. `notCopyOf`: a followed file this one is known not to be a copy of.
    */
-  private identify(c: Candidate, direct: boolean, used: Set<FileCheckpoint> = new Set()): Identity {
+  private identify(c: Candidate, direct: boolean, used: Set<FileCheckpoint> = new Set(), notCopyOf?: Tracked): Identity {
     const key = inodeKey(c.dev, c.ino);
     const t = this.tracked.get(key);
     if (t !== undefined) return { kind: 'tracked', t };
@@ -360,6 +377,7 @@ export class FileFollower {
       return { kind: 'finished' };
     }
     for (const other of this.tracked.values()) {
+      if (other === notCopyOf) continue;
       if (other.head.length > 0 && c.head.length >= other.head.length && c.head.subarray(0, other.head.length).equals(other.head)) return { kind: 'tracked', t: other };
     }
     for (const cp of store.all()) {
@@ -371,7 +389,11 @@ export class FileFollower {
     }
     for (const f of store.finished()) {
       if (!matchesFingerprint(c.head, f.fingerprint, f.fingerprintLength)) continue;
-      if (!direct || f.dev !== c.dev || f.ino !== c.ino) return { kind: 'finished' };
+      const other = f.dev !== c.dev || f.ino !== c.ino;
+      // A copy is never longer than its original: a short file's whole content at the start of a
+      // longer one (a one-line log rotated, then the same line again) is no copy of it.
+      if (other && !c.gz && c.size > f.size) continue;
+      if (!direct || other) return { kind: 'finished' };
       // The same file back under a followed name after it was let go: followed again from its end.
       store.unfinish(f);
       const cp: FileCheckpoint = {
@@ -500,7 +522,13 @@ export class FileFollower {
     for (const c of siblings) {
       const key = inodeKey(c.dev, c.ino);
       const stamp = `${c.size}:${c.mtimeMs}`;
-      const id = this.identify(c, false);
+      let id = this.identify(c, false);
+      // A copy is never longer than its original (not truncated yet, or this scan would have
+      // adopted the copy already): a short file's whole content at the start of a longer one
+      // (a one-line log rotated away, then the same line again) is no copy of it. Should the
+      // original be truncated just after this scan checked it, the copy waits as an unknown
+      // file for its size to settle, and the next scan's truncation adopts it.
+      if (id.kind === 'tracked' && !c.gz && c.size > (await this.currentSize(id.t))) id = this.identify(c, false, undefined, id.t);
       if (id.kind === 'tracked') {
         // A copy of a followed file (copytruncate in progress): taken up when the truncation shows.
         this.judged.set(key, stamp);
@@ -525,8 +553,11 @@ export class FileFollower {
     return complete;
   }
 
-  /** Opens a file and positions it from what is known of it; false if it could not be opened. */
-  private async takeUp(c: Candidate, id: Identity, startAt: 'beginning' | 'end', draining: boolean): Promise<boolean> {
+  /**
+   * Opens a file and positions it from what is known of it; false if it could not be opened.
+   * `stream`: the stream its lines continue (a copy's: its original's).
+   */
+  private async takeUp(c: Candidate, id: Identity, startAt: 'beginning' | 'end', draining: boolean, stream?: string): Promise<boolean> {
     if (id.kind === 'tracked' || id.kind === 'finished') return true;
     const key = inodeKey(c.dev, c.ino);
     const store = this.opts.store;
@@ -550,27 +581,32 @@ export class FileFollower {
     }
     let offset = 0; // settled: where the checkpoint says the next line starts
     let readFrom: number | undefined;
+    let context: number | undefined;
     let generation: number;
     let resumed = false;
     if (id.kind === 'checkpoint') {
       resumed = true;
       offset = id.cp.offset;
       readFrom = id.readFrom;
+      // Let go and back within this run, its lines' count is still in memory: no context.
+      if (readFrom === undefined && id.cp.context !== undefined && id.cp.context < offset) context = id.cp.context;
       generation = id.cp.dev === c.dev && id.cp.ino === c.ino ? id.cp.generation : newGeneration();
       // A copy carries the checkpoint on; the original's entry goes, unless its inode is another file's by now.
       if ((id.cp.dev !== c.dev || id.cp.ino !== c.ino) && store.get(id.cp.dev, id.cp.ino) === id.cp) store.delete(id.cp.dev, id.cp.ino);
       if (!c.gz && offset > size) {
         offset = 0; // truncated while we were away
+        context = undefined;
         generation = newGeneration();
       }
     } else {
       offset = startAt === 'end' && !c.gz ? size : 0;
       generation = newGeneration();
     }
+    const start = readFrom !== undefined && readFrom <= size ? readFrom : context ?? offset;
     let gz: GzipCursor | undefined;
     if (c.gz) {
       gz = new GzipCursor(c.path);
-      if (!(await gz.seek(offset).catch(() => false))) {
+      if (!(await gz.seek(start).catch(() => false))) {
         gz.close();
         this.emit({ type: 'lost', path: c.path, reason: `compressed content ends before the checkpoint (${offset} bytes)` });
         this.judged.set(key, `${c.size}:${c.mtimeMs}`);
@@ -580,12 +616,13 @@ export class FileFollower {
     const cp: FileCheckpoint = {
       dev: c.dev, ino: c.ino, path: c.path, offset, generation,
       fingerprint: sha256(head), fingerprintLength: head.length, updated: new Date().toISOString(),
+      ...(context !== undefined ? { context } : {}),
     };
     store.set(cp);
     this.letGo.delete(key); // taken up again: its checkpoint is live once more
-    const start = readFrom !== undefined && readFrom <= size ? readFrom : offset;
     this.tracked.set(key, {
-      key, dev: c.dev, ino: c.ino, path: c.path, fh, gz, readOffset: start, generation, head, size,
+      key, dev: c.dev, ino: c.ino, path: c.path, fh, gz, readOffset: start, contextEnd: context !== undefined ? offset : 0, generation,
+      stream: stream ?? streamOf(c.dev, c.ino, generation), head, size,
       splitter: new ByteLineSplitter(this.maxLineBytes, start, this.opts.allocate),
       draining: draining || c.gz, lastGrowth: Date.now(), order: this.nextOrder++,
     });
@@ -613,6 +650,11 @@ export class FileFollower {
     } catch {
       return false;
     }
+  }
+
+  /** A followed file's size now (Infinity if it cannot be told: then anything may be its copy). */
+  private async currentSize(t: Tracked): Promise<number> {
+    return (await t.fh?.stat().catch(() => undefined))?.size ?? Infinity;
   }
 
   private async sameHead(t: Tracked): Promise<boolean> {
@@ -648,11 +690,17 @@ export class FileFollower {
     this.emit({ type: 'truncated', path: t.path });
     const store = this.opts.store;
     const cp = store.get(t.dev, t.ino);
+    const own = cp !== undefined && cp.generation === t.generation ? cp : undefined;
     const from = t.splitter.lineStart;
-    const settled = cp !== undefined && cp.generation === t.generation ? Math.min(cp.offset, from) : from;
-    if (t.head.length > 0) await this.adoptCopy(t, from, settled);
+    // Reading stopped at `from`. It lies before the settled offset only while a restart's context
+    // is read: the copy then reads the rest of it as context, and the checkpoint stays.
+    const inContext = t.contextEnd > from;
+    const settled = own === undefined ? from : inContext ? own.offset : Math.min(own.offset, from);
+    if (t.head.length > 0) await this.adoptCopy(t, from, settled, own?.context, inContext ? t.contextEnd : 0);
     t.generation = newGeneration();
+    t.stream = streamOf(t.dev, t.ino, t.generation);
     t.readOffset = 0;
+    t.contextEnd = 0;
     t.size = size;
     t.splitter = new ByteLineSplitter(this.maxLineBytes, 0, this.opts.allocate);
     t.head = await headOf(t.fh!, Math.min(size, FINGERPRINT_BYTES));
@@ -664,7 +712,11 @@ export class FileFollower {
     });
   }
 
-  private async adoptCopy(t: Tracked, from: number, settled: number): Promise<void> {
+  /**
+   * `context`: where the original's last settled second began (the copy holds the same bytes);
+   * `contextEnd`: lines before it are read as context (see Tracked).
+   */
+  private async adoptCopy(t: Tracked, from: number, settled: number, context: number | undefined, contextEnd: number): Promise<void> {
     const dir = dirname(t.path);
     for (const name of await readdir(dir).catch(() => [] as string[])) {
       const path = join(dir, name);
@@ -681,9 +733,15 @@ export class FileFollower {
         fingerprint: sha256(t.head), fingerprintLength: t.head.length, updated: new Date().toISOString(),
       });
       const copy = { ...c, head: t.head };
-      if (await this.takeUp(copy, { kind: 'checkpoint', cp: this.opts.store.get(c.dev, c.ino)! }, 'beginning', true)) {
+      // Its lines continue the original's stream: what was read of the original is counted there.
+      if (await this.takeUp(copy, { kind: 'checkpoint', cp: this.opts.store.get(c.dev, c.ino)! }, 'beginning', true, t.stream)) {
         const cp = this.opts.store.get(c.dev, c.ino);
-        if (cp !== undefined) cp.offset = settled;
+        if (cp !== undefined) {
+          cp.offset = settled;
+          if (context !== undefined && context < settled) cp.context = context;
+        }
+        const taken = this.tracked.get(inodeKey(c.dev, c.ino));
+        if (taken !== undefined) taken.contextEnd = contextEnd;
         this.judged.set(inodeKey(c.dev, c.ino), `${c.size}:${c.mtimeMs}`);
         return;
       }
@@ -714,7 +772,9 @@ export class FileFollower {
         continue;
       }
       if (st.size > t.readOffset) {
-        const want = Math.min(this.chunkBytes, st.size - t.readOffset);
+        // Context is read up to its end exactly: a batch is all context or none.
+        const inContext = t.readOffset < t.contextEnd;
+        const want = Math.min(this.chunkBytes, st.size - t.readOffset, inContext ? t.contextEnd - t.readOffset : Infinity);
         const { bytesRead } = await fh.read(buf, 0, want, t.readOffset);
         if (bytesRead === 0) return undefined;
         // Checked after reading: if the first bytes are still the same, what was read belongs to
@@ -727,8 +787,9 @@ export class FileFollower {
         t.size = Math.max(t.size, st.size);
         t.lastGrowth = Date.now();
         const batch = t.splitter.push(buf.subarray(0, bytesRead));
+        if (inContext) this.endContext(t);
         await this.lengthenHead(t, st.size);
-        if (batch.data.length > 0) return this.batchOf(t, batch);
+        if (batch.data.length > 0) return this.batchOf(t, batch, inContext);
         continue; // only part of a line so far: read on
       }
       if (t.draining && Date.now() - t.lastGrowth >= this.graceMs) return this.finish(t);
@@ -740,8 +801,9 @@ export class FileFollower {
     const gz = t.gz!;
     for (;;) {
       let chunk: Buffer | undefined;
+      const inContext = t.readOffset < t.contextEnd;
       try {
-        chunk = await gz.next(this.chunkBytes);
+        chunk = await gz.next(inContext ? Math.min(this.chunkBytes, t.contextEnd - t.readOffset) : this.chunkBytes);
       } catch (err) {
         this.emit({ type: 'lost', path: t.path, reason: `compressed file is damaged after ${gz.position} bytes: ${errorText(err)}` });
         chunk = undefined;
@@ -749,7 +811,8 @@ export class FileFollower {
       if (chunk === undefined) return this.finish(t);
       t.readOffset += chunk.length;
       const batch = t.splitter.push(chunk);
-      if (batch.data.length > 0) return this.batchOf(t, batch);
+      if (inContext) this.endContext(t);
+      if (batch.data.length > 0) return this.batchOf(t, batch, inContext);
     }
   }
 
@@ -788,8 +851,18 @@ export class FileFollower {
     t.fh = undefined;
   }
 
-  private batchOf(t: Tracked, b: LineBytes): FileBatch {
-    return { ...b, path: t.path, dev: t.dev, ino: t.ino, generation: t.generation };
+  /**
+   * At the end of the context: a line it leaves unfinished (a checkpoint after a last line without
+   * its newline) is read from the checkpoint on, as it would be without context.
+   */
+  private endContext(t: Tracked): void {
+    if (t.readOffset < t.contextEnd) return;
+    if (t.splitter.pending) t.splitter = new ByteLineSplitter(this.maxLineBytes, t.contextEnd, this.opts.allocate);
+    t.contextEnd = 0;
+  }
+
+  private batchOf(t: Tracked, b: LineBytes, context = false): FileBatch {
+    return { ...b, path: t.path, dev: t.dev, ino: t.ino, generation: t.generation, stream: t.stream, context };
   }
 
   // ---- patterns, watching, waiting ----
@@ -864,6 +937,28 @@ export class FileFollower {
   }
 }
 
+
+/**
+ * The follower's batches as the pipeline takes them: each file generation a stream of its own
+ * (identical lines are counted per stream), context lines marked, and a commit that records the
+ * settled offset with where its second's lines began. `senderOf`: the syslog sender of a file
+ * (the spool's), for observer.ip.
+ */
+export async function* followedBatches(
+  follower: FileFollower, signal: AbortSignal, senderOf?: (dev: number, ino: number) => string | undefined,
+): AsyncGenerator<SourceBatch> {
+  for await (const b of follower.batches(signal)) {
+    yield {
+      data: b.data,
+      truncated: b.truncated,
+      senderIp: senderOf?.(b.dev, b.ino),
+      stream: b.stream,
+      contextLines: b.context ? Number.MAX_SAFE_INTEGER : undefined,
+      pointAt: (line, byte) => ({ offset: inputOffsetOf(b, line, byte) }),
+      commit: (runStart) => follower.commit(b, runStart?.offset),
+    };
+  }
+}
 
 /** How an event reads in dropship's log: problems a user must hear about are warnings, said once. */
 export function followEventLog(e: FollowEvent): { level: 'info' | 'warn'; message: string } {
