@@ -14,15 +14,15 @@
  * Exits non-zero when a shipper does not deliver every line (or delivers more), stalls, or fails
  * to start; missing a performance target is printed, not fatal.
  */
-import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { createWriteStream, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { appendFile, copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createLineGenerator } from './generate.js';
+import { fail, loadAverage, mib, procCpuSeconds, ServerHandle, shebangNodeFlags, sleep, startWatched, waitForStored, writeLogFile, BenchFailure } from './shipping.js';
 
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const BUILT_CLI = join(ROOT, 'dist/cli/main.js');
@@ -66,6 +66,7 @@ if (!['tail', 'import', 'both'].includes(args.command)) fail(`--command must be 
 const LINES = Number(args.lines);
 const TIMEOUT_MS = Number(args.timeout) * 1000;
 const STALL_MS = Number(args.stall) * 1000;
+const LIMITS = { timeoutMs: TIMEOUT_MS, stallMs: STALL_MS };
 const LATENCY_SAMPLES = Number(args['latency-samples']);
 const ROUNDS = Number(args.rounds);
 if (!Number.isSafeInteger(ROUNDS) || ROUNDS < 1) fail(`--rounds must be a positive integer, got ${args.rounds}`);
@@ -76,12 +77,6 @@ const TARGET_RATIO = 2;
 // "150 MB" read strictly, in SI megabytes (143 MiB).
 const TARGET_RSS_BYTES = 150e6;
 const TARGET_LATENCY_MS = 2000;
-
-class BenchFailure extends Error {}
-
-function fail(message: string): never {
-  throw new BenchFailure(message);
-}
 
 // ---------------------------------------------------------------------------------------------
 // Preconditions: checked before anything slow happens, each with the way to fix it.
@@ -122,188 +117,6 @@ function newestMtime(dir: string): { path: string; mtime: number } {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The input file, written once, streaming: a million lines as strings would cost ~300 MB here.
-
-async function writeLogFile(path: string, lines: number, seed: number): Promise<number> {
-  const next = createLineGenerator(seed);
-  const out = createWriteStream(path);
-  let bytes = 0;
-  const CHUNK = 10_000;
-  for (let written = 0; written < lines; ) {
-    const n = Math.min(CHUNK, lines - written);
-    let chunk = '';
-    for (let i = 0; i < n; i++) chunk += next() + '\n';
-    bytes += Buffer.byteLength(chunk);
-    written += n;
-    if (!out.write(chunk)) await once(out, 'drain');
-  }
-  out.end();
-  await once(out, 'finish');
-  return bytes;
-}
-
-// ---------------------------------------------------------------------------------------------
-// The `_bulk` server, in its own process so its CPU and memory are not charged to a shipper.
-
-interface ServerStats {
-  items: number;
-  stored: number;
-  bytes: number;
-  requests: number;
-  rss: number;
-  cpuMs: number;
-}
-
-class ServerHandle {
-  private queue: Promise<unknown> = Promise.resolve();
-  private constructor(
-    readonly child: ChildProcess,
-    readonly port: number,
-  ) {}
-
-  static async start(): Promise<ServerHandle> {
-    const child = fork(fileURLToPath(new URL('./bulk-server-child.ts', import.meta.url)), [], { execArgv: ['--import', 'tsx'] });
-    const exited = once(child, 'exit').then(() => fail('the bulk server exited before it was ready'));
-    const ready = once(child, 'message') as Promise<[{ type: string; port: number }]>;
-    const [message] = await Promise.race([ready, exited]);
-    return new ServerHandle(child, message.port);
-  }
-
-  /** One request at a time: replies carry no id, so they are matched by order. */
-  stats(): Promise<ServerStats> {
-    const next = this.queue.then(async () => {
-      this.child.send('stats');
-      const [m] = (await once(this.child, 'message')) as [ServerStats];
-      return m;
-    });
-    this.queue = next.catch(() => undefined);
-    return next;
-  }
-
-  async stop(): Promise<void> {
-    if (this.child.exitCode !== null) return;
-    this.child.send('stop');
-    await Promise.race([once(this.child, 'exit'), sleep(5000).then(() => this.child.kill('SIGKILL'))]);
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Process observation through /proc: dropship's parser workers are threads, so the process's
-// VmHWM (the kernel's own high-water mark of resident memory) covers all of them.
-
-function procStatus(pid: number): { hwm: number; rss: number } | undefined {
-  try {
-    const text = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kb = (key: string): number => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? 0) * 1024;
-    return { hwm: kb('VmHWM'), rss: kb('VmRSS') };
-  } catch {
-    return undefined;
-  }
-}
-
-/** User + system CPU seconds of a live process (all its threads). */
-function procCpuSeconds(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(fields[11]) + Number(fields[12]);
-    const hz = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-    return ticks / hz;
-  } catch {
-    return undefined;
-  }
-}
-
-class Watched {
-  peakHwm = 0;
-  peakRss = 0;
-  exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
-  private readonly timer: NodeJS.Timeout;
-  readonly exit: Promise<void>;
-
-  constructor(
-    readonly name: string,
-    readonly child: ChildProcess,
-    readonly logPath: string,
-  ) {
-    this.exit = once(child, 'exit').then(([code, signal]) => {
-      this.exited = { code: code as number | null, signal: signal as NodeJS.Signals | null };
-    });
-    this.timer = setInterval(() => this.sample(), 50);
-  }
-
-  sample(): void {
-    const s = this.child.pid === undefined ? undefined : procStatus(this.child.pid);
-    if (s === undefined) return;
-    this.peakHwm = Math.max(this.peakHwm, s.hwm);
-    this.peakRss = Math.max(this.peakRss, s.rss);
-  }
-
-  /** The peak resident memory seen, by the kernel's count if it was readable. */
-  get peak(): number {
-    return Math.max(this.peakHwm, this.peakRss);
-  }
-
-  async terminate(graceMs = 15_000): Promise<boolean> {
-    this.sample();
-    clearInterval(this.timer);
-    if (this.exited !== undefined) return false;
-    this.child.kill('SIGTERM');
-    const clean = await Promise.race([this.exit.then(() => true), sleep(graceMs).then(() => false)]);
-    if (!clean) {
-      this.child.kill('SIGKILL');
-      await this.exit;
-    }
-    return clean;
-  }
-
-  logTail(lines = 20): string {
-    try {
-      return readFileSync(this.logPath, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
-    } catch {
-      return '(no log)';
-    }
-  }
-}
-
-function startWatched(name: string, command: string, argv: string[], logPath: string): Watched {
-  const log = createWriteStream(logPath);
-  const env = { ...process.env };
-  // The bench decides where the shipper sends documents, not the caller's environment.
-  for (const key of Object.keys(env)) if (key.startsWith('ELASTICSEARCH_')) delete env[key];
-  const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe'], env });
-  child.stdout!.pipe(log, { end: false });
-  child.stderr!.pipe(log, { end: false });
-  child.on('error', (err) => log.write(`spawn failed: ${err.message}\n`));
-  return new Watched(name, child, logPath);
-}
-
-/**
- * Polls the server until it has stored `target` documents. Fails on a timeout, on a stall (no
- * new document for a while), or when the shipper exits first.
- */
-async function waitForStored(server: ServerHandle, target: number, watched: Watched, started: number, intervalMs = 20): Promise<number> {
-  let last = -1;
-  let lastChange = performance.now();
-  for (;;) {
-    const { stored } = await server.stats();
-    const now = performance.now();
-    if (stored >= target) return now;
-    if (stored !== last) {
-      last = stored;
-      lastChange = now;
-    }
-    if (watched.exited !== undefined) {
-      fail(`${watched.name} exited (code ${watched.exited.code}, signal ${watched.exited.signal}) with ${stored}/${target} documents at the server:\n${watched.logTail()}`);
-    }
-    if (now - started > TIMEOUT_MS) fail(`${watched.name}: timed out after ${TIMEOUT_MS / 1000} s with ${stored}/${target} documents at the server:\n${watched.logTail()}`);
-    if (now - lastChange > STALL_MS) fail(`${watched.name}: no new document for ${STALL_MS / 1000} s, stuck at ${stored}/${target}:\n${watched.logTail()}`);
-    await sleep(intervalMs);
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
 // The two runs.
 
 interface ShipResult {
@@ -317,16 +130,6 @@ interface ShipResult {
   serverCpuSeconds: number;
 }
 
-/**
- * The node flags of the CLI's `#!/usr/bin/env -S node …` line: users run the `dropship` bin, so its
- * flags apply to them, and the bench runs node with them explicitly to be able to add its own.
- */
-function shebangNodeFlags(): string[] {
-  const first = readFileSync(CLI, 'utf8').split('\n', 1)[0] ?? '';
-  const m = /^#!\S*env(?: -S)? node(.*)$/.exec(first);
-  return m ? m[1]!.trim().split(/\s+/).filter((a) => a !== '') : [];
-}
-
 async function runDropship(server: ServerHandle, dir: string, file: string, command: 'tail' | 'import'): Promise<ShipResult & { latenciesMs: number[] }> {
   const before = await server.stats();
   const started = performance.now();
@@ -336,13 +139,13 @@ async function runDropship(server: ServerHandle, dir: string, file: string, comm
   const watched = startWatched(
     `dropship ${command}`,
     process.execPath,
-    [...shebangNodeFlags(), ...(args['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', resolve(args['cpu-prof'])] : []),
+    [...shebangNodeFlags(CLI), ...(args['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', resolve(args['cpu-prof'])] : []),
       ...args['dropship-node-args'].split(' ').filter((a) => a !== ''), CLI, ...commandArgs, '--output', 'elasticsearch', '--es-hosts', `http://127.0.0.1:${server.port}`,
       '--state-dir', join(dir, `dropship-${command}-state`), ...args['dropship-args'].split(' ').filter((a) => a !== '')],
     join(dir, `dropship-${command}.log`),
   );
   try {
-    const done = await waitForStored(server, before.stored + LINES, watched, started);
+    const done = await waitForStored(server, before.stored + LINES, watched, started, LIMITS);
     const seconds = (done - started) / 1000;
     const cpuSeconds = procCpuSeconds(watched.child.pid!);
     const after = await server.stats();
@@ -371,7 +174,7 @@ async function runDropship(server: ServerHandle, dir: string, file: string, comm
       expected += 1;
       const t0 = performance.now();
       await appendFile(file, extra() + '\n');
-      const t1 = await waitForStored(server, expected, watched, t0, 5);
+      const t1 = await waitForStored(server, expected, watched, t0, LIMITS, 5);
       latenciesMs.push(t1 - t0);
       // Spread the samples over the poll cycle rather than locking onto one phase of it.
       await sleep(700 + Math.random() * 600);
@@ -473,7 +276,7 @@ async function runSyslogNg(server: ServerHandle, dir: string, file: string): Pro
     join(dir, 'syslog-ng.log'),
   );
   try {
-    const done = await waitForStored(server, before.stored + LINES, watched, started);
+    const done = await waitForStored(server, before.stored + LINES, watched, started, LIMITS);
     const seconds = (done - started) / 1000;
     const cpuSeconds = procCpuSeconds(watched.child.pid!);
     // Anything beyond the file's lines would be a duplicate or an internal message.
@@ -494,19 +297,6 @@ async function runSyslogNg(server: ServerHandle, dir: string, file: string): Pro
 
 // ---------------------------------------------------------------------------------------------
 
-function loadAverage(): string {
-  try {
-    return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
-  } catch {
-    return 'unknown';
-  }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((ok) => setTimeout(ok, ms));
-}
-
-const mib = (b: number): string => `${(b / 2 ** 20).toFixed(0)} MiB`;
 const perSec = (n: number, s: number): string => Math.round(n / s).toLocaleString('en');
 const holds = (ok: boolean): string => (ok ? 'holds' : 'MISSED');
 

@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=2 --max-old-space-size=64 --v8-pool-size=1 --liftoff-only
+#!/usr/bin/env -S node --max-semi-space-size=2 --max-old-space-size=64 --v8-pool-size=1 --liftoff-only --no-maglev
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { EXIT_USAGE, reportError } from './errors.js';
@@ -14,6 +14,9 @@ import { DROPSHIP_ENV_HELP } from './env-help.js';
 // and V8's optimizing tier-up of that module, on the first requests, briefly took ~20 MiB of
 // compiler memory: the whole difference between the steady RSS and the peak (measured 142–143
 // vs 122–124 MiB over 300k lines; same throughput, since responses are a small part of the work).
+// --no-maglev: Node 24's V8 adds a mid-tier optimizing compiler (Maglev; Node 20 has it but off)
+// whose code and compile-time zones cost 10–25 MiB of peak RSS over 300k lines, with no CPU per
+// line gained: Sparkplug and TurboFan alone run it as fast (bench/README.md, 2026-12-06 memory).
 
 const program = new Command('dropship')
   .description('Turn home-router and small-office firewall logs into Elasticsearch data and Kibana dashboards.')

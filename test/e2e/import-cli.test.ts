@@ -440,29 +440,26 @@ test('JSON exports: an array, NDJSON, and a _search response; the original line 
   assert.equal(summaryOf(r.stderr).without, 2);
 });
 
-test('a 100,000-document JSON array is streamed: peak memory does not grow with the file', async () => {
+test('a 100,000-document JSON array is streamed: imported within a heap that could not hold its documents', async () => {
+  // The measure is the heap cap, not RSS: peak RSS depends on when V8 chooses to collect (on
+  // Node 24 two runs of the same 20,000-document file peaked 30 MB apart, and a 100,000- and a
+  // 200,000-document file peaked alike; bench/README.md, 2026-12-06 memory session), so
+  // comparing two runs' RSS tested GC timing rather than streaming. A cap is deterministic: the
+  // streaming import needs ~24 MB of old space under tsx (measured: it runs at 24, fails at 16),
+  // while holding the file's 100,000 documents as objects needs well over 96 MB (an import that
+  // collected them first was killed for heap exhaustion at 48 and at 96 MB, on Node 20 and 24).
   const big = await BulkServer.start({ storeSources: false });
   try {
-    const peak: Record<number, number> = {};
-    for (const count of [20_000, 100_000]) {
-      const path = join(dir, `export-${count}.json`);
-      const parts: string[] = [];
-      for (let i = 0; i < count; i++) {
-        parts.push(JSON.stringify({ '@timestamp': new Date(Date.UTC(2026, 4, 1) + i * 1000).toISOString(), event: { original: syslogLine(new Date(Date.UTC(2026, 4, 1) + i * 1000), i), dataset: 'iptables.log' }, host: { name: 'router' }, tags: ['filebeat'] }));
-      }
-      writeFileSync(path, `[\n${parts.join(',\n')}\n]\n`);
-      // A 96 MB cap on the main thread's heap: V8 then collects instead of growing lazily (which
-      // would make RSS a measure of GC mood), and the import must fit in it whatever the file size.
-      const r = await runCli(['import', path, '--state-dir', join(dir, `state-mem-${count}`), '--timezone', 'UTC', '--workers', '1'], { ELASTICSEARCH_HOSTS: big.url }, ['--max-old-space-size=96']);
-      assert.equal(r.status, 0, r.stderr);
-      const s = summaryOf(r.stderr);
-      // The first 20,000 documents of both files are the same: the second run finds them present.
-      assert.equal(s.indexed + s.present, count);
-      peak[count] = s.peakMb;
+    const count = 100_000;
+    const path = join(dir, `export-${count}.json`);
+    const parts: string[] = [];
+    for (let i = 0; i < count; i++) {
+      parts.push(JSON.stringify({ '@timestamp': new Date(Date.UTC(2026, 4, 1) + i * 1000).toISOString(), event: { original: syslogLine(new Date(Date.UTC(2026, 4, 1) + i * 1000), i), dataset: 'iptables.log' }, host: { name: 'router' }, tags: ['filebeat'] }));
     }
-    // 80,000 more documents are 18 MB more JSON (well over 100 MB as objects): holding them would
-    // not fit the heap cap, and peak RSS stays within noise of the small file's.
-    assert.ok(peak[100_000]! < peak[20_000]! + 25, `peak RSS ${peak[20_000]} MB for 20k, ${peak[100_000]} MB for 100k documents`);
+    writeFileSync(path, `[\n${parts.join(',\n')}\n]\n`);
+    const r = await runCli(['import', path, '--state-dir', join(dir, `state-mem-${count}`), '--timezone', 'UTC', '--workers', '1'], { ELASTICSEARCH_HOSTS: big.url }, ['--max-old-space-size=48']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(summaryOf(r.stderr).indexed, count);
   } finally {
     await big.close();
   }

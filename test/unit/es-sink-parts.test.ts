@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { bulkSpans } from '../../src/codec/bulk.js';
 import { AckQueue, type Chunk } from '../../src/elasticsearch/sink/acks.js';
-import { Batcher, halve, splitPart, type Batch } from '../../src/elasticsearch/sink/batcher.js';
+import { Batcher, emptyBatch, halve, takeFitting, type Batch, type Cut, type Part } from '../../src/elasticsearch/sink/batcher.js';
 import { AdaptiveConcurrency, Backoff } from '../../src/elasticsearch/sink/pacing.js';
 import { netfilterDoc } from '../helpers/netfilter-docs.js';
 import { bulkBody, ManualClock } from '../helpers/sink-harness.js';
@@ -48,11 +48,73 @@ test('batcher: requests stay within the byte and document limits, splitting a la
   }
 });
 
-test('splitPart and halve cut only between documents, and lose none', () => {
+test('batcher: parts a little over the limit make full requests, not a full one and a sliver each', () => {
+  // The shape that doubled the requests: every parser batch's documents come to ~5 % over the
+  // request limit.
+  const clock = new ManualClock();
+  const requests: Batch<number>[] = [];
+  const one = body(0, 1).length;
+  const perPart = 20;
+  const maxBytes = Math.floor(perPart * one / 1.05);
+  const batcher = new Batcher<number>({ maxBytes, maxDocs: 10_000, maxAgeMs: 1000 }, clock, (b) => requests.push(b));
+  const parts = 30;
+  for (let p = 0; p < parts; p++) batcher.add({ chunk: chunkOf(perPart, p), body: body(p * perPart, perPart), docs: perPart });
+  batcher.seal();
+  const largest = Math.max(...requests.flatMap((r) => r.parts.flatMap((p) => bulkSpans(p.body).map((s) => s.end - s.start))));
+  for (const r of requests.slice(0, -1)) assert.ok(r.bytes > maxBytes - largest && r.bytes <= maxBytes, `a request of ${r.bytes} bytes is not full (limit ${maxBytes})`);
+  // 30 parts of 1.05 requests' worth: 32 full requests (before: 60, a full one and a sliver per part).
+  const bytes = requests.reduce((sum, r) => sum + r.bytes, 0);
+  assert.ok(requests.length <= Math.ceil(bytes / (maxBytes - largest)) && requests.length < parts * 1.2, `${requests.length} requests for ${parts} parts`);
+});
+
+test('batcher (property): requests keep every document in order, stay within the limits, and are full unless flushed', () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.integer({ min: 0, max: 30 }), { minLength: 1, maxLength: 12 }),
+      fc.integer({ min: 1000, max: 40_000 }),
+      fc.integer({ min: 1, max: 60 }),
+      (sizes, maxBytes, maxDocs) => {
+        const clock = new ManualClock();
+        const requests: Batch<number>[] = [];
+        const batcher = new Batcher<number>({ maxBytes, maxDocs, maxAgeMs: 1000 }, clock, (b) => requests.push(b));
+        const bodies: Buffer[] = [];
+        let from = 0;
+        sizes.forEach((n, i) => {
+          const b = body(from, n);
+          from += n;
+          bodies.push(b);
+          if (n > 0) batcher.add({ chunk: chunkOf(n, i), body: b, docs: n });
+        });
+        batcher.seal();
+        const sent = Buffer.concat(requests.flatMap((r) => r.parts.map((p) => p.body)));
+        assert.equal(sent.toString(), Buffer.concat(bodies).toString(), 'every document once, in order');
+        requests.forEach((r, i) => {
+          const spans = r.parts.flatMap((p) => bulkSpans(p.body));
+          for (const p of r.parts) assert.equal(bulkSpans(p.body).length, p.docs, 'parts are whole documents');
+          assert.equal(spans.length, r.docs);
+          assert.equal(r.parts.reduce((sum, p) => sum + p.body.length, 0), r.bytes);
+          assert.ok(r.docs <= maxDocs && (r.bytes <= maxBytes || r.docs === 1), `${r.docs} docs, ${r.bytes} bytes`);
+          const next = requests[i + 1];
+          if (next === undefined) return;
+          const nextDoc = bulkSpans(next.parts[0]!.body)[0]!;
+          assert.ok(r.docs === maxDocs || r.bytes + nextDoc.end - nextDoc.start > maxBytes, `request ${i} (${r.docs} docs, ${r.bytes} bytes) had room for the next document`);
+        });
+      },
+    ),
+    { numRuns: 200 },
+  );
+});
+
+test('takeFitting and halve cut only between documents, and lose none', () => {
   fc.assert(
     fc.property(fc.integer({ min: 2, max: 40 }), fc.integer({ min: 1500, max: 30_000 }), fc.integer({ min: 1, max: 50 }), (n, maxBytes, maxDocs) => {
       const whole = body(0, n);
-      const pieces = splitPart({ chunk: chunkOf(n), body: whole, docs: n }, { maxBytes, maxDocs });
+      const pieces: Part<number>[] = [];
+      for (let rest: Part<number> | undefined = { chunk: chunkOf(n), body: whole, docs: n }; rest !== undefined; ) {
+        const cut: Cut<number> = takeFitting(emptyBatch<number>(), rest, { maxBytes, maxDocs });
+        pieces.push(cut.taken!);
+        rest = cut.rest;
+      }
       assert.equal(Buffer.concat(pieces.map((p) => p.body)).toString(), whole.toString());
       for (const p of pieces) assert.equal(bulkSpans(p.body).length, p.docs);
       const batch: Batch<number> = { parts: pieces, bytes: whole.length, docs: n };

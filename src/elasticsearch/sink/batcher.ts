@@ -41,24 +41,31 @@ export function fits<T>(batch: Batch<T>, part: Part<T>, limits: BatchLimits): bo
   return batch.docs === 0 || (batch.bytes + part.body.length <= limits.maxBytes && batch.docs + part.docs <= limits.maxDocs);
 }
 
-/** Pieces of a part, each within the limits (a single oversized document stands alone). */
-export function splitPart<T>(part: Part<T>, limits: BatchLimits): Part<T>[] {
-  if (part.docs <= 1 || (part.body.length <= limits.maxBytes && part.docs <= limits.maxDocs)) return [part];
-  const pieces: Part<T>[] = [];
-  let start = 0;
+export interface Cut<T> {
+  taken: Part<T> | undefined;
+  rest: Part<T> | undefined;
+}
+
+/**
+ * Splits a part where the batch is full: `taken` is the longest run of its first documents that
+ * can join the batch within the limits (undefined when not one can), `rest` what is left
+ * (undefined when the whole part fits). An empty batch takes at least one document, so a single
+ * oversized document stands alone.
+ */
+export function takeFitting<T>(batch: Batch<T>, part: Part<T>, limits: BatchLimits): Cut<T> {
+  const roomBytes = limits.maxBytes - batch.bytes;
+  const roomDocs = limits.maxDocs - batch.docs;
+  if (part.body.length <= roomBytes && part.docs <= roomDocs) return { taken: part, rest: undefined };
   let end = 0;
   let docs = 0;
   for (const span of bulkSpans(part.body)) {
-    if (docs > 0 && (span.end - start > limits.maxBytes || docs >= limits.maxDocs)) {
-      pieces.push(slicePart(part, start, end, docs));
-      start = span.start;
-      docs = 0;
-    }
+    if (docs >= roomDocs || (span.end > roomBytes && !(docs === 0 && batch.docs === 0))) break;
     docs++;
     end = span.end;
   }
-  if (docs > 0) pieces.push(slicePart(part, start, end, docs));
-  return pieces;
+  if (docs === 0) return { taken: undefined, rest: part };
+  if (docs === part.docs) return { taken: part, rest: undefined };
+  return { taken: slicePart(part, 0, end, docs), rest: slicePart(part, end, part.body.length, part.docs - docs) };
 }
 
 /** Documents of a part, bytes [start, end) of its body: a slice, never a copy. */
@@ -86,9 +93,12 @@ export function halve<T>(batch: Batch<T>): [Batch<T>, Batch<T>] {
 
 /**
  * Collects new parts into requests of at most `maxBytes` and `maxDocs`, and hands each one on
- * when it is full or when its first document has waited `maxAgeMs`. The age counts from the
- * first document and is never restarted: under a trickle a document waits at most `maxAgeMs`,
- * however steadily others keep arriving.
+ * when it is full or when its first document has waited `maxAgeMs`. A part that does not fit
+ * whole fills the open request up to the limits and starts the next one: requests are full,
+ * whatever the size of the parts (a parser batch whose documents come to a little over the limit
+ * would otherwise cost a full request and a sliver). The age counts from the first document and
+ * is never restarted: under a trickle a document waits at most `maxAgeMs`, however steadily
+ * others keep arriving.
  */
 export class Batcher<T> {
   private open: Batch<T> = emptyBatch();
@@ -101,11 +111,15 @@ export class Batcher<T> {
   ) {}
 
   add(part: Part<T>): void {
-    for (const piece of splitPart(part, this.limits)) {
-      if (!fits(this.open, piece, this.limits)) this.seal();
-      addToBatch(this.open, piece);
-      if (this.open.parts.length === 1) this.timer = this.clock.setTimeout(() => this.seal(), this.limits.maxAgeMs);
-      if (this.open.docs >= this.limits.maxDocs || this.open.bytes >= this.limits.maxBytes) this.seal();
+    let rest: Part<T> | undefined = part;
+    while (rest !== undefined) {
+      const cut: Cut<T> = takeFitting(this.open, rest, this.limits);
+      if (cut.taken !== undefined) {
+        addToBatch(this.open, cut.taken);
+        if (this.open.parts.length === 1) this.timer = this.clock.setTimeout(() => this.seal(), this.limits.maxAgeMs);
+      }
+      rest = cut.rest;
+      if (rest !== undefined || this.open.docs >= this.limits.maxDocs || this.open.bytes >= this.limits.maxBytes) this.seal();
     }
   }
 

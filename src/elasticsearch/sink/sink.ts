@@ -146,7 +146,6 @@ export class ElasticsearchSink<T = unknown> {
   /** Documents to send again, each part when due. */
   private resends: Resend<T>[] = [];
   private active = 0;
-  private readonly freeSlots: number[] = [];
   /** Nothing is sent before this instant: a backoff after a failure, or a pause. */
   private gate = 0;
   private wakeTimer: unknown;
@@ -184,7 +183,7 @@ export class ElasticsearchSink<T = unknown> {
       this.pump();
     });
     const requestTimeoutMs = positive(options.requestTimeoutMs, 60_000);
-    this.sender = new BulkSender(options.client, requestTimeoutMs, maxBatchBytes);
+    this.sender = new BulkSender(options.client, requestTimeoutMs);
     this.presence = options.presenceCheck === true ? new PresenceCheck({ client: options.client, log: this.log, clock: this.clock, requestTimeoutMs }) : undefined;
     const initialMs = positive(options.backoffInitialMs, 500);
     this.backoff = new Backoff({
@@ -311,21 +310,19 @@ export class ElasticsearchSink<T = unknown> {
   }
 
   private start(batch: Batch<T>): void {
-    const slot = this.freeSlots.pop() ?? this.active;
     this.active++;
     // Only answers to requests sent with the whole limit in use may raise it.
     const saturated = this.active >= this.limit();
-    void this.deliver(batch, slot, saturated)
+    void this.deliver(batch, saturated)
       .catch((err: unknown) => this.log.error({}, `elasticsearch sink: ${describeError(err)}`))
       .finally(() => {
         this.active--;
-        this.freeSlots.push(slot);
         this.pump();
       });
   }
 
   /** One request slot's work: the presence check (import), then `_bulk` with what is left. */
-  private async deliver(batch: Batch<T>, slot: number, saturated: boolean): Promise<void> {
+  private async deliver(batch: Batch<T>, saturated: boolean): Promise<void> {
     if (this.presence !== undefined && !this.presence.disabled && batch.parts.some((part) => part.checked !== true)) {
       const checked = await this.presence.check(batch);
       if (this.aborted) return;
@@ -351,7 +348,7 @@ export class ElasticsearchSink<T = unknown> {
       }
     }
     this.counters.requests++;
-    const result = await this.sender.send(batch, slot);
+    const result = await this.sender.send(batch);
     if (!this.aborted) this.answered(batch, result, saturated);
   }
 

@@ -1,0 +1,227 @@
+/**
+ * What the shipping benches (ship.ts, memory.ts) share: the generated input file, the `_bulk`
+ * server in its own process, and watching a shipper's process through /proc.
+ */
+import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createWriteStream, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { createLineGenerator } from './generate.js';
+
+export class BenchFailure extends Error {}
+
+export function fail(message: string): never {
+  throw new BenchFailure(message);
+}
+
+export const mib = (b: number): string => `${(b / 2 ** 20).toFixed(0)} MiB`;
+
+// ---------------------------------------------------------------------------------------------
+// The input file, written once, streaming: a million lines as strings would cost ~300 MB here.
+
+export async function writeLogFile(path: string, lines: number, seed: number): Promise<number> {
+  const next = createLineGenerator(seed);
+  const out = createWriteStream(path);
+  let bytes = 0;
+  const CHUNK = 10_000;
+  for (let written = 0; written < lines; ) {
+    const n = Math.min(CHUNK, lines - written);
+    let chunk = '';
+    for (let i = 0; i < n; i++) chunk += next() + '\n';
+    bytes += Buffer.byteLength(chunk);
+    written += n;
+    if (!out.write(chunk)) await once(out, 'drain');
+  }
+  out.end();
+  await once(out, 'finish');
+  return bytes;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The `_bulk` server, in its own process so its CPU and memory are not charged to a shipper.
+
+export interface ServerStats {
+  items: number;
+  stored: number;
+  bytes: number;
+  requests: number;
+  rss: number;
+  cpuMs: number;
+}
+
+export class ServerHandle {
+  private queue: Promise<unknown> = Promise.resolve();
+  private constructor(
+    readonly child: ChildProcess,
+    readonly port: number,
+  ) {}
+
+  static async start(): Promise<ServerHandle> {
+    const child = fork(fileURLToPath(new URL('./bulk-server-child.ts', import.meta.url)), [], { execArgv: ['--import', 'tsx'] });
+    const exited = once(child, 'exit').then(() => fail('the bulk server exited before it was ready'));
+    const ready = once(child, 'message') as Promise<[{ type: string; port: number }]>;
+    const [message] = await Promise.race([ready, exited]);
+    return new ServerHandle(child, message.port);
+  }
+
+  /** One request at a time: replies carry no id, so they are matched by order. */
+  stats(): Promise<ServerStats> {
+    const next = this.queue.then(async () => {
+      this.child.send('stats');
+      const [m] = (await once(this.child, 'message')) as [ServerStats];
+      return m;
+    });
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null) return;
+    this.child.send('stop');
+    await Promise.race([once(this.child, 'exit'), sleep(5000).then(() => this.child.kill('SIGKILL'))]);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Process observation through /proc: dropship's parser workers are threads, so the process's
+// VmHWM (the kernel's own high-water mark of resident memory) covers all of them.
+
+export function procStatus(pid: number): { hwm: number; rss: number } | undefined {
+  try {
+    const text = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (key: string): number => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? 0) * 1024;
+    return { hwm: kb('VmHWM'), rss: kb('VmRSS') };
+  } catch {
+    return undefined;
+  }
+}
+
+/** User + system CPU seconds of a live process (all its threads). */
+export function procCpuSeconds(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    const hz = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    return ticks / hz;
+  } catch {
+    return undefined;
+  }
+}
+
+export class Watched {
+  peakHwm = 0;
+  peakRss = 0;
+  exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  private readonly timer: NodeJS.Timeout;
+  readonly exit: Promise<void>;
+
+  constructor(
+    readonly name: string,
+    readonly child: ChildProcess,
+    readonly logPath: string,
+  ) {
+    this.exit = once(child, 'exit').then(([code, signal]) => {
+      this.exited = { code: code as number | null, signal: signal as NodeJS.Signals | null };
+    });
+    this.timer = setInterval(() => this.sample(), 50);
+  }
+
+  sample(): void {
+    const s = this.child.pid === undefined ? undefined : procStatus(this.child.pid);
+    if (s === undefined) return;
+    this.peakHwm = Math.max(this.peakHwm, s.hwm);
+    this.peakRss = Math.max(this.peakRss, s.rss);
+  }
+
+  /** The peak resident memory seen, by the kernel's count if it was readable. */
+  get peak(): number {
+    return Math.max(this.peakHwm, this.peakRss);
+  }
+
+  async terminate(graceMs = 15_000): Promise<boolean> {
+    this.sample();
+    clearInterval(this.timer);
+    if (this.exited !== undefined) return false;
+    this.child.kill('SIGTERM');
+    const clean = await Promise.race([this.exit.then(() => true), sleep(graceMs).then(() => false)]);
+    if (!clean) {
+      this.child.kill('SIGKILL');
+      await this.exit;
+    }
+    return clean;
+  }
+
+  logTail(lines = 20): string {
+    try {
+      return readFileSync(this.logPath, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+    } catch {
+      return '(no log)';
+    }
+  }
+}
+
+export function startWatched(name: string, command: string, argv: string[], logPath: string, extraEnv: Record<string, string> = {}): Watched {
+  const log = createWriteStream(logPath);
+  const env = { ...process.env, ...extraEnv };
+  // The bench decides where the shipper sends documents, not the caller's environment.
+  for (const key of Object.keys(env)) if (key.startsWith('ELASTICSEARCH_')) delete env[key];
+  const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe'], env });
+  child.stdout!.pipe(log, { end: false });
+  child.stderr!.pipe(log, { end: false });
+  child.on('error', (err) => log.write(`spawn failed: ${err.message}\n`));
+  return new Watched(name, child, logPath);
+}
+
+/** How long a shipper may take in all, and without a single new document. */
+export interface WaitLimits {
+  timeoutMs: number;
+  stallMs: number;
+}
+
+/**
+ * Polls the server until it has stored `target` documents. Fails on a timeout, on a stall (no
+ * new document for a while), or when the shipper exits first.
+ */
+export async function waitForStored(server: ServerHandle, target: number, watched: Watched, started: number, limits: WaitLimits, intervalMs = 20): Promise<number> {
+  let last = -1;
+  let lastChange = performance.now();
+  for (;;) {
+    const { stored } = await server.stats();
+    const now = performance.now();
+    if (stored >= target) return now;
+    if (stored !== last) {
+      last = stored;
+      lastChange = now;
+    }
+    if (watched.exited !== undefined) {
+      fail(`${watched.name} exited (code ${watched.exited.code}, signal ${watched.exited.signal}) with ${stored}/${target} documents at the server:\n${watched.logTail()}`);
+    }
+    if (now - started > limits.timeoutMs) fail(`${watched.name}: timed out after ${limits.timeoutMs / 1000} s with ${stored}/${target} documents at the server:\n${watched.logTail()}`);
+    if (now - lastChange > limits.stallMs) fail(`${watched.name}: no new document for ${limits.stallMs / 1000} s, stuck at ${stored}/${target}:\n${watched.logTail()}`);
+    await sleep(intervalMs);
+  }
+}
+
+/**
+ * The node flags of the CLI's `#!/usr/bin/env -S node …` line: users run the `dropship` bin, so its
+ * flags apply to them, and the bench runs node with them explicitly to be able to add its own.
+ */
+export function shebangNodeFlags(cli: string): string[] {
+  const first = readFileSync(cli, 'utf8').split('\n', 1)[0] ?? '';
+  const m = /^#!\S*env(?: -S)? node(.*)$/.exec(first);
+  return m ? m[1]!.trim().split(/\s+/).filter((a) => a !== '') : [];
+}
+
+export function loadAverage(): string {
+  try {
+    return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+  } catch {
+    return 'unknown';
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((ok) => setTimeout(ok, ms));
+}
