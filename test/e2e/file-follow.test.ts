@@ -4,7 +4,7 @@ import { appendFileSync, copyFileSync, existsSync, mkdtempSync, readdirSync, rea
 import { gunzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
+import { after, afterEach, describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { hasTool } from '../helpers/tools.js';
 import { startWriter } from '../helpers/log-writer.js';
@@ -18,6 +18,12 @@ import { CheckpointStore, StateError } from '../../src/state/checkpoints.js';
  * once, unless the test stalls it (it stops taking batches, as a pipeline waiting for
  * Elasticsearch does) or holds its acknowledgements.
  */
+/** Followers a failed test did not stop: stopped after it, so they cannot keep the file's process alive. */
+const open = new Set<{ stop(): Promise<void> }>();
+afterEach(async () => {
+  for (const f of [...open]) await f.stop();
+});
+
 async function follow(patterns: string[], stateDir: string, extra: Partial<FollowOptions> = {}) {
   const store = await CheckpointStore.open(stateDir);
   const events: FollowEvent[] = [];
@@ -71,12 +77,14 @@ async function follow(patterns: string[], stateDir: string, extra: Partial<Follo
       held = undefined;
     },
     async stop(): Promise<void> {
+      open.delete(f);
       ac.abort();
       f.unstall();
       await done;
       await store.flush();
     },
   };
+  open.add(f);
   return f;
 }
 
@@ -389,7 +397,9 @@ function expectedLines(dir: string, mode: keyof typeof MODES, written: number, t
   const onDisk = linesOnDisk(dir, 'router.log');
   const kept = all.filter((l) => onDisk.has(l));
   if (mode !== 'copytruncate') assert.equal(kept.length, written, 'every written line is in some file');
-  else assert.ok(kept.length > written * 0.9, `${written - kept.length} lines lost by logrotate itself`);
+  // logrotate's own loss grows with the machine's load (its copy of the file is slower); the test
+  // needs only most lines to be left to mean something.
+  else assert.ok(kept.length > written / 2, `${written - kept.length} of ${written} lines lost by logrotate itself`);
   return { required: kept, allowed: new Set(all) };
 }
 
