@@ -10,11 +10,11 @@
  */
 import assert from 'node:assert/strict';
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
@@ -22,6 +22,7 @@ import { BulkServer } from '../helpers/bulk-server.js';
 import { firewallLine, firewallLineId } from '../helpers/firewall-line.js';
 import { startWriter } from '../helpers/log-writer.js';
 import { canMountInUserNamespace, fill, inOwnMountNamespace, unfill } from '../helpers/small-disk.js';
+import { tmp } from '../helpers/tmp-dir.js';
 import { hasTool } from '../helpers/tools.js';
 
 const run = promisify(execFile);
@@ -29,15 +30,6 @@ const CLI = join(import.meta.dirname, '../..', 'src', 'cli', 'main.ts');
 const OUTAGE_S = Number(process.env.DROPSHIP_OUTAGE_SECONDS ?? 3);
 const RATE = Number(process.env.DROPSHIP_OUTAGE_RATE ?? 2000);
 
-const dirs: string[] = [];
-after(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-function tmp(prefix: string): string {
-  const d = mkdtempSync(join(tmpdir(), `dropship-${prefix}-`));
-  dirs.push(d);
-  return d;
-}
 
 interface Tail {
   child: ChildProcess;

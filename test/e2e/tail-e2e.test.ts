@@ -5,10 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, createWriteStream, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, createWriteStream, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { hasTool } from '../helpers/tools.js';
 import { setTimeout as delay } from 'node:timers/promises';
 import { promisify } from 'node:util';
@@ -17,20 +16,11 @@ import { documentId } from '../../src/model/doc-id.js';
 import { BulkServer } from '../helpers/bulk-server.js';
 import { firewallLineId } from '../helpers/firewall-line.js';
 import { startWriter } from '../helpers/log-writer.js';
+import { tmp } from '../helpers/tmp-dir.js';
 
 const run = promisify(execFile);
 const CLI = join(import.meta.dirname, '../..', 'src', 'cli', 'main.ts');
 
-// Every test's directory goes at the end, whether the test passed, failed or timed out.
-const dirs: string[] = [];
-after(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true, maxRetries: 3 });
-});
-function tmp(name: string): string {
-  const d = mkdtempSync(join(tmpdir(), `dropship-${name}-`));
-  dirs.push(d);
-  return d;
-}
 
 /** The node flags of the bin's `#!/usr/bin/env -S node …` line: the heap limits users run with. */
 function binNodeFlags(): string[] {
