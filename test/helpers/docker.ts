@@ -1,5 +1,5 @@
 import { before, type TestContext } from 'node:test';
-import { getContainerRuntimeClient } from 'testcontainers';
+import { GenericContainer, getContainerRuntimeClient, Wait, type StartedTestContainer } from 'testcontainers';
 
 /**
  * Integration suites call this at module level: it finds out once whether a Docker engine is
@@ -23,4 +23,15 @@ export function dockerGate(): { skipWithoutDocker(t: TestContext): boolean; prob
       return true;
     },
   };
+}
+
+/** A single-node Elasticsearch without security, up (cluster yellow) and reachable at `url`. */
+export async function startElasticsearch(version: string): Promise<{ container: StartedTestContainer; url: string }> {
+  const container = await new GenericContainer(`docker.elastic.co/elasticsearch/elasticsearch:${version}`)
+    .withEnvironment({ 'discovery.type': 'single-node', 'xpack.security.enabled': 'false', ES_JAVA_OPTS: '-Xms512m -Xmx512m' })
+    .withExposedPorts(9200)
+    .withWaitStrategy(Wait.forHttp('/_cluster/health?wait_for_status=yellow&timeout=60s', 9200).forStatusCode(200))
+    .withStartupTimeout(240_000)
+    .start();
+  return { container, url: `http://${container.getHost()}:${container.getMappedPort(9200)}` };
 }
