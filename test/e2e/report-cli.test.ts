@@ -144,7 +144,7 @@ describe('report on a generated 50,000-line log', () => {
     text = t.stdout;
     if (!existsSync(CHROMIUM)) chromiumProblem = `no Chromium at ${CHROMIUM} (Debian package chromium, listed in .ci/apt-packages.txt)`;
     if (chromiumProblem !== undefined && process.env.CI) throw new Error(`CI is set but there is ${chromiumProblem}`);
-    else {
+    if (chromiumProblem === undefined) {
       // Playwright gives every launch a fresh temporary profile (its own --user-data-dir).
       browser = await chromium.launch({
         executablePath: CHROMIUM,
