@@ -3,7 +3,8 @@ import { GenericContainer, getContainerRuntimeClient, Wait, type StartedTestCont
 
 /**
  * Integration suites call this at module level: it finds out once whether a Docker engine is
- * reachable, and `skipWithoutDocker(t)` then skips a test with the reason printed.
+ * reachable, and `skipWithoutDocker(t)` then skips a test with the reason (the reporters print it
+ * with the skipped test; test/helpers/skip-summary.mjs lists it again at the end).
  */
 export function dockerGate(): { skipWithoutDocker(t: TestContext): boolean; problem(): string | undefined } {
   let problem: string | undefined;
@@ -18,7 +19,6 @@ export function dockerGate(): { skipWithoutDocker(t: TestContext): boolean; prob
     problem: () => problem,
     skipWithoutDocker(t: TestContext): boolean {
       if (problem === undefined) return false;
-      console.log(`skipping "${t.name}": ${problem}`);
       t.skip(problem);
       return true;
     },
