@@ -27,8 +27,8 @@ async function listen(opts: Partial<ConstructorParameters<typeof SyslogListener>
 async function until(cond: () => boolean, ms = 5000): Promise<void> {
   const end = Date.now() + ms;
   while (!cond() && Date.now() < end) await delay(10);
+  assert.ok(cond(), 'condition not met in time');
 }
-
 
 describe('syslog listener', () => {
   test('real logger(1) messages over UDP and TCP, RFC 3164 and RFC 5424', async () => {
