@@ -88,7 +88,6 @@ async function follow(patterns: string[], stateDir: string, extra: Partial<Follo
   return f;
 }
 
-
 const seqLines = (from: number, to: number, prefix = 'line'): string[] => Array.from({ length: to - from }, (_, i) => `${prefix} ${from + i}`);
 
 function counts(lines: string[]): { twice: string[]; set: Set<string> } {

@@ -14,7 +14,6 @@ import { fill, mountSmallDisk, unfill } from '../helpers/small-disk.js';
 import { runCli } from '../helpers/import-cli.js';
 import { tmp } from '../helpers/tmp-dir.js';
 
-
 async function until(cond: () => boolean, ms = 10_000): Promise<void> {
   const end = Date.now() + ms;
   while (!cond() && Date.now() < end) await delay(10);
