@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, existsSync, readdirSync, readFileSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, afterEach, describe, test } from 'node:test';
+import { afterEach, describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { hasTool } from '../helpers/tools.js';
 import { startWriter } from '../helpers/log-writer.js';
 import { firewallLine } from '../helpers/firewall-line.js';
+import { tmp } from '../helpers/tmp-dir.js';
 import { FileFollower, type FileBatch, type FollowEvent, type FollowOptions } from '../../src/sources/live/file-follow.js';
 import { decodeLines } from '../../src/sources/framing/line-bytes.js';
 import { CheckpointStore, StateError } from '../../src/state/checkpoints.js';
@@ -88,17 +88,6 @@ async function follow(patterns: string[], stateDir: string, extra: Partial<Follo
   return f;
 }
 
-const dirs: string[] = [];
-after(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-
-function tmp(): string {
-  const d = mkdtempSync(join(tmpdir(), 'dropship-follow-'));
-  dirs.push(d);
-  return d;
-}
-
 const seqLines = (from: number, to: number, prefix = 'line'): string[] => Array.from({ length: to - from }, (_, i) => `${prefix} ${from + i}`);
 
 function counts(lines: string[]): { twice: string[]; set: Set<string> } {
@@ -121,7 +110,7 @@ function linesOnDisk(dir: string, prefix: string): Set<string> {
 
 describe('file follower', () => {
   test('partial last line is held until its newline arrives', async () => {
-    const dir = tmp();
+    const dir = tmp('follow');
     const log = join(dir, 'router.log');
     writeFileSync(log, 'first\nsec');
     const f = await follow([log], join(dir, 'state'));
@@ -135,7 +124,7 @@ describe('file follower', () => {
   });
 
   test('a restart resumes exactly after the last settled line', async () => {
-    const dir = tmp();
+    const dir = tmp('follow');
     const log = join(dir, 'router.log');
     writeFileSync(log, seqLines(0, 100).join('\n') + '\n');
     const a = await follow([join(dir, '*.log')], join(dir, 'state'));
@@ -154,7 +143,7 @@ describe('file follower', () => {
   // If the file is copied and truncated meanwhile, the copy reads the rest of that context as
   // context: none of it is delivered again, and what follows the checkpoint is, once.
   test('a copytruncate while a restart reads its context: the copy goes on with the context, nothing is delivered twice', async () => {
-    const dir = tmp();
+    const dir = tmp('follow');
     const log = join(dir, 'router.log');
     const state = join(dir, 'state');
     writeFileSync(log, seqLines(0, 10).join('\n') + '\n'); // 7 bytes a line
@@ -205,7 +194,7 @@ describe('file follower', () => {
   });
 
   test('--start-at end skips what was there at start, not what comes later or in new files', async () => {
-    const dir = tmp();
+    const dir = tmp('follow');
     writeFileSync(join(dir, 'a.log'), 'old\n');
     const f = await follow([join(dir, '*.log')], join(dir, 'state'), { startAt: 'end' });
     appendFileSync(join(dir, 'a.log'), 'new\n');
@@ -217,7 +206,7 @@ describe('file follower', () => {
   });
 
   test('while running: truncation starts a file over, a deleted file is read to its end, a new match is picked up', async () => {
-    const dir = tmp();
+    const dir = tmp('follow');
     const a = join(dir, 'a.log');
     writeFileSync(a, seqLines(0, 50, 'a').join('\n') + '\n');
     const f = await follow([join(dir, '*.log')], join(dir, 'state'));
@@ -239,7 +228,7 @@ describe('file follower', () => {
   });
 
   test('a file rotated away while dropship was stopped is finished on restart', async () => {
-    const dir = tmp();
+    const dir = tmp('follow');
     const log = join(dir, 'router.log');
     writeFileSync(log, seqLines(0, 10).join('\n') + '\n');
     const a = await follow([log], join(dir, 'state'));
@@ -259,7 +248,7 @@ describe('file follower', () => {
   // with them but is longer is no copy of it (a copy is never longer), e.g. a one-line log rotated
   // away and the same line logged again (a retransmitted packet) in the next file.
   test('a new file that begins with all of a finished short file is read, not taken for its copy', async () => {
-    const dir = tmp();
+    const dir = tmp('follow');
     const log = join(dir, 'router.log');
     writeFileSync(log, 'same\n');
     const f = await follow([log], join(dir, 'state'));
@@ -276,7 +265,7 @@ describe('file follower', () => {
   });
 
   test('a rotated generation that begins with all of a short file still being drained is read, not taken for its copy', async () => {
-    const dir = tmp();
+    const dir = tmp('follow');
     const log = join(dir, 'router.log');
     writeFileSync(log, 'same\n');
     // The renamed file stays open (drained) for 20 s: the new generation must not wait for it.
@@ -295,7 +284,7 @@ describe('file follower', () => {
   });
 
   test('a reused inode with other content does not inherit the old position', async () => {
-    const dir = tmp();
+    const dir = tmp('follow');
     const log = join(dir, 'router.log');
     writeFileSync(log, 'aaaa\nbbbb\n');
     const a = await follow([log], join(dir, 'state'));
@@ -310,7 +299,7 @@ describe('file follower', () => {
 
   for (const settledFirst of [true, false]) {
     test(`a file that reappears right after it was let go keeps its checkpoint (${settledFirst ? 'lines settled before' : 'acks still pending'})`, async () => {
-      const dir = tmp();
+      const dir = tmp('follow');
       const log = join(dir, 'a.log');
       writeFileSync(log, seqLines(0, 10, 'a').join('\n') + '\n');
       const f = await follow([join(dir, '*.log')], join(dir, 'state'));
@@ -333,7 +322,7 @@ describe('file follower', () => {
   }
 
   test('a copytruncate whose file grew past the old offset while the output was stalled: the copy gives the rest, the file starts over, no junk', async () => {
-    const dir = tmp();
+    const dir = tmp('follow');
     const log = join(dir, 'router.log');
     writeFileSync(log, seqLines(0, 100, 'old').join('\n') + '\n');
     const f = await follow([log], join(dir, 'state'), { readChunkBytes: 256 });
@@ -354,7 +343,7 @@ describe('file follower', () => {
   });
 
   test('a glob that matches nothing is reported once, and when it matches', async () => {
-    const dir = tmp();
+    const dir = tmp('follow');
     const f = await follow([join(dir, '*.log')], join(dir, 'state'), { quietPatterns: [join(dir, 'spool', '*.log')] });
     await f.caughtUp();
     await f.caughtUp();
@@ -365,7 +354,7 @@ describe('file follower', () => {
   });
 
   test('corrupt or foreign state is a clear error, not a silent re-read', async () => {
-    const dir = tmp();
+    const dir = tmp('follow');
     writeFileSync(join(dir, 'files.json'), '{"format": "something-else"}');
     await assert.rejects(CheckpointStore.open(dir), (e: Error) => e instanceof StateError && /not a dropship checkpoint file/.test(e.message));
     writeFileSync(join(dir, 'files.json'), '{not json');
@@ -415,7 +404,7 @@ function assertExactlyOnce(got: string[], expected: { required: string[]; allowe
 describe('rotation by the real logrotate while a writer appends', { skip: !hasLogrotate && !process.env.CI ? 'logrotate not installed (apt-get install logrotate)' : false }, () => {
   for (const mode of Object.keys(MODES) as (keyof typeof MODES)[]) {
     test(`logrotate ${mode}: every line arrives exactly once, also when the output is stalled across 4 rotations`, async () => {
-      const dir = tmp();
+      const dir = tmp('follow');
       const log = join(dir, 'router.log');
       writeFileSync(log, '');
       const conf = logrotateConf(dir, log, mode);
@@ -441,7 +430,7 @@ describe('rotation by the real logrotate while a writer appends', { skip: !hasLo
     });
 
     test(`logrotate ${mode}: stopped across 3 rotations and restarted, every line exactly once`, async () => {
-      const dir = tmp();
+      const dir = tmp('follow');
       const log = join(dir, 'router.log');
       writeFileSync(log, '');
       const conf = logrotateConf(dir, log, mode);

@@ -3,8 +3,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -13,16 +12,7 @@ import { lockStateDir } from '../../src/state/lock.js';
 import { Spool, type SpoolDiskEvent } from '../../src/sources/live/spool.js';
 import { fill, mountSmallDisk, unfill } from '../helpers/small-disk.js';
 import { runCli } from '../helpers/import-cli.js';
-
-const dirs: string[] = [];
-after(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-function tmp(): string {
-  const d = mkdtempSync(join(tmpdir(), 'dropship-state-'));
-  dirs.push(d);
-  return d;
-}
+import { tmp } from '../helpers/tmp-dir.js';
 
 async function until(cond: () => boolean, ms = 10_000): Promise<void> {
   const end = Date.now() + ms;
@@ -36,7 +26,7 @@ const checkpoint = (offset: number): FileCheckpoint => ({
 
 describe('state directory lock', () => {
   test('a second shipper on the same state directory is refused, naming the holder; released, it can be taken', async () => {
-    const dir = tmp();
+    const dir = tmp('state');
     const lock = await lockStateDir(dir, 'tail');
     await assert.rejects(lockStateDir(dir, 'tail'), (e: Error) => e instanceof StateError && e.message.includes(`in use by another dropship (pid ${process.pid})`));
     // Another name (import's records) is another lock.
@@ -49,7 +39,7 @@ describe('state directory lock', () => {
   });
 
   test('a lock left by a process killed with -9 is taken over at once', async () => {
-    const dir = tmp();
+    const dir = tmp('state');
     const script = `import { lockStateDir } from ${JSON.stringify(join(import.meta.dirname, '../../src/state/lock.ts'))};
       await lockStateDir(${JSON.stringify(dir)}, 'tail'); console.log('locked'); setInterval(() => {}, 1000);`;
     const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -63,7 +53,7 @@ describe('state directory lock', () => {
   });
 
   test('a state directory path longer than a socket address can hold still locks', async () => {
-    const dir = join(tmp(), 'x'.repeat(60), 'y'.repeat(60));
+    const dir = join(tmp('state'), 'x'.repeat(60), 'y'.repeat(60));
     mkdirSync(dir, { recursive: true });
     const lock = await lockStateDir(dir, 'tail');
     await assert.rejects(lockStateDir(dir, 'tail'), /in use by another dropship/);
@@ -71,7 +61,7 @@ describe('state directory lock', () => {
   });
 
   test('dropship import takes the import lock: refused with one line while another holds it, not while a tail runs, released when done', async () => {
-    const dir = tmp();
+    const dir = tmp('state');
     const state = join(dir, 'state');
     mkdirSync(state, { mode: 0o700 });
     const log = join(dir, 'router.log');
@@ -100,7 +90,7 @@ describe('state directory lock', () => {
 
 describe('state directory permissions', () => {
   test('the directory is 0700 (an existing one of ours is tightened), checkpoint and spool files are 0600', async () => {
-    const root = tmp();
+    const root = tmp('state');
     const fresh = join(root, 'fresh');
     const store = await CheckpointStore.open(fresh);
     store.set(checkpoint(10));
@@ -123,7 +113,7 @@ describe('state directory permissions', () => {
 
 describe('checkpoints on a failing disk', () => {
   test('a failed write (ENOSPC injected at the temp file: a symlink to /dev/full) keeps the old file, leaves no temp file, is reported once and retried', async () => {
-    const dir = tmp();
+    const dir = tmp('state');
     const store = await CheckpointStore.open(dir);
     store.set(checkpoint(10));
     await store.flush();
@@ -156,8 +146,7 @@ describe('checkpoints on a failing disk', () => {
   });
 });
 
-const tmpfsDir = join(mkdtempSync(join(tmpdir(), 'dropship-fulldisk-')), 'disk');
-dirs.push(join(tmpfsDir, '..'));
+const tmpfsDir = join(tmp('fulldisk'), 'disk');
 const disk = mountSmallDisk(tmpfsDir, 256 * 1024);
 
 describe('a real full disk (tmpfs)', { skip: typeof disk === 'string' ? disk : false }, () => {

@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { escapeMessage, Spool, spoolFileName } from '../../src/sources/live/spool.js';
 import { parseListenAddress, SyslogListener } from '../../src/sources/live/syslog-listener.js';
+import { tmp } from '../helpers/tmp-dir.js';
 
 const run = promisify(execFile);
 
@@ -27,16 +27,7 @@ async function listen(opts: Partial<ConstructorParameters<typeof SyslogListener>
 async function until(cond: () => boolean, ms = 5000): Promise<void> {
   const end = Date.now() + ms;
   while (!cond() && Date.now() < end) await delay(10);
-}
-
-const dirs: string[] = [];
-after(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-function spoolDir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'dropship-spool-'));
-  dirs.push(d);
-  return d;
+  assert.ok(cond(), 'condition not met in time');
 }
 
 describe('syslog listener', () => {
@@ -142,7 +133,7 @@ describe('syslog listener', () => {
   });
 
   test('a TCP flood faster than the spool is slowed down (sockets not read while it is full), not dropped', async () => {
-    const dir = spoolDir();
+    const dir = tmp('spool');
     try {
       const spool = new Spool({ dir, maxPendingBytes: 4096 });
       await spool.start();
@@ -177,7 +168,7 @@ describe('syslog listener', () => {
 
 describe('spool', () => {
   test('one file per sender, one line per message, rotation keeps the raw archive', async () => {
-    const dir = spoolDir();
+    const dir = tmp('spool');
     const spool = new Spool({ dir, maxFileBytes: 200, keepFiles: 2 });
     await spool.start();
     for (let i = 0; i < 60; i++) spool.append('192.0.2.1', `<4>message ${i}\n`);
@@ -211,7 +202,7 @@ describe('spool', () => {
   });
 
   test('a burst faster than the disk is bounded in memory: the excess is dropped and counted, the rest written in order', async () => {
-    const dir = spoolDir();
+    const dir = tmp('spool');
     const spool = new Spool({ dir, maxPendingBytes: 1000 });
     await spool.start();
     // All appended before the first write can start: only ~1000 bytes may wait.

@@ -9,12 +9,11 @@
  *   DROPSHIP_OUTAGE_SECONDS=15 DROPSHIP_OUTAGE_RATE=8000 node --import tsx --test test/e2e/tail-bad-days.test.ts
  */
 import assert from 'node:assert/strict';
-import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { execFile, execFileSync } from 'node:child_process';
+import { appendFileSync, chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
@@ -22,55 +21,13 @@ import { BulkServer } from '../helpers/bulk-server.js';
 import { firewallLine, firewallLineId } from '../helpers/firewall-line.js';
 import { startWriter } from '../helpers/log-writer.js';
 import { canMountInUserNamespace, fill, inOwnMountNamespace, unfill } from '../helpers/small-disk.js';
+import { binNodeFlags, exited, startTail, until, type Tail } from '../helpers/tail-cli.js';
+import { tmp } from '../helpers/tmp-dir.js';
 import { hasTool } from '../helpers/tools.js';
 
 const run = promisify(execFile);
-const CLI = join(import.meta.dirname, '../..', 'src', 'cli', 'main.ts');
 const OUTAGE_S = Number(process.env.DROPSHIP_OUTAGE_SECONDS ?? 3);
 const RATE = Number(process.env.DROPSHIP_OUTAGE_RATE ?? 2000);
-
-const dirs: string[] = [];
-after(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-function tmp(prefix: string): string {
-  const d = mkdtempSync(join(tmpdir(), `dropship-${prefix}-`));
-  dirs.push(d);
-  return d;
-}
-
-interface Tail {
-  child: ChildProcess;
-  stderr: () => string;
-}
-
-/** The node flags of the bin's `#!/usr/bin/env -S node …` line: the heap limits users run with. */
-function binNodeFlags(): string[] {
-  return readFileSync(CLI, 'utf8').split('\n', 1)[0]!.split(/\s+/).filter((w) => w.startsWith('--'));
-}
-
-/** `dropship tail …`, optionally wrapped (a descriptor limit, a mount namespace, another user). */
-function startTail(args: string[], wrap: string[] = [], nodeFlags: string[] = []): Tail {
-  const argv = [...wrap, process.execPath, ...nodeFlags, '--import', 'tsx', CLI, 'tail', ...args];
-  const child = spawn(argv[0]!, argv.slice(1), {
-    cwd: join(import.meta.dirname, '../..'),
-    env: { PATH: process.env.PATH ?? '', TZ: 'UTC', HOME: tmpdir() },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let err = '';
-  child.stderr!.on('data', (d: Buffer) => (err += d));
-  return { child, stderr: () => err };
-}
-
-async function until(cond: () => boolean, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (!cond() && Date.now() < end) await delay(25);
-  return cond();
-}
-
-function exited(child: ChildProcess): Promise<number | null> {
-  return child.exitCode !== null ? Promise.resolve(child.exitCode) : new Promise((ok) => child.once('exit', (code) => ok(code)));
-}
 
 async function stopTail(t: Tail): Promise<void> {
   t.child.kill('SIGTERM');

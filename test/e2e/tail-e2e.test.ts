@@ -4,59 +4,21 @@
  * server of test/helpers/bulk-server.ts standing in for Elasticsearch.
  */
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, createWriteStream, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { execFile, execFileSync, spawn } from 'node:child_process';
+import { appendFileSync, createWriteStream, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { hasTool } from '../helpers/tools.js';
 import { setTimeout as delay } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import { execFile } from 'node:child_process';
 import { documentId } from '../../src/model/doc-id.js';
 import { BulkServer } from '../helpers/bulk-server.js';
 import { firewallLineId } from '../helpers/firewall-line.js';
 import { startWriter } from '../helpers/log-writer.js';
+import { binNodeFlags, CLI, exited, startTail, until } from '../helpers/tail-cli.js';
+import { tmp } from '../helpers/tmp-dir.js';
 
 const run = promisify(execFile);
-const CLI = join(import.meta.dirname, '../..', 'src', 'cli', 'main.ts');
-
-// Every test's directory goes at the end, whether the test passed, failed or timed out.
-const dirs: string[] = [];
-after(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true, maxRetries: 3 });
-});
-function tmp(name: string): string {
-  const d = mkdtempSync(join(tmpdir(), `dropship-${name}-`));
-  dirs.push(d);
-  return d;
-}
-
-/** The node flags of the bin's `#!/usr/bin/env -S node …` line: the heap limits users run with. */
-function binNodeFlags(): string[] {
-  const shebang = readFileSync(CLI, 'utf8').split('\n', 1)[0]!;
-  return shebang.split(/\s+/).filter((w) => w.startsWith('--'));
-}
-
-function startTail(args: string[], env: Record<string, string> = {}, nodeFlags: string[] = []): { child: ChildProcess; stderr: () => string } {
-  const child = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', CLI, 'tail', ...args], {
-    env: { PATH: process.env.PATH ?? '', TZ: 'UTC', ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let err = '';
-  child.stderr!.on('data', (d: Buffer) => (err += d));
-  return { child, stderr: () => err };
-}
-
-async function until(cond: () => boolean, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (!cond() && Date.now() < end) await delay(50);
-  return cond();
-}
-
-function exited(child: ChildProcess): Promise<number | null> {
-  return child.exitCode !== null ? Promise.resolve(child.exitCode) : new Promise((ok) => child.once('exit', (code) => ok(code)));
-}
 
 /** A netfilter line with its own ISO timestamp, so its document id is known in advance. */
 function line(n: number, tag = 'e2e'): { text: string; id: string } {
@@ -249,7 +211,7 @@ describe('dropship tail → Elasticsearch', () => {
     const deadUrl = closed.url;
     await closed.close();
     const common = ['--state-dir', state, '--summary-interval', '0', '--no-geoip', '--shutdown-timeout', '2'];
-    const t = startTail([log, '--es-hosts', deadUrl, ...common], {}, binNodeFlags());
+    const t = startTail([log, '--es-hosts', deadUrl, ...common], [], binNodeFlags());
     const failures = (): number => t.stderr().split('bulk request failed').length - 1;
     assert.ok(await until(() => failures() >= 6 || t.child.exitCode !== null, 60_000), t.stderr().slice(-3000));
     assert.equal(t.child.exitCode, null, `dropship died while Elasticsearch was unreachable:\n${t.stderr().slice(-3000)}`);
@@ -315,7 +277,7 @@ describe('dropship tail → Elasticsearch', () => {
     // A file, and /dev/null (a device: fsync there fails with EINVAL, which once stalled tail).
     for (const target of [join(dir, 'out.ndjson'), '/dev/null']) {
       const state = join(dir, `state-${target === '/dev/null' ? 'null' : 'file'}`);
-      const tail = startTail([log, '--output', `ndjson:${target}`, '--no-geoip', '--state-dir', state, '--summary-interval', '0'], {}, binNodeFlags());
+      const tail = startTail([log, '--output', `ndjson:${target}`, '--no-geoip', '--state-dir', state, '--summary-interval', '0'], [], binNodeFlags());
       assert.ok(await until(() => offset(state) === size, 60_000), `${target}: checkpoint ${offset(state)} of ${size}\n${tail.stderr()}`);
       tail.child.kill('SIGTERM');
       assert.equal(await exited(tail.child), 0, tail.stderr());

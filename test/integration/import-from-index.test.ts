@@ -2,12 +2,13 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it, type TestContext } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import type { Client } from '@elastic/elasticsearch';
-import { GenericContainer, getContainerRuntimeClient, Wait, type StartedTestContainer } from 'testcontainers';
+import type { StartedTestContainer } from 'testcontainers';
 import { runImport, type ImportOptions } from '../../src/cli/import-command.js';
 import { createClient, resolveConnection } from '../../src/elasticsearch/connection.js';
 import { runSetup } from '../../src/elasticsearch/setup.js';
+import { dockerGate, startElasticsearch } from '../helpers/docker.js';
 
 /**
  * `import --from-index` against real Elasticsearch in Docker: a Filebeat-style index is read with
@@ -20,22 +21,7 @@ const NAMESPACE = 'migrated';
 const SOURCE_INDEX = 'filebeat-legacy-2027.01.01';
 const DOCS = 1500;
 
-let dockerProblem: string | undefined;
-
-before(async () => {
-  try {
-    await getContainerRuntimeClient();
-  } catch (err) {
-    dockerProblem = `no Docker engine reachable: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`;
-  }
-});
-
-function skipWithoutDocker(t: TestContext): boolean {
-  if (!dockerProblem) return false;
-  console.log(`skipping "${t.name}": ${dockerProblem}`);
-  t.skip(dockerProblem);
-  return true;
-}
+const gate = dockerGate();
 
 function line(n: number): string {
   return `<4>Dec 31 23:30:${String(n % 60).padStart(2, '0')} router kernel: DROP IN=ppp0 OUT= SRC=198.51.100.${n % 250} DST=203.0.113.1 LEN=40 TTL=50 ID=${n} PROTO=TCP SPT=${2000 + n} DPT=445 WINDOW=1024 SYN URGP=0`;
@@ -48,15 +34,9 @@ describe(`import --from-index, Elasticsearch ${VERSION}`, () => {
   let dir = '';
 
   before(async () => {
-    if (dockerProblem) return;
+    if (gate.problem()) return;
     dir = await mkdtemp(join(tmpdir(), 'dropship-it-import-'));
-    container = await new GenericContainer(`docker.elastic.co/elasticsearch/elasticsearch:${VERSION}`)
-      .withEnvironment({ 'discovery.type': 'single-node', 'xpack.security.enabled': 'false', ES_JAVA_OPTS: '-Xms512m -Xmx512m' })
-      .withExposedPorts(9200)
-      .withWaitStrategy(Wait.forHttp('/_cluster/health?wait_for_status=yellow&timeout=60s', 9200).forStatusCode(200))
-      .withStartupTimeout(240_000)
-      .start();
-    url = `http://${container.getHost()}:${container.getMappedPort(9200)}`;
+    ({ container, url } = await startElasticsearch(VERSION));
     client = createClient(resolveConnection({ esHosts: url }, {}));
     await runSetup(client, { retentionDays: 180, indexMode: 'auto' });
     // The shapes Filebeat's iptables module and plain log inputs leave behind.
@@ -85,7 +65,7 @@ describe(`import --from-index, Elasticsearch ${VERSION}`, () => {
   });
 
   it('re-parses every original line into the data stream, then finds them all present', async (t) => {
-    if (skipWithoutDocker(t)) return;
+    if (gate.skipWithoutDocker(t)) return;
     const first = await runImport([], options());
     assert.equal(first.lines, DOCS);
     assert.equal(first.indexed, DOCS);

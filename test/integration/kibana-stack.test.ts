@@ -130,11 +130,7 @@ for (const version of VERSIONS) {
       it(`"${String(d.attributes.title)}" opens in Chromium with every panel drawn and no panel error`, async (t) => {
         if (skipWithoutDocker(t)) return;
         const noBrowser = browserProblem();
-        if (noBrowser) {
-          console.log(`skipping "${t.name}": ${noBrowser}`);
-          t.skip(noBrowser);
-          return;
-        }
+        if (noBrowser) return t.skip(noBrowser);
         browser ??= await launchBrowser();
         const url = `${kibanaUrl}/app/dashboards#/view/${d.id}?_g=(time:(from:'${demoFrom}',to:'${demoTo}'))`;
         const report = await checkDashboard(browser, url, { timeoutMs: 180_000, settleMs: 3000 });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import type { Client } from '@elastic/elasticsearch';
-import { GenericContainer, Wait, type StartedTestContainer } from 'testcontainers';
+import type { StartedTestContainer } from 'testcontainers';
 import { createLineGenerator } from '../../bench/generate.js';
 import { createClient, resolveConnection } from '../../src/elasticsearch/connection.js';
 import { runSetup } from '../../src/elasticsearch/setup.js';
@@ -14,7 +14,7 @@ import { tallyFiles } from '../../src/report/files.js';
 import { tallyIndex } from '../../src/report/from-index.js';
 import { summarize } from '../../src/report/summarize.js';
 import { timeZone } from '../../src/time/zone.js';
-import { dockerGate } from '../helpers/docker.js';
+import { dockerGate, startElasticsearch } from '../helpers/docker.js';
 
 /**
  * `report --from-index` against real Elasticsearch in Docker: documents dropship made of generated
@@ -49,13 +49,9 @@ describe(`report --from-index, Elasticsearch ${VERSION}`, () => {
 
   before(async () => {
     if (gate.problem()) return;
-    container = await new GenericContainer(`docker.elastic.co/elasticsearch/elasticsearch:${VERSION}`)
-      .withEnvironment({ 'discovery.type': 'single-node', 'xpack.security.enabled': 'false', ES_JAVA_OPTS: '-Xms512m -Xmx512m' })
-      .withExposedPorts(9200)
-      .withWaitStrategy(Wait.forHttp('/_cluster/health?wait_for_status=yellow&timeout=60s', 9200).forStatusCode(200))
-      .withStartupTimeout(240_000)
-      .start();
-    client = createClient(resolveConnection({ esHosts: `http://${container.getHost()}:${container.getMappedPort(9200)}` }, {}));
+    const es = await startElasticsearch(VERSION);
+    container = es.container;
+    client = createClient(resolveConnection({ esHosts: es.url }, {}));
     await runSetup(client, { retentionDays: 180, indexMode: 'auto' });
     const parse = createParser({ zone, year: 2025 });
     const enricher = await createEnricher({ geoip: undefined, timezone: zone });

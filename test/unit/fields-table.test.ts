@@ -35,6 +35,8 @@ test('vendor objects are made with the declared members, in table order, all und
   assert.ok(Object.values(ipt).every((v) => v === undefined));
   assert.notEqual(makerOf('iptables')(), makerOf('iptables')());
   assert.throws(() => membersOf('nothing'), /no field is declared under nothing/);
+  // objectMaker compiles field names into code: a name that is not a plain identifier (here one that
+  // would run code) must be refused, not run.
   assert.throws(() => objectMaker(['a', 'b; process.exit()']), /not an identifier/);
 });
 
