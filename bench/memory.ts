@@ -23,7 +23,7 @@ import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { BenchFailure, fail, loadAverage, mib, procCpuSeconds, ServerHandle, shebangNodeFlags, sleep, startWatched, waitForStored, type Watched, writeLogFile } from './shipping.js';
+import { fail, loadAverage, mib, positiveInteger, procCpuSeconds, runBench, ServerHandle, shebangNodeFlags, sleep, startWatched, waitForStored, type Watched, writeLogFile } from './shipping.js';
 
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const CLI = join(ROOT, 'dist/cli/main.js');
@@ -43,10 +43,8 @@ const { values: args } = parseArgs({
   },
 });
 
-const LINES = Number(args.lines);
-const ROUNDS = Number(args.rounds);
-if (!Number.isSafeInteger(LINES) || LINES < 1) fail(`--lines must be a positive integer, got ${args.lines}`);
-if (!Number.isSafeInteger(ROUNDS) || ROUNDS < 1) fail(`--rounds must be a positive integer, got ${args.rounds}`);
+const LINES = positiveInteger(args.lines, '--lines');
+const ROUNDS = positiveInteger(args.rounds, '--rounds');
 if (!['tail', 'import', 'both'].includes(args.command)) fail(`--command must be tail, import or both, got ${args.command}`);
 const COMMANDS = args.command === 'both' ? (['tail', 'import'] as const) : [args.command as 'tail' | 'import'];
 const LIMITS = { timeoutMs: Number(args.timeout) * 1000, stallMs: 60_000 };
@@ -262,9 +260,4 @@ async function main(): Promise<void> {
   }
 }
 
-try {
-  await main();
-} catch (err) {
-  console.error(`\nBENCH FAILED: ${err instanceof BenchFailure ? err.message : (err as Error).stack ?? String(err)}`);
-  process.exitCode = 1;
-}
+await runBench(main);
