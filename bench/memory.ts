@@ -23,7 +23,7 @@ import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { fail, loadAverage, mib, positiveInteger, procCpuSeconds, runBench, ServerHandle, shebangNodeFlags, sleep, startWatched, waitForStored, type Watched, writeLogFile } from './shipping.js';
+import { fail, loadAverage, mib, positiveInteger, procCpuSeconds, procKiBFields, runBench, ServerHandle, shebangNodeFlags, sleep, startWatched, waitForStored, type Watched, writeLogFile } from './shipping.js';
 
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const CLI = join(ROOT, 'dist/cli/main.js');
@@ -74,13 +74,8 @@ interface Rollup {
 }
 
 function rollup(pid: number): Rollup | undefined {
-  try {
-    const text = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
-    const kb = (key: string): number => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? 0) * 1024;
-    return { rss: kb('Rss'), anonymous: kb('Anonymous') };
-  } catch {
-    return undefined;
-  }
+  const kb = procKiBFields(pid, 'smaps_rollup');
+  return kb && { rss: kb('Rss'), anonymous: kb('Anonymous') };
 }
 
 /** Resident bytes by mapping (file path, [heap], [stack], or anonymous), largest first. */

@@ -115,14 +115,23 @@ export class ServerHandle {
 // Process observation through /proc: dropship's parser workers are threads, so the process's
 // VmHWM (the kernel's own high-water mark of resident memory) covers all of them.
 
-export function procStatus(pid: number): { hwm: number; rss: number } | undefined {
+/**
+ * Reads `/proc/<pid>/<file>` (status, smaps_rollup) and gives its `Key: N kB` fields in bytes (0
+ * when absent); undefined once the process is gone.
+ */
+export function procKiBFields(pid: number, file: string): ((key: string) => number) | undefined {
+  let text: string;
   try {
-    const text = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kb = (key: string): number => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? 0) * 1024;
-    return { hwm: kb('VmHWM'), rss: kb('VmRSS') };
+    text = readFileSync(`/proc/${pid}/${file}`, 'utf8');
   } catch {
     return undefined;
   }
+  return (key) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? 0) * 1024;
+}
+
+export function procStatus(pid: number): { hwm: number; rss: number } | undefined {
+  const kb = procKiBFields(pid, 'status');
+  return kb && { hwm: kb('VmHWM'), rss: kb('VmRSS') };
 }
 
 /** User + system CPU seconds of a live process (all its threads). */
