@@ -185,7 +185,8 @@ async function runOnce(dir: string, file: string, node: [string, string], config
       const clean = await watched.terminate();
       if (command === 'tail' && !clean) fail(`dropship tail did not exit within 15 s of SIGTERM:\n${watched.logTail()}`);
       if (watched.exited?.code !== 0) fail(`dropship ${command} exited with ${watched.exited?.code ?? watched.exited?.signal}:\n${watched.logTail()}`);
-      if ((await server.stats()).stored !== LINES) fail(`dropship ${command}: the server holds ${(await server.stats()).stored} documents, expected ${LINES}`);
+      const { stored } = await server.stats();
+      if (stored !== LINES) fail(`dropship ${command}: the server holds ${stored} documents, expected ${LINES}`);
       return {
         node: node[0], config: config[0], command, seconds: (done - started) / 1000, cpuSeconds, peakRss: watched.peak, anonymousAtPeak: sampler.peak.anonymous,
         requests: stats.requests, threads, atPeak: sampler.atPeak,
