@@ -19,19 +19,15 @@
  *
  *   npm run build && node --import tsx bench/dedup.ts [--lines 1000000] [--rounds 3]
  */
-import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { createWriteStream, existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { createLineGenerator } from './generate.js';
+import { checkGnuTime, cliCommand, fail, loadAverage, lowerMedian, runBench, ServerHandle, type ServerStats, timed, writeLogFile } from './shipping.js';
 
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const CLI = join(ROOT, 'dist/cli/main.js');
-const TIME = '/usr/bin/time';
 const { values: args } = parseArgs({
   options: {
     lines: { type: 'string', default: '1000000' },
@@ -41,56 +37,20 @@ const { values: args } = parseArgs({
 const LINES = Number(args.lines);
 const ROUNDS = Number(args.rounds);
 
-interface ServerStats { items: number; stored: number; requests: number; searches: number; searchedIds: number; cpuMs: number }
 interface Measured { label: string; wall: number; cpu: number; rssKiB: number; present: number; indexed: number; server: ServerStats }
 
-function fail(message: string): never {
-  console.error(`dedup bench: ${message}`);
-  process.exit(1);
-}
-
-function nodeFlags(): string[] {
-  const first = readFileSync(CLI, 'utf8').split('\n', 1)[0] ?? '';
-  return /^#!\S*env(?: -S)? node(.*)$/.exec(first)?.[1]!.trim().split(/\s+/).filter((a) => a !== '') ?? [];
-}
-
-async function writeFile(path: string): Promise<void> {
-  const next = createLineGenerator(42);
-  const out = createWriteStream(path);
-  for (let i = 0; i < LINES; i++) if (!out.write(next() + '\n')) await once(out, 'drain');
-  out.end();
-  await once(out, 'finish');
-}
-
-async function startServer(): Promise<{ child: ChildProcess; port: number }> {
-  const child = fork(fileURLToPath(new URL('./bulk-server-child.ts', import.meta.url)), [], { execArgv: ['--import', 'tsx'] });
-  const [ready] = (await once(child, 'message')) as [{ port: number }];
-  return { child, port: ready.port };
-}
-
-async function ask<T>(child: ChildProcess, message: unknown): Promise<T> {
-  child.send(message as object);
-  const [answer] = (await once(child, 'message')) as [T];
-  return answer;
-}
-
 /** One import under GNU time; the server's counters are the difference over the run. */
-async function importOnce(label: string, server: { child: ChildProcess; port: number }, file: string, stateDir: string, check: boolean): Promise<Measured> {
-  const before = await ask<ServerStats>(server.child, 'stats');
-  const child = spawn(TIME, ['-f', 'BENCH %e %U %S %M', process.execPath, ...nodeFlags(), CLI, 'import', file, '--es-hosts', `http://127.0.0.1:${server.port}`,
-    '--state-dir', stateDir, '--progress-interval', '0', '--timezone', 'UTC', ...(check ? [] : ['--no-presence-check'])], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr!.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-  const [code] = (await once(child, 'exit')) as [number | null];
-  if (code !== 0) fail(`${label}: dropship import exited ${code}:\n${stderr.slice(-3000)}`);
-  const after = await ask<ServerStats>(server.child, 'stats');
-  const timing = /^BENCH ([\d.]+) ([\d.]+) ([\d.]+) (\d+)$/m.exec(stderr);
-  const summary = stderr.split('\n').find((l) => l.startsWith('dropship import'));
-  if (timing === null || summary === undefined) fail(`${label}: no timing or summary in:\n${stderr.slice(-3000)}`);
+async function importOnce(label: string, server: ServerHandle, command: string[], file: string, stateDir: string, check: boolean): Promise<Measured> {
+  const before = await server.stats();
+  const run = await timed(`${label}: dropship import`, [...command, 'import', file, '--es-hosts', `http://127.0.0.1:${server.port}`,
+    '--state-dir', stateDir, '--progress-interval', '0', '--timezone', 'UTC', ...(check ? [] : ['--no-presence-check'])]);
+  const after = await server.stats();
+  const summary = run.stderr.split('\n').find((l) => l.startsWith('dropship import'));
+  if (summary === undefined) fail(`${label}: no summary in:\n${run.stderr.slice(-3000)}`);
   const num = (re: RegExp): number => Number(re.exec(summary)?.[1]!.replace(/,/g, '') ?? Number.NaN);
   const delta = Object.fromEntries(Object.entries(after).map(([k, v]) => [k, typeof v === 'number' ? v - ((before as unknown as Record<string, number>)[k] ?? 0) : v])) as unknown as ServerStats;
   return {
-    label, wall: Number(timing[1]), cpu: Number(timing[2]) + Number(timing[3]), rssKiB: Number(timing[4]),
+    label, wall: run.wallS, cpu: run.cpuS, rssKiB: run.rssBytes / 1024,
     indexed: num(/([\d,]+) indexed/), present: num(/([\d,]+) already present/), server: { ...delta, stored: after.stored },
   };
 }
@@ -105,42 +65,42 @@ function row(m: Measured): string {
     `${m.indexed.toLocaleString('en')} / ${m.present.toLocaleString('en')} | ${m.server.requests} / ${m.server.searches} | ${(m.server.cpuMs / 1000).toFixed(1)} s |`;
 }
 
-if (!existsSync(CLI)) fail(`${CLI} is missing: npm run build`);
-execFileSync(TIME, ['-f', '%e', 'true'], { stdio: 'ignore' });
-const dir = await mkdtemp(join(tmpdir(), 'dropship-bench-dedup-'));
-try {
-  const file = join(dir, 'router.log');
-  await writeFile(file);
-  console.log(`dedup bench: ${LINES.toLocaleString('en')} lines, ${ROUNDS} rounds, node ${process.version}, load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
-  console.log('| run | wall | lines/s | CPU/line | peak RSS | indexed / present | server: _bulk / _search requests | server CPU |');
-  console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
-  const ratios: { wall: number; cpu: number }[] = [];
-  for (let round = 1; round <= ROUNDS; round++) {
-    const runs: Record<string, Measured> = {};
-    for (const check of round % 2 === 1 ? [false, true] : [true, false]) {
-      const name = check ? 'on' : 'off';
-      const server = await startServer();
-      try {
-        await ask(server.child, { type: 'rollover' });
-        const first = await importOnce(`${name} ${round}`, server, file, join(dir, `state-${name}-${round}`), check);
-        expect(first, `every line stored once, ${check ? 'searched' : 'no search'}`, first.indexed === LINES && first.server.stored === LINES && (check ? first.server.searches > 0 : first.server.searches === 0));
-        console.log(row(first));
-        runs[name] = first;
-        await ask(server.child, { type: 'rollover' });
-        const again = await importOnce(`again${check ? '' : '-off'} ${round}`, server, file, join(dir, `state-${name}-${round}-again`), check);
-        if (check) expect(again, 'nothing sent, everything found', again.indexed === 0 && again.present === LINES && again.server.items === 0 && again.server.stored === LINES);
-        else expect(again, 'every line stored again (no check)', again.indexed === LINES && again.server.stored === 2 * LINES);
-        console.log(row(again));
-      } finally {
-        server.child.send('stop');
-        await once(server.child, 'exit');
+await runBench(async () => {
+  const command = cliCommand(CLI);
+  checkGnuTime();
+  const dir = await mkdtemp(join(tmpdir(), 'dropship-bench-dedup-'));
+  try {
+    const file = join(dir, 'router.log');
+    await writeLogFile(file, LINES, 42);
+    console.log(`dedup bench: ${LINES.toLocaleString('en')} lines, ${ROUNDS} rounds, node ${process.version}, load ${loadAverage()}`);
+    console.log('| run | wall | lines/s | CPU/line | peak RSS | indexed / present | server: _bulk / _search requests | server CPU |');
+    console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
+    const ratios: { wall: number; cpu: number }[] = [];
+    for (let round = 1; round <= ROUNDS; round++) {
+      const runs: Record<string, Measured> = {};
+      for (const check of round % 2 === 1 ? [false, true] : [true, false]) {
+        const name = check ? 'on' : 'off';
+        const server = await ServerHandle.start();
+        try {
+          await server.ask({ type: 'rollover' });
+          const first = await importOnce(`${name} ${round}`, server, command, file, join(dir, `state-${name}-${round}`), check);
+          expect(first, `every line stored once, ${check ? 'searched' : 'no search'}`, first.indexed === LINES && first.server.stored === LINES && (check ? first.server.searches > 0 : first.server.searches === 0));
+          console.log(row(first));
+          runs[name] = first;
+          await server.ask({ type: 'rollover' });
+          const again = await importOnce(`again${check ? '' : '-off'} ${round}`, server, command, file, join(dir, `state-${name}-${round}-again`), check);
+          if (check) expect(again, 'nothing sent, everything found', again.indexed === 0 && again.present === LINES && again.server.items === 0 && again.server.stored === LINES);
+          else expect(again, 'every line stored again (no check)', again.indexed === LINES && again.server.stored === 2 * LINES);
+          console.log(row(again));
+        } finally {
+          await server.stop();
+        }
       }
+      ratios.push({ wall: runs.on!.wall / runs.off!.wall, cpu: runs.on!.cpu / runs.off!.cpu });
     }
-    ratios.push({ wall: runs.on!.wall / runs.off!.wall, cpu: runs.on!.cpu / runs.off!.cpu });
+    console.log(`check on / off (first import after a rollover, every request checked): wall ${lowerMedian(ratios.map((r) => r.wall)).toFixed(2)}×, ` +
+      `dropship CPU ${lowerMedian(ratios.map((r) => r.cpu)).toFixed(2)}× (medians of ${ratios.map((r) => `${r.wall.toFixed(2)}/${r.cpu.toFixed(2)}`).join(', ')})`);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
-  console.log(`check on / off (first import after a rollover, every request checked): wall ${median(ratios.map((r) => r.wall)).toFixed(2)}×, ` +
-    `dropship CPU ${median(ratios.map((r) => r.cpu)).toFixed(2)}× (medians of ${ratios.map((r) => `${r.wall.toFixed(2)}/${r.cpu.toFixed(2)}`).join(', ')})`);
-} finally {
-  await rm(dir, { recursive: true, force: true });
-}
+});

@@ -23,7 +23,7 @@ import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { BenchFailure, fail, loadAverage, mib, procCpuSeconds, ServerHandle, shebangNodeFlags, sleep, startWatched, waitForStored, type Watched, writeLogFile } from './shipping.js';
+import { fail, loadAverage, mib, positiveInteger, procCpuSeconds, procKiBFields, runBench, ServerHandle, shebangNodeFlags, sleep, startWatched, waitForStored, type Watched, writeLogFile } from './shipping.js';
 
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const CLI = join(ROOT, 'dist/cli/main.js');
@@ -43,10 +43,8 @@ const { values: args } = parseArgs({
   },
 });
 
-const LINES = Number(args.lines);
-const ROUNDS = Number(args.rounds);
-if (!Number.isSafeInteger(LINES) || LINES < 1) fail(`--lines must be a positive integer, got ${args.lines}`);
-if (!Number.isSafeInteger(ROUNDS) || ROUNDS < 1) fail(`--rounds must be a positive integer, got ${args.rounds}`);
+const LINES = positiveInteger(args.lines, '--lines');
+const ROUNDS = positiveInteger(args.rounds, '--rounds');
 if (!['tail', 'import', 'both'].includes(args.command)) fail(`--command must be tail, import or both, got ${args.command}`);
 const COMMANDS = args.command === 'both' ? (['tail', 'import'] as const) : [args.command as 'tail' | 'import'];
 const LIMITS = { timeoutMs: Number(args.timeout) * 1000, stallMs: 60_000 };
@@ -76,13 +74,8 @@ interface Rollup {
 }
 
 function rollup(pid: number): Rollup | undefined {
-  try {
-    const text = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
-    const kb = (key: string): number => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? 0) * 1024;
-    return { rss: kb('Rss'), anonymous: kb('Anonymous') };
-  } catch {
-    return undefined;
-  }
+  const kb = procKiBFields(pid, 'smaps_rollup');
+  return kb && { rss: kb('Rss'), anonymous: kb('Anonymous') };
 }
 
 /** Resident bytes by mapping (file path, [heap], [stack], or anonymous), largest first. */
@@ -192,7 +185,8 @@ async function runOnce(dir: string, file: string, node: [string, string], config
       const clean = await watched.terminate();
       if (command === 'tail' && !clean) fail(`dropship tail did not exit within 15 s of SIGTERM:\n${watched.logTail()}`);
       if (watched.exited?.code !== 0) fail(`dropship ${command} exited with ${watched.exited?.code ?? watched.exited?.signal}:\n${watched.logTail()}`);
-      if ((await server.stats()).stored !== LINES) fail(`dropship ${command}: the server holds ${(await server.stats()).stored} documents, expected ${LINES}`);
+      const { stored } = await server.stats();
+      if (stored !== LINES) fail(`dropship ${command}: the server holds ${stored} documents, expected ${LINES}`);
       return {
         node: node[0], config: config[0], command, seconds: (done - started) / 1000, cpuSeconds, peakRss: watched.peak, anonymousAtPeak: sampler.peak.anonymous,
         requests: stats.requests, threads, atPeak: sampler.atPeak,
@@ -262,9 +256,4 @@ async function main(): Promise<void> {
   }
 }
 
-try {
-  await main();
-} catch (err) {
-  console.error(`\nBENCH FAILED: ${err instanceof BenchFailure ? err.message : (err as Error).stack ?? String(err)}`);
-  process.exitCode = 1;
-}
+await runBench(main);

@@ -11,19 +11,15 @@
  * --format html (the one that also loads Vega and renders the charts), in alternating order; the
  * verdict uses the median ratio and the highest peak RSS. A missed target is printed, not fatal.
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { createWriteStream, existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { createLineGenerator } from './generate.js';
+import { checkGnuTime, cliCommand, lowerMedian as median, positiveInteger, runBench, timed, type Timed, writeLogFile } from './shipping.js';
 
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const CLI = join(ROOT, 'dist/cli/main.js');
-const TIME = '/usr/bin/time';
 const TARGET_RATIO = 1.3;
 const TARGET_RSS_BYTES = 150e6;
 
@@ -35,64 +31,14 @@ const { values: args } = parseArgs({
     keep: { type: 'boolean', default: false },
   },
 });
-const LINES = Number(args.lines);
-const ROUNDS = Number(args.rounds);
 
-function fail(message: string): never {
-  console.error(`bench/report: ${message}`);
-  process.exit(1);
-}
-
-if (!Number.isSafeInteger(LINES) || LINES < 1) fail(`--lines must be a positive integer, got ${args.lines}`);
-if (!Number.isSafeInteger(ROUNDS) || ROUNDS < 1) fail(`--rounds must be a positive integer, got ${args.rounds}`);
-if (!existsSync(CLI)) fail(`${CLI} is missing: run "npm run build" first`);
-if (!existsSync(TIME)) fail(`${TIME} is missing (Debian package "time")`);
-
-/** The node flags of the CLI's `#!/usr/bin/env -S node …` line. */
-function shebangNodeFlags(): string[] {
-  const first = readFileSync(CLI, 'utf8').split('\n', 1)[0] ?? '';
-  const m = /^#!\S*env(?: -S)? node(.*)$/.exec(first);
-  return m ? m[1]!.trim().split(/\s+/).filter((a) => a !== '') : [];
-}
-
-async function writeLogFile(path: string, lines: number, seed: number): Promise<number> {
-  const next = createLineGenerator(seed);
-  const out = createWriteStream(path);
-  let bytes = 0;
-  for (let written = 0; written < lines; ) {
-    const n = Math.min(10_000, lines - written);
-    let chunk = '';
-    for (let i = 0; i < n; i++) chunk += `${next()}\n`;
-    bytes += Buffer.byteLength(chunk);
-    written += n;
-    if (!out.write(chunk)) await once(out, 'drain');
-  }
-  out.end();
-  await once(out, 'finish');
-  return bytes;
-}
-
-interface Measured {
-  wallS: number;
-  cpuS: number;
-  rssBytes: number;
-}
-
-/** One CLI run under GNU time; stdout goes to /dev/null (as `parse > /dev/null`). */
-async function measure(cliArgs: string[]): Promise<Measured> {
-  const child = spawn(TIME, ['-f', 'BENCH %e %U %S %M', process.execPath, ...shebangNodeFlags(), CLI, ...cliArgs], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const [code] = (await once(child, 'close')) as [number | null];
-  const m = /^BENCH (\S+) (\S+) (\S+) (\d+)$/m.exec(stderr);
-  if (code !== 0 || m === null) fail(`dropship ${cliArgs.join(' ')} failed (exit ${code}):\n${stderr}`);
-  return { wallS: Number(m[1]), cpuS: Number(m[2]) + Number(m[3]), rssBytes: Number(m[4]) * 1024 };
-}
-
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[(xs.length - 1) >> 1]!;
 const mb = (b: number): string => `${(b / 1e6).toFixed(0)} MB`;
 
 async function main(): Promise<void> {
+  const LINES = positiveInteger(args.lines, '--lines');
+  const ROUNDS = positiveInteger(args.rounds, '--rounds');
+  const command = cliCommand(CLI);
+  checkGnuTime();
   const dir = await mkdtemp(join(tmpdir(), 'dropship-bench-report-'));
   try {
     const file = join(dir, 'router.log');
@@ -104,11 +50,11 @@ async function main(): Promise<void> {
       json: ['report', ...common, '--format', 'json', '--out', join(dir, 'report.json')],
       html: ['report', ...common, '--format', 'html', '--out', join(dir, 'report.html')],
     };
-    const results: Record<keyof typeof runs, Measured[]> = { parse: [], json: [], html: [] };
+    const results: Record<keyof typeof runs, Timed[]> = { parse: [], json: [], html: [] };
     for (let round = 0; round < ROUNDS; round++) {
       const order = (round % 2 === 0 ? ['parse', 'json', 'html'] : ['html', 'json', 'parse']) as (keyof typeof runs)[];
       for (const name of order) {
-        const r = await measure(runs[name]);
+        const r = await timed(`dropship ${runs[name].join(' ')}`, [...command, ...runs[name]]);
         results[name].push(r);
         console.log(`round ${round + 1} ${name.padEnd(5)} wall ${r.wallS.toFixed(2)} s  cpu ${r.cpuS.toFixed(2)} s (${((r.cpuS / LINES) * 1e6).toFixed(2)} µs/line)  peak RSS ${mb(r.rssBytes)}   load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
       }
@@ -128,9 +74,4 @@ async function main(): Promise<void> {
   }
 }
 
-try {
-  execFileSync(TIME, ['-f', '%e', 'true'], { stdio: 'ignore' });
-} catch {
-  fail(`${TIME} does not run`);
-}
-await main();
+await runBench(main);

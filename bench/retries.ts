@@ -10,15 +10,14 @@
  *   npm run build && node --import tsx bench/retries.ts [--lines 60000] [--percent 5] [--rounds 3]
  *     [--cli <path to another build's dist/cli/main.js>, to measure an older version the same way]
  */
-import { execFileSync, fork, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createWriteStream, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { createLineGenerator } from './generate.js';
+import { cliCommand, fail, loadAverage, lowerMedian, runBench, ServerHandle, type ServerStats, writeLogFile } from './shipping.js';
 
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const { values: args } = parseArgs({
@@ -35,61 +34,47 @@ const PERCENT = Number(args.percent);
 const ROUNDS = Number(args.rounds);
 const TARGET = 2;
 
-interface Stats { items: number; stored: number; requests: number; rejected: number }
-
-function nodeFlags(): string[] {
-  const first = readFileSync(CLI, 'utf8').split('\n', 1)[0] ?? '';
-  return /^#!\S*env(?: -S)? node(.*)$/.exec(first)?.[1]!.trim().split(/\s+/).filter((a) => a !== '') ?? [];
-}
-
-async function writeFile(path: string): Promise<void> {
-  const next = createLineGenerator(42);
-  const out = createWriteStream(path);
-  for (let i = 0; i < LINES; i++) if (!out.write(next() + '\n')) await once(out, 'drain');
-  out.end();
-  await once(out, 'finish');
-}
-
-async function run(dir: string, file: string, percent: number, label: string): Promise<{ seconds: number; stats: Stats }> {
-  const server = fork(fileURLToPath(new URL('./bulk-server-child.ts', import.meta.url)), [], { execArgv: ['--import', 'tsx'] });
-  const [ready] = (await once(server, 'message')) as [{ port: number }];
-  server.send({ type: 'reject', percent });
-  await once(server, 'message');
-  const started = performance.now();
-  const child = spawn(process.execPath, [...nodeFlags(), CLI, 'import', file, '--es-hosts', `http://127.0.0.1:${ready.port}`,
-    '--state-dir', join(dir, `state-${label}`), '--progress-interval', '0', '--timezone', 'UTC'], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr!.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-  const [code] = (await once(child, 'exit')) as [number | null];
-  const seconds = (performance.now() - started) / 1000;
-  server.send('stats');
-  const [stats] = (await once(server, 'message')) as [Stats];
-  server.send('stop');
-  await once(server, 'exit');
-  if (code !== 0) throw new Error(`${label}: dropship import exited ${code}:\n${stderr}`);
-  if (stats.stored !== LINES) throw new Error(`${label}: the server stored ${stats.stored} documents, expected ${LINES}`);
-  if (stats.items - stats.stored !== stats.rejected) throw new Error(`${label}: ${stats.items - stats.stored - stats.rejected} documents sent again after they were stored`);
-  return { seconds, stats };
-}
-
-const dir = await mkdtemp(join(tmpdir(), 'dropship-bench-retries-'));
-try {
-  execFileSync('test', ['-f', CLI]);
-  const file = join(dir, 'router.log');
-  await writeFile(file);
-  console.log(`retries bench (${CLI}): ${LINES.toLocaleString('en')} lines, ${PERCENT} % of items rejected (429) per attempt, ${ROUNDS} rounds, node ${process.version}, load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
-  const ratios: number[] = [];
-  for (let round = 1; round <= ROUNDS; round++) {
-    const clean = await run(dir, file, 0, `clean-${round}`);
-    const faulty = await run(dir, file, PERCENT, `faulty-${round}`);
-    const ratio = faulty.seconds / clean.seconds;
-    ratios.push(ratio);
-    console.log(`  round ${round}: without faults ${clean.seconds.toFixed(2)} s (${clean.stats.requests} requests), with ${PERCENT} % 429s ${faulty.seconds.toFixed(2)} s ` +
-      `(${faulty.stats.requests} requests, ${faulty.stats.rejected} items rejected and sent again), ratio ${ratio.toFixed(2)}×`);
+async function run(command: string[], dir: string, file: string, percent: number, label: string): Promise<{ seconds: number; stats: ServerStats }> {
+  const server = await ServerHandle.start();
+  try {
+    await server.ask({ type: 'reject', percent });
+    const started = performance.now();
+    const child = spawn(command[0]!, [...command.slice(1), 'import', file, '--es-hosts', `http://127.0.0.1:${server.port}`,
+      '--state-dir', join(dir, `state-${label}`), '--progress-interval', '0', '--timezone', 'UTC'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+    const [code] = (await once(child, 'exit')) as [number | null];
+    const seconds = (performance.now() - started) / 1000;
+    const stats = await server.stats();
+    if (code !== 0) fail(`${label}: dropship import exited ${code}:\n${stderr}`);
+    if (stats.stored !== LINES) fail(`${label}: the server stored ${stats.stored} documents, expected ${LINES}`);
+    if (stats.items - stats.stored !== stats.rejected) fail(`${label}: ${stats.items - stats.stored - stats.rejected} documents sent again after they were stored`);
+    return { seconds, stats };
+  } finally {
+    await server.stop();
   }
-  const median = [...ratios].sort((a, b) => a - b)[Math.floor((ratios.length - 1) / 2)]!;
-  console.log(`ratio ${median.toFixed(2)}× (median; lower middle for an even count)   target ≤ ${TARGET}×: ${median <= TARGET ? 'holds' : 'MISSED'}`);
-  console.log('every line stored exactly once in every run; nothing sent again after it was stored');
-} finally {
-  await rm(dir, { recursive: true, force: true });
 }
+
+await runBench(async () => {
+  const command = cliCommand(CLI);
+  const dir = await mkdtemp(join(tmpdir(), 'dropship-bench-retries-'));
+  try {
+    const file = join(dir, 'router.log');
+    await writeLogFile(file, LINES, 42);
+    console.log(`retries bench (${CLI}): ${LINES.toLocaleString('en')} lines, ${PERCENT} % of items rejected (429) per attempt, ${ROUNDS} rounds, node ${process.version}, load ${loadAverage()}`);
+    const ratios: number[] = [];
+    for (let round = 1; round <= ROUNDS; round++) {
+      const clean = await run(command, dir, file, 0, `clean-${round}`);
+      const faulty = await run(command, dir, file, PERCENT, `faulty-${round}`);
+      const ratio = faulty.seconds / clean.seconds;
+      ratios.push(ratio);
+      console.log(`  round ${round}: without faults ${clean.seconds.toFixed(2)} s (${clean.stats.requests} requests), with ${PERCENT} % 429s ${faulty.seconds.toFixed(2)} s ` +
+        `(${faulty.stats.requests} requests, ${faulty.stats.rejected} items rejected and sent again), ratio ${ratio.toFixed(2)}×`);
+    }
+    const median = lowerMedian(ratios);
+    console.log(`ratio ${median.toFixed(2)}× (median; lower middle for an even count)   target ≤ ${TARGET}×: ${median <= TARGET ? 'holds' : 'MISSED'}`);
+    console.log('every line stored exactly once in every run; nothing sent again after it was stored');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

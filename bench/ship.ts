@@ -22,7 +22,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createLineGenerator } from './generate.js';
-import { fail, loadAverage, mib, procCpuSeconds, ServerHandle, shebangNodeFlags, sleep, startWatched, waitForStored, writeLogFile, BenchFailure } from './shipping.js';
+import { fail, loadAverage, lowerMedian, mib, positiveInteger, procCpuSeconds, runBench, ServerHandle, shebangNodeFlags, sleep, startWatched, waitForStored, writeLogFile } from './shipping.js';
 
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const BUILT_CLI = join(ROOT, 'dist/cli/main.js');
@@ -63,14 +63,12 @@ const { values: args } = parseArgs({
 const CLI = args.cli === undefined ? BUILT_CLI : resolve(args.cli);
 const COMMANDS = args.command === 'both' ? (['tail', 'import'] as const) : args.command === 'import' ? (['import'] as const) : (['tail'] as const);
 if (!['tail', 'import', 'both'].includes(args.command)) fail(`--command must be tail, import or both, got ${args.command}`);
-const LINES = Number(args.lines);
+const LINES = positiveInteger(args.lines, '--lines');
 const TIMEOUT_MS = Number(args.timeout) * 1000;
 const STALL_MS = Number(args.stall) * 1000;
 const LIMITS = { timeoutMs: TIMEOUT_MS, stallMs: STALL_MS };
 const LATENCY_SAMPLES = Number(args['latency-samples']);
-const ROUNDS = Number(args.rounds);
-if (!Number.isSafeInteger(ROUNDS) || ROUNDS < 1) fail(`--rounds must be a positive integer, got ${args.rounds}`);
-if (!Number.isSafeInteger(LINES) || LINES < 1) fail(`--lines must be a positive integer, got ${args.lines}`);
+const ROUNDS = positiveInteger(args.rounds, '--rounds');
 
 // Targets from PRODUCT.md "Quality bars → Performance".
 const TARGET_RATIO = 2;
@@ -368,8 +366,7 @@ async function main(): Promise<void> {
     const skipped = args['skip-peer'];
     for (const command of COMMANDS) {
       const runs = rounds.map((r) => ({ d: r.d[command]!, ratio: r.s === undefined ? Number.NaN : r.s.seconds / r.d[command]!.seconds }));
-      const ratios = runs.map((r) => r.ratio).sort((a, b) => a - b);
-      const ratio = ratios[Math.floor((ratios.length - 1) / 2)]!;
+      const ratio = lowerMedian(runs.map((r) => r.ratio));
       const peakRss = Math.max(...runs.map((r) => r.d.peakRss));
       console.log(`dropship ${command}`);
       if (!skipped) {
@@ -395,9 +392,4 @@ async function main(): Promise<void> {
   }
 }
 
-try {
-  await main();
-} catch (err) {
-  console.error(`\nBENCH FAILED: ${err instanceof BenchFailure ? err.message : (err as Error).stack ?? String(err)}`);
-  process.exitCode = 1;
-}
+await runBench(main);

@@ -1,10 +1,11 @@
 /**
- * What the shipping benches (ship.ts, memory.ts) share: the generated input file, the `_bulk`
- * server in its own process, and watching a shipper's process through /proc.
+ * What the benches that run the CLI share (ship.ts, memory.ts, dedup.ts, retries.ts, report.ts):
+ * failing, the generated input file, the `_bulk` server in its own process, running the CLI as
+ * the bin does (under GNU time), and watching a shipper's process through /proc.
  */
 import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createWriteStream, readFileSync } from 'node:fs';
+import { createWriteStream, existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createLineGenerator } from './generate.js';
 
@@ -13,6 +14,26 @@ export class BenchFailure extends Error {}
 export function fail(message: string): never {
   throw new BenchFailure(message);
 }
+
+/** Runs a bench: a failed check (or any error) is printed and the process exits 1. */
+export async function runBench(main: () => Promise<void>): Promise<void> {
+  try {
+    await main();
+  } catch (err) {
+    console.error(`\nBENCH FAILED: ${err instanceof BenchFailure ? err.message : (err as Error).stack ?? String(err)}`);
+    process.exit(1);
+  }
+}
+
+/** A flag's value as a positive integer, or a failure naming the flag. */
+export function positiveInteger(value: string, flag: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 1) fail(`${flag} must be a positive integer, got ${value}`);
+  return n;
+}
+
+/** The median, the lower of the middle two for an even count (never flattering a ratio). */
+export const lowerMedian = (xs: number[]): number => [...xs].sort((a, b) => a - b)[(xs.length - 1) >> 1]!;
 
 export const mib = (b: number): string => `${(b / 2 ** 20).toFixed(0)} MiB`;
 
@@ -40,11 +61,15 @@ export async function writeLogFile(path: string, lines: number, seed: number): P
 // ---------------------------------------------------------------------------------------------
 // The `_bulk` server, in its own process so its CPU and memory are not charged to a shipper.
 
+/** The counters bench/bulk-server-child.ts answers 'stats' with. */
 export interface ServerStats {
   items: number;
   stored: number;
   bytes: number;
   requests: number;
+  searches: number;
+  searchedIds: number;
+  rejected: number;
   rss: number;
   cpuMs: number;
 }
@@ -65,14 +90,18 @@ export class ServerHandle {
   }
 
   /** One request at a time: replies carry no id, so they are matched by order. */
-  stats(): Promise<ServerStats> {
+  ask<T>(message: string | object): Promise<T> {
     const next = this.queue.then(async () => {
-      this.child.send('stats');
-      const [m] = (await once(this.child, 'message')) as [ServerStats];
+      this.child.send(message);
+      const [m] = (await once(this.child, 'message')) as [T];
       return m;
     });
     this.queue = next.catch(() => undefined);
     return next;
+  }
+
+  stats(): Promise<ServerStats> {
+    return this.ask<ServerStats>('stats');
   }
 
   async stop(): Promise<void> {
@@ -86,14 +115,23 @@ export class ServerHandle {
 // Process observation through /proc: dropship's parser workers are threads, so the process's
 // VmHWM (the kernel's own high-water mark of resident memory) covers all of them.
 
-export function procStatus(pid: number): { hwm: number; rss: number } | undefined {
+/**
+ * Reads `/proc/<pid>/<file>` (status, smaps_rollup) and gives its `Key: N kB` fields in bytes (0
+ * when absent); undefined once the process is gone.
+ */
+export function procKiBFields(pid: number, file: string): ((key: string) => number) | undefined {
+  let text: string;
   try {
-    const text = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kb = (key: string): number => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? 0) * 1024;
-    return { hwm: kb('VmHWM'), rss: kb('VmRSS') };
+    text = readFileSync(`/proc/${pid}/${file}`, 'utf8');
   } catch {
     return undefined;
   }
+  return (key) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? 0) * 1024;
+}
+
+export function procStatus(pid: number): { hwm: number; rss: number } | undefined {
+  const kb = procKiBFields(pid, 'status');
+  return kb && { hwm: kb('VmHWM'), rss: kb('VmRSS') };
 }
 
 /** User + system CPU seconds of a live process (all its threads). */
@@ -212,6 +250,41 @@ export function shebangNodeFlags(cli: string): string[] {
   const first = readFileSync(cli, 'utf8').split('\n', 1)[0] ?? '';
   const m = /^#!\S*env(?: -S)? node(.*)$/.exec(first);
   return m ? m[1]!.trim().split(/\s+/).filter((a) => a !== '') : [];
+}
+
+/** How the bin runs the CLI at `cli`: this node with the flags of its `#!` line. */
+export function cliCommand(cli: string): string[] {
+  if (!existsSync(cli)) fail(`${cli} is missing: run "npm run build" first`);
+  return [process.execPath, ...shebangNodeFlags(cli), cli];
+}
+
+const GNU_TIME = '/usr/bin/time';
+
+export function checkGnuTime(): void {
+  try {
+    execFileSync(GNU_TIME, ['-f', '%e', 'true'], { stdio: 'ignore' });
+  } catch {
+    fail(`${GNU_TIME} does not run (Debian package "time")`);
+  }
+}
+
+export interface Timed {
+  wallS: number;
+  cpuS: number;
+  /** The kernel's maxrss of the process. */
+  rssBytes: number;
+  stderr: string;
+}
+
+/** Runs a command under GNU time, stdout to /dev/null; fails unless it exits 0. */
+export async function timed(label: string, argv: string[]): Promise<Timed> {
+  const child = spawn(GNU_TIME, ['-f', 'BENCH %e %U %S %M', ...argv], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+  const [code] = (await once(child, 'close')) as [number | null];
+  const m = /^BENCH ([\d.]+) ([\d.]+) ([\d.]+) (\d+)$/m.exec(stderr);
+  if (code !== 0 || m === null) fail(`${label} failed (exit ${code}):\n${stderr.slice(-3000)}`);
+  return { wallS: Number(m[1]), cpuS: Number(m[2]) + Number(m[3]), rssBytes: Number(m[4]) * 1024, stderr };
 }
 
 export function loadAverage(): string {

@@ -11,12 +11,11 @@ import type { Config, TopLevelSpec } from 'vega-lite';
 import type { Topology } from 'topojson-specification';
 import { countryName, numericCode, alpha2Of } from './countries.js';
 import { WEEKDAYS, type ReportData, type Timeline } from './data.js';
-import { showControls } from './format.js';
+import { num, portText, showControls } from './format.js';
 
 const require = createRequire(import.meta.url);
 
-const n = (v: number): string => v.toLocaleString('en-US');
-const attempts = (v: number): string => `${n(v)} attempt${v === 1 ? '' : 's'}`;
+const attempts = (v: number): string => `${num(v)} attempt${v === 1 ? '' : 's'}`;
 
 const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
 const CONFIG: Config = {
@@ -87,18 +86,11 @@ export function mapSpec(data: ReportData, topology: Topology): TopLevelSpec {
   return spec;
 }
 
-export function portLabel(port: number | null, transport: string | null, service?: string): string {
-  const where = port === null ? (transport ?? 'unknown') : `${port}/${transport ?? '?'}`;
-  return service === undefined ? where : `${where} ${service}`;
-}
-
 export function portsSpec(data: ReportData, rows = 15): TopLevelSpec {
-  const values = data.ports.rows.slice(0, rows).map((r, i) => ({
-    rank: i,
-    label: portLabel(r.port, r.transport, r.service),
-    count: r.count,
-    description: `${portLabel(r.port, r.transport, r.service)}: ${attempts(r.count)}${r.note ? ` (${r.note})` : ''}`,
-  }));
+  const values = data.ports.rows.slice(0, rows).map((r, i) => {
+    const label = r.service === undefined ? portText(r) : `${portText(r)} ${r.service}`;
+    return { rank: i, label, count: r.count, description: `${label}: ${attempts(r.count)}${r.note ? ` (${r.note})` : ''}` };
+  });
   return horizontalBars(values, 'attempts');
 }
 
@@ -219,7 +211,7 @@ export function authUsersSpec(data: ReportData, rows = 15): TopLevelSpec | undef
     const user = showControls(u.user);
     return ([['failure', u.failure], ['success', u.success], ['other', other]] as const)
       .filter(([, c]) => c > 0)
-      .map(([outcome, count]) => ({ rank, user, outcome, count, description: `${user}: ${n(count)} ${outcome === 'other' ? 'other events' : `${outcome}${count === 1 ? '' : 's'}`}` }));
+      .map(([outcome, count]) => ({ rank, user, outcome, count, description: `${user}: ${num(count)} ${outcome === 'other' ? 'other events' : `${outcome}${count === 1 ? '' : 's'}`}` }));
   });
   const spec: TopLevelSpec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
