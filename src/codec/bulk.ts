@@ -79,11 +79,10 @@ export interface BulkSpan {
 }
 
 /** The documents of a body, in order. */
-export function bulkSpans(body: Uint8Array): BulkSpan[] {
-  const b = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+export function bulkSpans(body: Buffer): BulkSpan[] {
   const spans: BulkSpan[] = [];
-  for (let start = 0; start < b.length; ) {
-    const end = documentEnd(b, start);
+  for (let start = 0; start < body.length; ) {
+    const end = documentEnd(body, start);
     spans.push({ start, end });
     start = end;
   }
