@@ -79,18 +79,21 @@ export interface BulkSpan {
 }
 
 /** The documents of a body, in order. */
-export function bulkSpans(body: Uint8Array): BulkSpan[] {
-  const b = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+export function bulkSpans(body: Buffer): BulkSpan[] {
   const spans: BulkSpan[] = [];
-  let start = 0;
-  while (start < b.length) {
-    const actionEnd = b.indexOf(NEWLINE, start);
-    const sourceEnd = actionEnd < 0 ? -1 : b.indexOf(NEWLINE, actionEnd + 1);
-    const end = sourceEnd < 0 ? b.length : sourceEnd + 1;
+  for (let start = 0; start < body.length; ) {
+    const end = documentEnd(body, start);
     spans.push({ start, end });
     start = end;
   }
   return spans;
+}
+
+/** Where the document that starts at `start` ends (after its source line's newline, or at the body's end). */
+export function documentEnd(body: Buffer, start: number): number {
+  const actionEnd = body.indexOf(NEWLINE, start);
+  const sourceEnd = actionEnd < 0 ? -1 : body.indexOf(NEWLINE, actionEnd + 1);
+  return sourceEnd < 0 ? body.length : sourceEnd + 1;
 }
 
 /** What an action line says. `op` is the action's name (`create`, `index`, `delete`, `update`). */

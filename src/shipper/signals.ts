@@ -1,10 +1,5 @@
 import type { Logger } from '../core/log.js';
 
-/**
- * The first SIGINT/SIGTERM asks the command to finish what it has read (its sources stop via
- * `abort`, the output settles, checkpoints are written); a second one exits at once. Returns
- * the function that removes the handlers.
- */
 export interface ShutdownGrace {
   /** How long the output may take to settle what was read. */
   ms: number;
@@ -12,6 +7,11 @@ export interface ShutdownGrace {
   expire: () => void;
 }
 
+/**
+ * The first SIGINT/SIGTERM asks the command to finish what it has read (its sources stop via
+ * `abort`, the output settles, checkpoints are written); a second one exits at once. Returns
+ * the function that removes the handlers.
+ */
 export function stopOnSignals(abort: AbortController, log: Logger, whatHappensOnForce: string, grace: ShutdownGrace): () => void {
   let stopping = false;
   let timer: NodeJS.Timeout | undefined;

@@ -1,4 +1,4 @@
-import { bulkSpans } from '../../codec/bulk.js';
+import { documentEnd } from '../../codec/bulk.js';
 import type { Chunk } from './acks.js';
 import type { Clock } from './pacing.js';
 
@@ -56,12 +56,14 @@ export function takeFitting<T>(batch: Batch<T>, part: Part<T>, limits: BatchLimi
   const roomBytes = limits.maxBytes - batch.bytes;
   const roomDocs = limits.maxDocs - batch.docs;
   if (part.body.length <= roomBytes && part.docs <= roomDocs) return { taken: part, rest: undefined };
+  // Walks only as far as the documents that fit (a part is usually cut near its middle).
   let end = 0;
   let docs = 0;
-  for (const span of bulkSpans(part.body)) {
-    if (docs >= roomDocs || (span.end > roomBytes && !(docs === 0 && batch.docs === 0))) break;
+  while (docs < roomDocs && end < part.body.length) {
+    const next = documentEnd(part.body, end);
+    if (next > roomBytes && !(docs === 0 && batch.docs === 0)) break;
     docs++;
-    end = span.end;
+    end = next;
   }
   if (docs === 0) return { taken: undefined, rest: part };
   if (docs === part.docs) return { taken: part, rest: undefined };
@@ -82,7 +84,8 @@ export function halve<T>(batch: Batch<T>): [Batch<T>, Batch<T>] {
     if (taken >= half) addToBatch(halves[1], part);
     else if (taken + part.docs <= half) addToBatch(halves[0], part);
     else {
-      const cut = bulkSpans(part.body)[half - taken - 1]!.end;
+      let cut = 0;
+      for (let d = 0; d < half - taken; d++) cut = documentEnd(part.body, cut);
       addToBatch(halves[0], slicePart(part, 0, cut, half - taken));
       addToBatch(halves[1], slicePart(part, cut, part.body.length, part.docs - (half - taken)));
     }

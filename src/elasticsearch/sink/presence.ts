@@ -83,6 +83,9 @@ export interface Plan<T> {
 
 export function planCheck<T>(batch: Batch<T>): Plan<T> {
   const streams = new Map<string, StreamDocs & { untimed: boolean }>();
+  // Documents of one second follow each other: each run of one `@timestamp` text is parsed once.
+  let lastText: string | undefined;
+  let lastMs = Number.NaN;
   const parts = batch.parts.map((part) => {
     if (part.checked === true) return { part, entries: undefined };
     const entries = bulkEntries(part.body);
@@ -93,7 +96,11 @@ export function planCheck<T>(batch: Batch<T>): Plan<T> {
         streams.set(entry.index, stream);
       }
       stream.ids.push(entry.id);
-      const ms = entry.timestamp === undefined ? Number.NaN : Date.parse(entry.timestamp);
+      if (entry.timestamp !== lastText) {
+        lastText = entry.timestamp;
+        lastMs = lastText === undefined ? Number.NaN : Date.parse(lastText);
+      }
+      const ms = lastMs;
       if (Number.isNaN(ms)) stream.untimed = true;
       else {
         stream.earliestMs = Math.min(stream.earliestMs!, ms);
