@@ -6,7 +6,7 @@ import { applyFirewall } from '../../normalize/firewall.js';
 import { normalizeIp } from '../../normalize/ip.js';
 import { formatMac, macAt, normalizeMac, parseHexBytes } from '../../normalize/mac.js';
 import { COLON, EQ, LBRACKET, LPAREN, QUOTE, RBRACKET, RPAREN, SPACE, TAB, readQuoted, skipBalanced } from '../kv.js';
-import { CONTROL, CONTROLS, DEL } from '../controls.js';
+import { blankControls, DEL, hasControl } from '../controls.js';
 import { READ_LIMIT, hexAt, intAt, portAt } from '../numbers.js';
 import { IANA_NAMES, PROTOCOL_NAMES } from '../protocols.js';
 import type { SyslogHeader } from '../syslog.js';
@@ -308,8 +308,8 @@ export function parseNetfilter(text: string, start: number, prefix: string): Fir
         const quoted = readQuoted(text, i, end);
         i = quoted.next;
         src = quoted.value;
-        if (CONTROL.test(src)) {
-          src = src.replace(CONTROLS, ' ');
+        if (hasControl(src)) {
+          src = blankControls(src);
           controls = true;
         }
         vs = 0;
