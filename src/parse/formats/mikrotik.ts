@@ -1,6 +1,7 @@
 import type { EcsDocument } from '../../model/document.js';
 import { DATASET_FIREWALL } from '../../model/document.js';
 import { drop, newFirewallRecord, type FirewallRecord } from '../../model/records.js';
+import { forgetProgram } from '../../normalize/ecs.js';
 import { applyFirewall } from '../../normalize/firewall.js';
 import { normalizeMac } from '../../normalize/mac.js';
 import { findVerdictWord } from '../../normalize/verdict.js';
@@ -192,12 +193,7 @@ export const mikrotik: Format = {
       // The header read `chain:` as the program: take it back.
       chain = header.appname ?? '';
       prefix = '';
-      const syslog = doc.log?.syslog;
-      if (syslog !== undefined) {
-        delete syslog.appname;
-        delete syslog.procid;
-        if (Object.keys(syslog).length === 0) delete doc.log;
-      }
+      forgetProgram(doc);
     } else {
       const words = line.slice(from, at - 2).split(' ').filter((w) => w !== '');
       chain = words.pop() ?? '';

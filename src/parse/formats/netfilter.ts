@@ -2,6 +2,7 @@ import type { EcsDocument, IptablesFields } from '../../model/document.js';
 import { DATASET_FIREWALL } from '../../model/document.js';
 import { makerOf, rangeGuard } from '../../model/fields.js';
 import { drop, newFirewallRecord, type FirewallRecord } from '../../model/records.js';
+import { forgetProgram } from '../../normalize/ecs.js';
 import { applyFirewall } from '../../normalize/firewall.js';
 import { normalizeIp } from '../../normalize/ip.js';
 import { formatMac, macAt, normalizeMac, parseHexBytes } from '../../normalize/mac.js';
@@ -574,12 +575,7 @@ export const netfilter: Format = {
     // `DENY: IN=…` with no host or `kernel:` tag: the header took the rule prefix for a tag.
     if (at === from && header.appname !== undefined && header.appname !== 'kernel' && header.tagStart >= 0) {
       prefix = `${header.appname}:`;
-      const syslog = doc.log?.syslog;
-      if (syslog !== undefined) {
-        delete syslog.appname;
-        delete syslog.procid;
-        if (Object.keys(syslog).length === 0) delete doc.log;
-      }
+      forgetProgram(doc);
     }
     const rec = parseNetfilter(line, at, prefix);
     if (rec.unreadable === CUT_BEFORE_PROTO) rememberHead(context, header, line.slice(at), prefix);
