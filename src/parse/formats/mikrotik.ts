@@ -8,7 +8,7 @@ import { findVerdictWord } from '../../normalize/verdict.js';
 import { splitHostPort } from '../endpoint.js';
 import { intOf } from '../numbers.js';
 import { IANA_NAMES, PROTOCOL_NAMES } from '../protocols.js';
-import type { SyslogHeader } from '../syslog.js';
+import { ROUTEROS_TOPICS, type SyslogHeader } from '../syslog.js';
 import type { Format } from './format.js';
 
 /**
@@ -23,8 +23,6 @@ import type { Format } from './format.js';
  * name; it is taken back from there.
  */
 
-/** `firewall,info`: RouterOS log topics, comma-separated lower-case words. */
-const TOPICS = /^[a-z]+(?:,[a-z]+)+$/;
 const NO_INTERFACE = /^\((?:unknown 0|none)\)$/;
 
 /** Where `in:` starts, after `chain: ` (or at the message start when the header took the chain for a tag). */
@@ -197,7 +195,7 @@ export const mikrotik: Format = {
     } else {
       const words = line.slice(from, at - 2).split(' ').filter((w) => w !== '');
       chain = words.pop() ?? '';
-      if (words.length > 0 && TOPICS.test(words[0]!)) words.shift();
+      if (words.length > 0 && ROUTEROS_TOPICS.test(words[0]!)) words.shift();
       prefix = words.join(' ');
     }
     return applyFirewall(doc, parseMikrotik(line.slice(at).trimEnd(), chain, prefix));
