@@ -7,7 +7,7 @@ import { normalizeMac } from '../../normalize/mac.js';
 import { findVerdictWord } from '../../normalize/verdict.js';
 import { splitHostPort } from '../endpoint.js';
 import { intOf } from '../numbers.js';
-import { IANA_NAMES, PROTOCOL_NAMES } from '../protocols.js';
+import { readProtocol } from '../protocols.js';
 import { ROUTEROS_TOPICS, type SyslogHeader } from '../syslog.js';
 import type { Format } from './format.js';
 
@@ -153,19 +153,7 @@ function readProto(rec: FirewallRecord, text: string, i: number): number {
   let j = i;
   while (j < text.length && text.charCodeAt(j) !== 32 && text.charCodeAt(j) !== 44) j++;
   const name = text.slice(i, j);
-  const known = PROTOCOL_NAMES[name.toUpperCase()];
-  if (known !== undefined) {
-    rec.transport = known[0];
-    rec.ianaNumber = known[1];
-  } else {
-    const n = intOf(name);
-    if (n !== undefined && n <= 255) {
-      rec.ianaNumber = n;
-      rec.transport = IANA_NAMES[n];
-    } else if (name !== '') {
-      rec.transport = name.toLowerCase();
-    }
-  }
+  if (name !== '') readProtocol(rec, name);
   if (text.startsWith(' (', j)) {
     const close = text.indexOf(')', j);
     const inner = close < 0 ? text.slice(j + 2) : text.slice(j + 2, close);

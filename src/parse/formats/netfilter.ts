@@ -9,7 +9,7 @@ import { formatMac, macAt, normalizeMac, parseHexBytes } from '../../normalize/m
 import { COLON, EQ, LBRACKET, LPAREN, QUOTE, RBRACKET, RPAREN, SPACE, TAB, readQuoted, skipBalanced } from '../kv.js';
 import { blankControls, DEL, hasControl } from '../controls.js';
 import { READ_LIMIT, hexAt, intAt, portAt } from '../numbers.js';
-import { IANA_NAMES, PROTOCOL_NAMES } from '../protocols.js';
+import { readProtocol } from '../protocols.js';
 import type { SyslogHeader } from '../syslog.js';
 import type { Format, ParseContext } from './format.js';
 import { applyPrefix } from './netfilter-prefix.js';
@@ -224,19 +224,7 @@ function applyProto(rec: FirewallRecord, value: string): number {
     case 'ICMP': code = P_ICMP; break;
     case 'ICMPV6': code = P_ICMPV6; break;
   }
-  const known = PROTOCOL_NAMES[upper];
-  if (known !== undefined) {
-    rec.transport = known[0];
-    rec.ianaNumber = known[1];
-  } else {
-    const n = intAt(value, 0, value.length);
-    if (n !== undefined && n <= 255) {
-      rec.ianaNumber = n;
-      rec.transport = IANA_NAMES[n];
-    } else {
-      rec.transport = value.toLowerCase();
-    }
-  }
+  readProtocol(rec, value, upper);
   return code;
 }
 
