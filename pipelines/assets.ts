@@ -7,7 +7,7 @@
  * src/model/document.ts without mapping it and this file stops compiling.
  */
 import type { estypes } from '@elastic/elasticsearch';
-import type { EcsDocument } from '../src/model/document.js';
+import type { DocumentField } from '../src/model/fields.js';
 import fields from './fields.json' with { type: 'json' };
 import ilmPolicy from './ilm-policy.json' with { type: 'json' };
 import indexTemplate from './index-template.json' with { type: 'json' };
@@ -23,20 +23,9 @@ export const checkedCustomFields: Record<string, { type: string } & Omit<Partial
   fields.custom;
 export const checkedEcsFields: Record<string, Partial<estypes.MappingProperty>> = { ...fields.ecs, ...fields.ecsFromPipeline };
 
-/** Dotted paths of the leaves of T: arrays, primitives, geo points and free-form maps are leaves. */
-type LeafPaths<T, Prefix extends string = ''> = {
-  [K in keyof T & string]-?: NonNullable<T[K]> extends string | number | boolean | readonly unknown[]
-    ? `${Prefix}${K}`
-    : K extends 'location'
-      ? `${Prefix}${K}`
-      : string extends keyof NonNullable<T[K]>
-        ? `${Prefix}${K}`
-        : LeafPaths<NonNullable<T[K]>, `${Prefix}${K}.`>;
-}[keyof T & string];
-
 type Declared = keyof typeof fields.ecs | keyof typeof fields.custom;
-type Unmapped = Exclude<LeafPaths<EcsDocument>, Declared>;
-type Stale = Exclude<Declared, LeafPaths<EcsDocument>>;
+type Unmapped = Exclude<DocumentField, Declared>;
+type Stale = Exclude<Declared, DocumentField>;
 
 // Each line fails with the offending field names in the error message.
 export const everyDocumentFieldIsMapped: [Unmapped] extends [never] ? true : { unmapped: Unmapped } = true;

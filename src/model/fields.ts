@@ -347,8 +347,11 @@ type LeafPaths<T, Prefix extends string = ''> = {
         : LeafPaths<NonNullable<T[K]>, `${Prefix}${K}.`>;
 }[keyof T & string];
 
-type Undeclared = Exclude<LeafPaths<EcsDocument>, FieldName>;
-type NotInDocument = Exclude<FieldName, LeafPaths<EcsDocument>>;
+/** Every field of the document type, as a dotted path (pipelines/assets.ts checks fields.json against it too). */
+export type DocumentField = LeafPaths<EcsDocument>;
+
+type Undeclared = Exclude<DocumentField, FieldName>;
+type NotInDocument = Exclude<FieldName, DocumentField>;
 // Each line fails to compile naming the offending fields.
 export const everyDocumentFieldIsDeclared: [Undeclared] extends [never] ? true : { undeclared: Undeclared } = true;
 export const everyDeclaredFieldIsInTheDocument: [NotInDocument] extends [never] ? true : { notInDocument: NotInDocument } = true;

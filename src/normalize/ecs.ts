@@ -82,6 +82,18 @@ export function baseDocument(b: DocumentBase): EcsDocument {
   return doc;
 }
 
+/**
+ * The header took a word of the message for the program (`DENY:` before `IN=`, RouterOS's
+ * `input:` chain) and the format takes it back: log.syslog forgets the program and its pid.
+ */
+export function forgetProgram(doc: EcsDocument): void {
+  const syslog = doc.log?.syslog;
+  if (syslog === undefined) return;
+  delete syslog.appname;
+  delete syslog.procid;
+  if (Object.keys(syslog).length === 0) delete doc.log;
+}
+
 /** Adds a tag once. */
 export function tag(doc: EcsDocument, name: string): void {
   const tags = (doc.tags ??= []);

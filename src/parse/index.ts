@@ -1,4 +1,4 @@
-import { DEFAULT_NAMESPACE, type Dataset } from '../model/data-stream.js';
+import { DATASETS, DEFAULT_NAMESPACE, type Dataset } from '../model/data-stream.js';
 import type { EcsDocument } from '../model/document.js';
 import { DATASET_SYSLOG } from '../model/document.js';
 import {
@@ -75,17 +75,10 @@ export function createParser(opts: ParserOptions): LineParser {
   const timeOpts = { zone: opts.zone, year: opts.year, referenceMs: undefined as number | undefined };
   const namespace = opts.namespace ?? DEFAULT_NAMESPACE;
   // One frozen data_stream object per dataset, shared by its documents.
-  const streams = new Map<string, DataStream>();
-  let lastDataset = '';
-  let lastStream: DataStream | undefined;
-  const streamOf = (dataset: Dataset): DataStream => {
-    if (dataset === lastDataset) return lastStream!;
-    let s = streams.get(dataset);
-    if (s === undefined) streams.set(dataset, (s = Object.freeze({ type: 'logs', dataset, namespace } as const)));
-    lastDataset = dataset;
-    lastStream = s;
-    return s;
-  };
+  const streams = new Map<Dataset, DataStream>(
+    DATASETS.map((dataset) => [dataset, Object.freeze({ type: 'logs', dataset, namespace } as const)]),
+  );
+  const streamOf = (dataset: Dataset): DataStream => streams.get(dataset)!;
   const context: ParseContext = { tsMs: 0, splitHeads: new Map() };
   let lastCreatedMs = NaN;
   let lastCreatedIso = '';

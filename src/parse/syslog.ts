@@ -420,10 +420,10 @@ export function parseSyslogHeader(line: string): SyslogHeader {
 }
 
 /** RouterOS log topics (`firewall,info`), which come where a hostname would when a file holds none. */
-const TOPICS = /^[a-z]+(?:,[a-z]+)+$/;
+export const ROUTEROS_TOPICS = /^[a-z]+(?:,[a-z]+)+$/;
 
 function looksLikeHost(tok: string): boolean {
   const c = tok.charCodeAt(0);
   if (c === 91 || c === 60 || c === 40) return false; // '[', '<', '('
-  return tok.indexOf('=') < 0 && !(tok.indexOf(',') > 0 && TOPICS.test(tok));
+  return tok.indexOf('=') < 0 && !(tok.indexOf(',') > 0 && ROUTEROS_TOPICS.test(tok));
 }

@@ -1,13 +1,14 @@
 import type { EcsDocument } from '../../model/document.js';
 import { DATASET_FIREWALL } from '../../model/document.js';
 import { drop, newFirewallRecord, type FirewallRecord } from '../../model/records.js';
+import { forgetProgram } from '../../normalize/ecs.js';
 import { applyFirewall } from '../../normalize/firewall.js';
 import { normalizeMac } from '../../normalize/mac.js';
 import { findVerdictWord } from '../../normalize/verdict.js';
 import { splitHostPort } from '../endpoint.js';
 import { intOf } from '../numbers.js';
-import { IANA_NAMES, PROTOCOL_NAMES } from '../protocols.js';
-import type { SyslogHeader } from '../syslog.js';
+import { readProtocol } from '../protocols.js';
+import { ROUTEROS_TOPICS, type SyslogHeader } from '../syslog.js';
 import type { Format } from './format.js';
 
 /**
@@ -22,8 +23,6 @@ import type { Format } from './format.js';
  * name; it is taken back from there.
  */
 
-/** `firewall,info`: RouterOS log topics, comma-separated lower-case words. */
-const TOPICS = /^[a-z]+(?:,[a-z]+)+$/;
 const NO_INTERFACE = /^\((?:unknown 0|none)\)$/;
 
 /** Where `in:` starts, after `chain: ` (or at the message start when the header took the chain for a tag). */
@@ -154,19 +153,7 @@ function readProto(rec: FirewallRecord, text: string, i: number): number {
   let j = i;
   while (j < text.length && text.charCodeAt(j) !== 32 && text.charCodeAt(j) !== 44) j++;
   const name = text.slice(i, j);
-  const known = PROTOCOL_NAMES[name.toUpperCase()];
-  if (known !== undefined) {
-    rec.transport = known[0];
-    rec.ianaNumber = known[1];
-  } else {
-    const n = intOf(name);
-    if (n !== undefined && n <= 255) {
-      rec.ianaNumber = n;
-      rec.transport = IANA_NAMES[n];
-    } else if (name !== '') {
-      rec.transport = name.toLowerCase();
-    }
-  }
+  if (name !== '') readProtocol(rec, name);
   if (text.startsWith(' (', j)) {
     const close = text.indexOf(')', j);
     const inner = close < 0 ? text.slice(j + 2) : text.slice(j + 2, close);
@@ -192,16 +179,11 @@ export const mikrotik: Format = {
       // The header read `chain:` as the program: take it back.
       chain = header.appname ?? '';
       prefix = '';
-      const syslog = doc.log?.syslog;
-      if (syslog !== undefined) {
-        delete syslog.appname;
-        delete syslog.procid;
-        if (Object.keys(syslog).length === 0) delete doc.log;
-      }
+      forgetProgram(doc);
     } else {
       const words = line.slice(from, at - 2).split(' ').filter((w) => w !== '');
       chain = words.pop() ?? '';
-      if (words.length > 0 && TOPICS.test(words[0]!)) words.shift();
+      if (words.length > 0 && ROUTEROS_TOPICS.test(words[0]!)) words.shift();
       prefix = words.join(' ');
     }
     return applyFirewall(doc, parseMikrotik(line.slice(at).trimEnd(), chain, prefix));

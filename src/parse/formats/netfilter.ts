@@ -2,13 +2,14 @@ import type { EcsDocument, IptablesFields } from '../../model/document.js';
 import { DATASET_FIREWALL } from '../../model/document.js';
 import { makerOf, rangeGuard } from '../../model/fields.js';
 import { drop, newFirewallRecord, type FirewallRecord } from '../../model/records.js';
+import { forgetProgram } from '../../normalize/ecs.js';
 import { applyFirewall } from '../../normalize/firewall.js';
 import { normalizeIp } from '../../normalize/ip.js';
 import { formatMac, macAt, normalizeMac, parseHexBytes } from '../../normalize/mac.js';
 import { COLON, EQ, LBRACKET, LPAREN, QUOTE, RBRACKET, RPAREN, SPACE, TAB, readQuoted, skipBalanced } from '../kv.js';
-import { CONTROL, CONTROLS, DEL } from '../controls.js';
+import { blankControls, DEL, hasControl } from '../controls.js';
 import { READ_LIMIT, hexAt, intAt, portAt } from '../numbers.js';
-import { IANA_NAMES, PROTOCOL_NAMES } from '../protocols.js';
+import { readProtocol } from '../protocols.js';
 import type { SyslogHeader } from '../syslog.js';
 import type { Format, ParseContext } from './format.js';
 import { applyPrefix } from './netfilter-prefix.js';
@@ -223,19 +224,7 @@ function applyProto(rec: FirewallRecord, value: string): number {
     case 'ICMP': code = P_ICMP; break;
     case 'ICMPV6': code = P_ICMPV6; break;
   }
-  const known = PROTOCOL_NAMES[upper];
-  if (known !== undefined) {
-    rec.transport = known[0];
-    rec.ianaNumber = known[1];
-  } else {
-    const n = intAt(value, 0, value.length);
-    if (n !== undefined && n <= 255) {
-      rec.ianaNumber = n;
-      rec.transport = IANA_NAMES[n];
-    } else {
-      rec.transport = value.toLowerCase();
-    }
-  }
+  readProtocol(rec, value, upper);
   return code;
 }
 
@@ -308,8 +297,8 @@ export function parseNetfilter(text: string, start: number, prefix: string): Fir
         const quoted = readQuoted(text, i, end);
         i = quoted.next;
         src = quoted.value;
-        if (CONTROL.test(src)) {
-          src = src.replace(CONTROLS, ' ');
+        if (hasControl(src)) {
+          src = blankControls(src);
           controls = true;
         }
         vs = 0;
@@ -574,12 +563,7 @@ export const netfilter: Format = {
     // `DENY: IN=…` with no host or `kernel:` tag: the header took the rule prefix for a tag.
     if (at === from && header.appname !== undefined && header.appname !== 'kernel' && header.tagStart >= 0) {
       prefix = `${header.appname}:`;
-      const syslog = doc.log?.syslog;
-      if (syslog !== undefined) {
-        delete syslog.appname;
-        delete syslog.procid;
-        if (Object.keys(syslog).length === 0) delete doc.log;
-      }
+      forgetProgram(doc);
     }
     const rec = parseNetfilter(line, at, prefix);
     if (rec.unreadable === CUT_BEFORE_PROTO) rememberHead(context, header, line.slice(at), prefix);
