@@ -9,8 +9,6 @@ import {
   FINGERPRINT_BYTES, GzipCursor, gzipHead, headOf, isGzipHead, isOtherCompression, isRotatedName, matchesFingerprint, sha256,
 } from './file-identity.js';
 
-export { FINGERPRINT_BYTES, fingerprintOf } from './file-identity.js';
-
 /**
  * Follows files through rotation, the way a shipper next to a router must for months, whether
  * the output keeps up or not:
