@@ -83,6 +83,9 @@ export interface FileBatch extends LineBytes {
  */
 const MTIME_SLACK_MS = 50;
 
+/** How a file looked when it was judged: judged again once its size or mtime changes. */
+const stampOf = (st: { size: number; mtimeMs: number }): string => `${st.size}:${st.mtimeMs}`;
+
 /** A generation of a file, as a stream whose identical lines are counted together. */
 const streamOf = (dev: number, ino: number, generation: number): string => `${dev}:${ino}:${generation}`;
 
@@ -437,7 +440,7 @@ export class FileFollower {
           continue;
         }
         if (seen.has(key)) continue;
-        const stamp = `${st.size}:${st.mtimeMs}`;
+        const stamp = stampOf(st);
         if (this.judged.get(key) === stamp) continue;
         if (isOtherCompression(name)) {
           this.judged.set(key, stamp);
@@ -487,7 +490,7 @@ export class FileFollower {
       if (id.kind === 'unknown' && direct) {
         plan.push({ c, id, startAt: written && this.isLaterGeneration(c.path) ? 'beginning' : this.opts.startAt, draining: false });
       } else if (id.kind === 'unknown' && !written) {
-        this.judged.set(inodeKey(c.dev, c.ino), `${c.size}:${c.mtimeMs}`); // history from before we looked
+        this.judged.set(inodeKey(c.dev, c.ino), stampOf(c)); // history from before we looked
       } else {
         plan.push({ c, id, startAt: 'beginning', draining: !direct });
       }
@@ -519,7 +522,7 @@ export class FileFollower {
     const since = this.lastLook;
     for (const c of siblings) {
       const key = inodeKey(c.dev, c.ino);
-      const stamp = `${c.size}:${c.mtimeMs}`;
+      const stamp = stampOf(c);
       let id = this.identify(c, false);
       // A copy is never longer than its original (not truncated yet, or this scan would have
       // adopted the copy already): a short file's whole content at the start of a longer one
@@ -607,7 +610,7 @@ export class FileFollower {
       if (!(await gz.seek(start).catch(() => false))) {
         gz.close();
         this.emit({ type: 'lost', path: c.path, reason: `compressed content ends before the checkpoint (${offset} bytes)` });
-        this.judged.set(key, `${c.size}:${c.mtimeMs}`);
+        this.judged.set(key, stampOf(c));
         return true;
       }
     }
@@ -740,7 +743,7 @@ export class FileFollower {
         }
         const taken = this.tracked.get(inodeKey(c.dev, c.ino));
         if (taken !== undefined) taken.contextEnd = contextEnd;
-        this.judged.set(inodeKey(c.dev, c.ino), `${c.size}:${c.mtimeMs}`);
+        this.judged.set(inodeKey(c.dev, c.ino), stampOf(c));
         return;
       }
       this.opts.store.delete(c.dev, c.ino);
@@ -818,7 +821,7 @@ export class FileFollower {
   private async finish(t: Tracked): Promise<FileBatch | undefined> {
     const last = t.splitter.flush();
     const st = await (t.fh?.stat() ?? stat(t.path)).catch(() => undefined);
-    if (st !== undefined) this.judged.set(t.key, `${st.size}:${st.mtimeMs}`); // done with; not a new sibling
+    if (st !== undefined) this.judged.set(t.key, stampOf(st)); // done with; not a new sibling
     await this.release(t);
     this.tracked.delete(t.key);
     this.letGo.set(t.key, { generation: t.generation, endOffset: last.data.length > 0 ? last.endOffset : t.readOffset });
