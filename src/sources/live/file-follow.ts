@@ -464,7 +464,6 @@ export class FileFollower {
    */
   private async recover(matched: Candidate[], siblings: Candidate[]): Promise<boolean> {
     const store = this.opts.store;
-    const since = this.lastLook;
     const all = [...matched.map((c) => ({ c, direct: true })), ...siblings.map((c) => ({ c, direct: false }))]
       .sort((a, b) => a.c.mtimeMs - b.c.mtimeMs);
     const used = new Set<FileCheckpoint>();
@@ -486,7 +485,7 @@ export class FileFollower {
     const plan: { c: Candidate; id: Identity; startAt: 'beginning' | 'end'; draining: boolean }[] = [];
     for (const { c, direct } of all) {
       const id = ids.get(c)!;
-      const written = since !== undefined && c.mtimeMs > since - MTIME_SLACK_MS;
+      const written = this.writtenUnseen(c);
       if (id.kind === 'unknown' && direct) {
         plan.push({ c, id, startAt: written && this.isLaterGeneration(c.path) ? 'beginning' : this.opts.startAt, draining: false });
       } else if (id.kind === 'unknown' && !written) {
@@ -505,6 +504,11 @@ export class FileFollower {
     return complete;
   }
 
+  /** Whether a file was written after the last complete scan began (no scan saw it as it was). */
+  private writtenUnseen(c: Candidate): boolean {
+    return this.lastLook !== undefined && c.mtimeMs > this.lastLook - MTIME_SLACK_MS;
+  }
+
   /** Whether a file stands where a file we followed before stood, or is a later generation of one. */
   private isLaterGeneration(path: string): boolean {
     const dir = dirname(path);
@@ -519,7 +523,6 @@ export class FileFollower {
    */
   private async adoptMissed(siblings: Candidate[]): Promise<boolean> {
     let complete = true;
-    const since = this.lastLook;
     for (const c of siblings) {
       const key = inodeKey(c.dev, c.ino);
       const stamp = stampOf(c);
@@ -536,8 +539,7 @@ export class FileFollower {
         continue;
       }
       if (id.kind === 'unknown') {
-        const written = since !== undefined && c.mtimeMs > since - MTIME_SLACK_MS;
-        if (!written && !this.pendingSiblings.has(key)) {
+        if (!this.writtenUnseen(c) && !this.pendingSiblings.has(key)) {
           this.judged.set(key, stamp);
           continue;
         }
