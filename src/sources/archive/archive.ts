@@ -8,7 +8,7 @@ import { FINGERPRINT_BYTES, fingerprintOf } from '../live/file-identity.js';
 import { sniffKind, type InputKind } from './import-files.js';
 import { jsonRecords } from './json-records.js';
 import { isGzipFile, openMaybeGzip, readLineBatches } from '../framing/lines.js';
-import { ByteLineSplitter, MAX_LINE_BYTES, type Allocate, type LineBytes } from '../framing/line-bytes.js';
+import { ByteLineSplitter, isInputByte, MAX_LINE_BYTES, type Allocate, type LineBytes } from '../framing/line-bytes.js';
 
 /**
  * One archived file as `dropship import` reads it: identified and checkpointed like a followed
@@ -353,7 +353,7 @@ async function* lineBatches(
       const pointAt = (l: number, byte: number): ResumePoint => {
         const n = pieceAt + l;
         // Exact where no cut line before it changed the bytes; else the batch's first line.
-        return byte >= 0 && !(batch.truncated.length > 0 && batch.truncated[0]! < n)
+        return isInputByte(batch, n, byte)
           ? { line: first + n, offset: seek + batch.startOffset + piece.start + byte }
           : { line: first, offset: seek + batch.startOffset };
       };
