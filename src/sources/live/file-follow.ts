@@ -6,7 +6,7 @@ import { errorText, inodeKey, type CheckpointStore, type FileCheckpoint } from '
 import type { SourceBatch } from '../../core/batch.js';
 import { ByteLineSplitter, inputOffsetOf, MAX_LINE_BYTES, type Allocate, type LineBytes } from '../framing/line-bytes.js';
 import {
-  FINGERPRINT_BYTES, GzipCursor, gzipHead, headOf, isGzipHead, isOtherCompression, isRotatedName, matchesFingerprint, sha256,
+  FINGERPRINT_BYTES, GzipCursor, gzipHead, headOf, isGzipHead, isOtherCompression, isRotatedName, matchesFingerprint, sha256, startsWith,
 } from './file-identity.js';
 
 /**
@@ -379,7 +379,7 @@ export class FileFollower {
     }
     for (const other of this.tracked.values()) {
       if (other === notCopyOf) continue;
-      if (other.head.length > 0 && c.head.length >= other.head.length && c.head.subarray(0, other.head.length).equals(other.head)) return { kind: 'tracked', t: other };
+      if (other.head.length > 0 && startsWith(c.head, other.head)) return { kind: 'tracked', t: other };
     }
     for (const cp of store.all()) {
       if (used.has(cp) || this.tracked.has(inodeKey(cp.dev, cp.ino)) || !matchesFingerprint(c.head, cp.fingerprint, cp.fingerprintLength)) continue;
@@ -674,7 +674,7 @@ export class FileFollower {
     const want = Math.min(size, FINGERPRINT_BYTES);
     if (t.head.length >= want || t.fh === undefined) return;
     const head = await headOf(t.fh, want);
-    if (!head.subarray(0, t.head.length).equals(t.head)) return; // truncated meanwhile: the next check sees it
+    if (!startsWith(head, t.head)) return; // truncated meanwhile: the next check sees it
     t.head = head;
     const cp = this.opts.store.get(t.dev, t.ino);
     if (cp === undefined || cp.generation !== t.generation) return;
@@ -726,7 +726,7 @@ export class FileFollower {
       const st = await stat(path).catch(() => undefined);
       if (st === undefined || !st.isFile() || this.tracked.has(inodeKey(st.dev, st.ino))) continue;
       const c = await this.candidate(path, st);
-      if (c === undefined || c.head.length < t.head.length || !c.head.subarray(0, t.head.length).equals(t.head)) continue;
+      if (c === undefined || !startsWith(c.head, t.head)) continue;
       if (!c.gz && c.size < from) continue;
       // Read from where we were; the checkpoint stays at what the sink settled, since the lines
       // in between are not delivered yet.
