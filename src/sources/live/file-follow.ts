@@ -86,6 +86,14 @@ const MTIME_SLACK_MS = 50;
 /** How a file looked when it was judged: judged again once its size or mtime changes. */
 const stampOf = (st: { size: number; mtimeMs: number }): string => `${st.size}:${st.mtimeMs}`;
 
+/** A new checkpoint of a file at `offset`, known by `head` (its first bytes). */
+function checkpointOf(f: { dev: number; ino: number; path: string }, offset: number, generation: number, head: Buffer): FileCheckpoint {
+  return {
+    dev: f.dev, ino: f.ino, path: f.path, offset, generation,
+    fingerprint: sha256(head), fingerprintLength: head.length, updated: new Date().toISOString(),
+  };
+}
+
 /** A generation of a file, as a stream whose identical lines are counted together. */
 const streamOf = (dev: number, ino: number, generation: number): string => `${dev}:${ino}:${generation}`;
 
@@ -616,12 +624,7 @@ export class FileFollower {
         return true;
       }
     }
-    const cp: FileCheckpoint = {
-      dev: c.dev, ino: c.ino, path: c.path, offset, generation,
-      fingerprint: sha256(head), fingerprintLength: head.length, updated: new Date().toISOString(),
-      ...(context !== undefined ? { context } : {}),
-    };
-    store.set(cp);
+    store.set({ ...checkpointOf(c, offset, generation, head), ...(context !== undefined ? { context } : {}) });
     this.letGo.delete(key); // taken up again: its checkpoint is live once more
     this.tracked.set(key, {
       key, dev: c.dev, ino: c.ino, path: c.path, fh, gz, readOffset: start, contextEnd: context !== undefined ? offset : 0, generation,
@@ -709,10 +712,7 @@ export class FileFollower {
     t.head = await headOf(t.fh!, Math.min(size, FINGERPRINT_BYTES));
     t.lastGrowth = Date.now();
     this.letGo.delete(t.key);
-    store.set({
-      dev: t.dev, ino: t.ino, path: t.path, offset: 0, generation: t.generation,
-      fingerprint: sha256(t.head), fingerprintLength: t.head.length, updated: new Date().toISOString(),
-    });
+    store.set(checkpointOf(t, 0, t.generation, t.head));
   }
 
   /**
@@ -731,10 +731,7 @@ export class FileFollower {
       // Read from where we were; the checkpoint stays at what the sink settled, since the lines
       // in between are not delivered yet.
       const generation = newGeneration();
-      this.opts.store.set({
-        dev: c.dev, ino: c.ino, path, offset: from, generation,
-        fingerprint: sha256(t.head), fingerprintLength: t.head.length, updated: new Date().toISOString(),
-      });
+      this.opts.store.set(checkpointOf(c, from, generation, t.head));
       const copy = { ...c, head: t.head };
       // Its lines continue the original's stream: what was read of the original is counted there.
       if (await this.takeUp(copy, { kind: 'checkpoint', cp: this.opts.store.get(c.dev, c.ino)! }, 'beginning', true, t.stream)) {
