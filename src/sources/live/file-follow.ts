@@ -94,6 +94,10 @@ function checkpointOf(f: { dev: number; ino: number; path: string }, offset: num
   };
 }
 
+/** Whether a file on a checkpoint's inode is still the file it was taken of (taken empty: nothing tells them apart). */
+const stillOwn = (cp: FileCheckpoint, head: Buffer): boolean =>
+  cp.fingerprintLength === 0 || matchesFingerprint(head, cp.fingerprint, cp.fingerprintLength);
+
 /** A generation of a file, as a stream whose identical lines are counted together. */
 const streamOf = (dev: number, ino: number, generation: number): string => `${dev}:${ino}:${generation}`;
 
@@ -377,7 +381,7 @@ export class FileFollower {
     if (t !== undefined) return { kind: 'tracked', t };
     const store = this.opts.store;
     const own = store.get(c.dev, c.ino);
-    if (own !== undefined && !used.has(own) && (own.fingerprintLength === 0 || matchesFingerprint(c.head, own.fingerprint, own.fingerprintLength))) {
+    if (own !== undefined && !used.has(own) && stillOwn(own, c.head)) {
       const gone = this.letGo.get(key);
       if (gone === undefined || gone.generation !== own.generation) return { kind: 'checkpoint', cp: own };
       // Let go a moment ago, its last lines not settled yet, and back under a followed name:
@@ -479,7 +483,7 @@ export class FileFollower {
     // Own inode first: the file a checkpoint was taken of, under whatever name it has now.
     for (const { c } of all) {
       const own = store.get(c.dev, c.ino);
-      if (own !== undefined && (own.fingerprintLength === 0 || matchesFingerprint(c.head, own.fingerprint, own.fingerprintLength))) {
+      if (own !== undefined && stillOwn(own, c.head)) {
         used.add(own);
         ids.set(c, { kind: 'checkpoint', cp: own });
       }
