@@ -285,7 +285,12 @@ export interface CheckpointTimerEvents {
  * and once when writes succeed again, not every second; the checkpoints meanwhile stay in memory.
  */
 export function flushEvery(store: CheckpointStore, intervalMs: number, events: CheckpointTimerEvents): { stop(): void } {
+  // One flush at a time: a write slower than the interval (fsync on a loaded disk) would queue a
+  // second tick that read the same failure count and reported the recovery twice.
+  let busy = false;
   const timer = setInterval(() => {
+    if (busy) return;
+    busy = true;
     const before = store.failedWrites;
     store.flush().then(
       () => {
@@ -294,7 +299,7 @@ export function flushEvery(store: CheckpointStore, intervalMs: number, events: C
       (err: unknown) => {
         if (store.failedWrites === 1) events.failed(err as StateError);
       },
-    );
+    ).finally(() => (busy = false));
   }, intervalMs);
   timer.unref();
   return { stop: () => clearInterval(timer) };

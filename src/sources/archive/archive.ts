@@ -1,14 +1,14 @@
 import { open } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import type { ResumePoint, SourceBatch } from '../../core/batch.js';
-import type { CheckpointStore, FileCheckpoint } from '../../state/checkpoints.js';
+import { inodeKey, type CheckpointStore, type FileCheckpoint } from '../../state/checkpoints.js';
 import { firstLineInstant, lastLineYear, segmentAt, YearScanner, yearSegments, type YearSegment } from '../../parse/file-years.js';
 import type { TimeZone } from '../../time/zone.js';
-import { FINGERPRINT_BYTES, fingerprintOf } from '../live/file-follow.js';
+import { FINGERPRINT_BYTES, fingerprintOf } from '../live/file-identity.js';
 import { sniffKind, type InputKind } from './import-files.js';
 import { jsonRecords } from './json-records.js';
 import { isGzipFile, openMaybeGzip, readLineBatches } from '../framing/lines.js';
-import { ByteLineSplitter, MAX_LINE_BYTES, type Allocate, type LineBytes } from '../framing/line-bytes.js';
+import { ByteLineSplitter, isInputByte, MAX_LINE_BYTES, type Allocate, type LineBytes } from '../framing/line-bytes.js';
 
 /**
  * One archived file as `dropship import` reads it: identified and checkpointed like a followed
@@ -295,7 +295,7 @@ export async function* archiveBatches(f: ArchiveFile, o: ArchiveReadOptions): As
     : cp.contextOffset !== undefined ? { seek: cp.contextOffset, line: cp.contextLine }
     : { seek: 0, line: 0 };
   const stream = await openMaybeGzip(f.path, { start: entry.seek, onRawBytes: (n) => (o.counters.rawBytes += n) });
-  const id = `${f.checkpoint.dev}:${f.checkpoint.ino}`;
+  const id = inodeKey(f.checkpoint.dev, f.checkpoint.ino);
   const damage: Damage = {};
   let lines: number | undefined;
   try {
@@ -353,7 +353,7 @@ async function* lineBatches(
       const pointAt = (l: number, byte: number): ResumePoint => {
         const n = pieceAt + l;
         // Exact where no cut line before it changed the bytes; else the batch's first line.
-        return byte >= 0 && !(batch.truncated.length > 0 && batch.truncated[0]! < n)
+        return isInputByte(batch, n, byte)
           ? { line: first + n, offset: seek + batch.startOffset + piece.start + byte }
           : { line: first, offset: seek + batch.startOffset };
       };

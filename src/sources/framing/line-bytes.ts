@@ -143,13 +143,18 @@ export class ByteLineSplitter {
 
 const EMPTY = Buffer.alloc(0);
 
+/** Whether line `line`'s byte in the batch's data is also its byte in the input: no line cut before it. */
+export function isInputByte(b: Pick<LineBytes, 'truncated'>, line: number, byte: number): boolean {
+  return byte >= 0 && !(b.truncated.length > 0 && b.truncated[0]! < line);
+}
+
 /**
  * The input offset where line `line` of a batch starts, given its byte in the batch's data. Lines
  * cut before it make data and input differ; then the batch's own start is given, which lies before
  * (what reads from there reads a few lines more, never fewer).
  */
 export function inputOffsetOf(b: Pick<LineBytes, 'startOffset' | 'truncated'>, line: number, byte: number): number {
-  return byte < 0 || (b.truncated.length > 0 && b.truncated[0]! < line) ? b.startOffset : b.startOffset + byte;
+  return isInputByte(b, line, byte) ? b.startOffset + byte : b.startOffset;
 }
 
 /**

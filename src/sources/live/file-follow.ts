@@ -6,10 +6,8 @@ import { errorText, inodeKey, type CheckpointStore, type FileCheckpoint } from '
 import type { SourceBatch } from '../../core/batch.js';
 import { ByteLineSplitter, inputOffsetOf, MAX_LINE_BYTES, type Allocate, type LineBytes } from '../framing/line-bytes.js';
 import {
-  FINGERPRINT_BYTES, GzipCursor, gzipHead, headOf, isGzipHead, isOtherCompression, isRotatedName, matchesFingerprint, sha256,
+  FINGERPRINT_BYTES, GzipCursor, gzipHead, headOf, isGzipHead, isOtherCompression, isRotatedName, matchesFingerprint, sha256, startsWith,
 } from './file-identity.js';
-
-export { FINGERPRINT_BYTES, fingerprintOf } from './file-identity.js';
 
 /**
  * Follows files through rotation, the way a shipper next to a router must for months, whether
@@ -84,6 +82,21 @@ export interface FileBatch extends LineBytes {
  * counts as written after a scan if its mtime is later than the scan's start less this much.
  */
 const MTIME_SLACK_MS = 50;
+
+/** How a file looked when it was judged: judged again once its size or mtime changes. */
+const stampOf = (st: { size: number; mtimeMs: number }): string => `${st.size}:${st.mtimeMs}`;
+
+/** A new checkpoint of a file at `offset`, known by `head` (its first bytes). */
+function checkpointOf(f: { dev: number; ino: number; path: string }, offset: number, generation: number, head: Buffer): FileCheckpoint {
+  return {
+    dev: f.dev, ino: f.ino, path: f.path, offset, generation,
+    fingerprint: sha256(head), fingerprintLength: head.length, updated: new Date().toISOString(),
+  };
+}
+
+/** Whether a file on a checkpoint's inode is still the file it was taken of (taken empty: nothing tells them apart). */
+const stillOwn = (cp: FileCheckpoint, head: Buffer): boolean =>
+  cp.fingerprintLength === 0 || matchesFingerprint(head, cp.fingerprint, cp.fingerprintLength);
 
 /** A generation of a file, as a stream whose identical lines are counted together. */
 const streamOf = (dev: number, ino: number, generation: number): string => `${dev}:${ino}:${generation}`;
@@ -368,7 +381,7 @@ export class FileFollower {
     if (t !== undefined) return { kind: 'tracked', t };
     const store = this.opts.store;
     const own = store.get(c.dev, c.ino);
-    if (own !== undefined && !used.has(own) && (own.fingerprintLength === 0 || matchesFingerprint(c.head, own.fingerprint, own.fingerprintLength))) {
+    if (own !== undefined && !used.has(own) && stillOwn(own, c.head)) {
       const gone = this.letGo.get(key);
       if (gone === undefined || gone.generation !== own.generation) return { kind: 'checkpoint', cp: own };
       // Let go a moment ago, its last lines not settled yet, and back under a followed name:
@@ -378,7 +391,7 @@ export class FileFollower {
     }
     for (const other of this.tracked.values()) {
       if (other === notCopyOf) continue;
-      if (other.head.length > 0 && c.head.length >= other.head.length && c.head.subarray(0, other.head.length).equals(other.head)) return { kind: 'tracked', t: other };
+      if (other.head.length > 0 && startsWith(c.head, other.head)) return { kind: 'tracked', t: other };
     }
     for (const cp of store.all()) {
       if (used.has(cp) || this.tracked.has(inodeKey(cp.dev, cp.ino)) || !matchesFingerprint(c.head, cp.fingerprint, cp.fingerprintLength)) continue;
@@ -439,7 +452,7 @@ export class FileFollower {
           continue;
         }
         if (seen.has(key)) continue;
-        const stamp = `${st.size}:${st.mtimeMs}`;
+        const stamp = stampOf(st);
         if (this.judged.get(key) === stamp) continue;
         if (isOtherCompression(name)) {
           this.judged.set(key, stamp);
@@ -463,7 +476,6 @@ export class FileFollower {
    */
   private async recover(matched: Candidate[], siblings: Candidate[]): Promise<boolean> {
     const store = this.opts.store;
-    const since = this.lastLook;
     const all = [...matched.map((c) => ({ c, direct: true })), ...siblings.map((c) => ({ c, direct: false }))]
       .sort((a, b) => a.c.mtimeMs - b.c.mtimeMs);
     const used = new Set<FileCheckpoint>();
@@ -471,7 +483,7 @@ export class FileFollower {
     // Own inode first: the file a checkpoint was taken of, under whatever name it has now.
     for (const { c } of all) {
       const own = store.get(c.dev, c.ino);
-      if (own !== undefined && (own.fingerprintLength === 0 || matchesFingerprint(c.head, own.fingerprint, own.fingerprintLength))) {
+      if (own !== undefined && stillOwn(own, c.head)) {
         used.add(own);
         ids.set(c, { kind: 'checkpoint', cp: own });
       }
@@ -485,11 +497,11 @@ export class FileFollower {
     const plan: { c: Candidate; id: Identity; startAt: 'beginning' | 'end'; draining: boolean }[] = [];
     for (const { c, direct } of all) {
       const id = ids.get(c)!;
-      const written = since !== undefined && c.mtimeMs > since - MTIME_SLACK_MS;
+      const written = this.writtenUnseen(c);
       if (id.kind === 'unknown' && direct) {
         plan.push({ c, id, startAt: written && this.isLaterGeneration(c.path) ? 'beginning' : this.opts.startAt, draining: false });
       } else if (id.kind === 'unknown' && !written) {
-        this.judged.set(inodeKey(c.dev, c.ino), `${c.size}:${c.mtimeMs}`); // history from before we looked
+        this.judged.set(inodeKey(c.dev, c.ino), stampOf(c)); // history from before we looked
       } else {
         plan.push({ c, id, startAt: 'beginning', draining: !direct });
       }
@@ -502,6 +514,11 @@ export class FileFollower {
     let complete = true;
     for (const { c, id, startAt, draining } of plan) if (!(await this.takeUp(c, id, startAt, draining))) complete = false;
     return complete;
+  }
+
+  /** Whether a file was written after the last complete scan began (no scan saw it as it was). */
+  private writtenUnseen(c: Candidate): boolean {
+    return this.lastLook !== undefined && c.mtimeMs > this.lastLook - MTIME_SLACK_MS;
   }
 
   /** Whether a file stands where a file we followed before stood, or is a later generation of one. */
@@ -518,10 +535,9 @@ export class FileFollower {
    */
   private async adoptMissed(siblings: Candidate[]): Promise<boolean> {
     let complete = true;
-    const since = this.lastLook;
     for (const c of siblings) {
       const key = inodeKey(c.dev, c.ino);
-      const stamp = `${c.size}:${c.mtimeMs}`;
+      const stamp = stampOf(c);
       let id = this.identify(c, false);
       // A copy is never longer than its original (not truncated yet, or this scan would have
       // adopted the copy already): a short file's whole content at the start of a longer one
@@ -535,8 +551,7 @@ export class FileFollower {
         continue;
       }
       if (id.kind === 'unknown') {
-        const written = since !== undefined && c.mtimeMs > since - MTIME_SLACK_MS;
-        if (!written && !this.pendingSiblings.has(key)) {
+        if (!this.writtenUnseen(c) && !this.pendingSiblings.has(key)) {
           this.judged.set(key, stamp);
           continue;
         }
@@ -609,16 +624,11 @@ export class FileFollower {
       if (!(await gz.seek(start).catch(() => false))) {
         gz.close();
         this.emit({ type: 'lost', path: c.path, reason: `compressed content ends before the checkpoint (${offset} bytes)` });
-        this.judged.set(key, `${c.size}:${c.mtimeMs}`);
+        this.judged.set(key, stampOf(c));
         return true;
       }
     }
-    const cp: FileCheckpoint = {
-      dev: c.dev, ino: c.ino, path: c.path, offset, generation,
-      fingerprint: sha256(head), fingerprintLength: head.length, updated: new Date().toISOString(),
-      ...(context !== undefined ? { context } : {}),
-    };
-    store.set(cp);
+    store.set({ ...checkpointOf(c, offset, generation, head), ...(context !== undefined ? { context } : {}) });
     this.letGo.delete(key); // taken up again: its checkpoint is live once more
     this.tracked.set(key, {
       key, dev: c.dev, ino: c.ino, path: c.path, fh, gz, readOffset: start, contextEnd: context !== undefined ? offset : 0, generation,
@@ -671,7 +681,7 @@ export class FileFollower {
     const want = Math.min(size, FINGERPRINT_BYTES);
     if (t.head.length >= want || t.fh === undefined) return;
     const head = await headOf(t.fh, want);
-    if (!head.subarray(0, t.head.length).equals(t.head)) return; // truncated meanwhile: the next check sees it
+    if (!startsWith(head, t.head)) return; // truncated meanwhile: the next check sees it
     t.head = head;
     const cp = this.opts.store.get(t.dev, t.ino);
     if (cp === undefined || cp.generation !== t.generation) return;
@@ -706,10 +716,7 @@ export class FileFollower {
     t.head = await headOf(t.fh!, Math.min(size, FINGERPRINT_BYTES));
     t.lastGrowth = Date.now();
     this.letGo.delete(t.key);
-    store.set({
-      dev: t.dev, ino: t.ino, path: t.path, offset: 0, generation: t.generation,
-      fingerprint: sha256(t.head), fingerprintLength: t.head.length, updated: new Date().toISOString(),
-    });
+    store.set(checkpointOf(t, 0, t.generation, t.head));
   }
 
   /**
@@ -723,15 +730,12 @@ export class FileFollower {
       const st = await stat(path).catch(() => undefined);
       if (st === undefined || !st.isFile() || this.tracked.has(inodeKey(st.dev, st.ino))) continue;
       const c = await this.candidate(path, st);
-      if (c === undefined || c.head.length < t.head.length || !c.head.subarray(0, t.head.length).equals(t.head)) continue;
+      if (c === undefined || !startsWith(c.head, t.head)) continue;
       if (!c.gz && c.size < from) continue;
       // Read from where we were; the checkpoint stays at what the sink settled, since the lines
       // in between are not delivered yet.
       const generation = newGeneration();
-      this.opts.store.set({
-        dev: c.dev, ino: c.ino, path, offset: from, generation,
-        fingerprint: sha256(t.head), fingerprintLength: t.head.length, updated: new Date().toISOString(),
-      });
+      this.opts.store.set(checkpointOf(c, from, generation, t.head));
       const copy = { ...c, head: t.head };
       // Its lines continue the original's stream: what was read of the original is counted there.
       if (await this.takeUp(copy, { kind: 'checkpoint', cp: this.opts.store.get(c.dev, c.ino)! }, 'beginning', true, t.stream)) {
@@ -742,7 +746,7 @@ export class FileFollower {
         }
         const taken = this.tracked.get(inodeKey(c.dev, c.ino));
         if (taken !== undefined) taken.contextEnd = contextEnd;
-        this.judged.set(inodeKey(c.dev, c.ino), `${c.size}:${c.mtimeMs}`);
+        this.judged.set(inodeKey(c.dev, c.ino), stampOf(c));
         return;
       }
       this.opts.store.delete(c.dev, c.ino);
@@ -820,7 +824,7 @@ export class FileFollower {
   private async finish(t: Tracked): Promise<FileBatch | undefined> {
     const last = t.splitter.flush();
     const st = await (t.fh?.stat() ?? stat(t.path)).catch(() => undefined);
-    if (st !== undefined) this.judged.set(t.key, `${st.size}:${st.mtimeMs}`); // done with; not a new sibling
+    if (st !== undefined) this.judged.set(t.key, stampOf(st)); // done with; not a new sibling
     await this.release(t);
     this.tracked.delete(t.key);
     this.letGo.set(t.key, { generation: t.generation, endOffset: last.data.length > 0 ? last.endOffset : t.readOffset });

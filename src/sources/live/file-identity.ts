@@ -31,6 +31,11 @@ export function matchesFingerprint(head: Buffer, fingerprint: string, length: nu
   return length > 0 && head.length >= length && sha256(head.subarray(0, length)) === fingerprint;
 }
 
+/** Whether `head` begins with the bytes `prefix` (a file's first bytes as seen earlier: a copy's, a grown file's). */
+export function startsWith(head: Buffer, prefix: Buffer): boolean {
+  return head.length >= prefix.length && head.subarray(0, prefix.length).equals(prefix);
+}
+
 export function isGzipHead(head: Uint8Array): boolean {
   return head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
 }

@@ -92,7 +92,6 @@ export class Spool {
   private readonly maxPendingBytes: number;
   private readonly retryMs: number;
   private timer: NodeJS.Timeout | undefined;
-  private pendingBytes = 0;
   private failures = 0;
   private roomWaiters: (() => void)[] = [];
   readonly counters: SpoolCounters = { dropped: 0, writeErrors: 0, pendingBytes: 0 };
@@ -129,12 +128,12 @@ export class Spool {
 
   /** Whether more than `maxPendingBytes` wait for the disk: stop reading senders that can wait. */
   get full(): boolean {
-    return this.pendingBytes >= this.maxPendingBytes;
+    return this.counters.pendingBytes >= this.maxPendingBytes;
   }
 
   /** Calls `fn` once the backlog is down to half the bound (at once if it is). */
   onRoom(fn: () => void): void {
-    if (this.pendingBytes <= this.maxPendingBytes / 2) fn();
+    if (this.counters.pendingBytes <= this.maxPendingBytes / 2) fn();
     else this.roomWaiters.push(fn);
   }
 
@@ -146,7 +145,7 @@ export class Spool {
    */
   append(senderIp: string, message: string, canWait = false): boolean {
     const line = Buffer.from(escapeMessage(message) + '\n');
-    if (!canWait && this.pendingBytes + line.length > this.maxPendingBytes) {
+    if (!canWait && this.counters.pendingBytes + line.length > this.maxPendingBytes) {
       this.counters.dropped++;
       return false;
     }
@@ -198,9 +197,8 @@ export class Spool {
   }
 
   private addPending(n: number): void {
-    this.pendingBytes += n;
-    this.counters.pendingBytes = this.pendingBytes;
-    if (n < 0 && this.roomWaiters.length > 0 && this.pendingBytes <= this.maxPendingBytes / 2) {
+    this.counters.pendingBytes += n;
+    if (n < 0 && this.roomWaiters.length > 0 && this.counters.pendingBytes <= this.maxPendingBytes / 2) {
       for (const fn of this.roomWaiters.splice(0)) fn();
     }
   }
