@@ -30,15 +30,6 @@ export function classifyItem(item: Pick<BulkItemResult, 'status' | 'failureStore
 }
 
 /**
- * Whether a failed item or request tells that the cluster is overloaded or unavailable, so fewer
- * requests should be in flight (as Vector's adaptive concurrency counts every retriable response):
- * everything retried, i.e. no answer at all, 408, 429 and 5xx.
- */
-export function isPushback(status: number | undefined): boolean {
-  return status === undefined || status === 0 || status === 408 || status === 429 || status >= 500;
-}
-
-/**
  * A request that got no `_bulk` answer: `status` is the HTTP status of an error response, or
  * undefined when there was none (connection refused or reset, timeout).
  */
