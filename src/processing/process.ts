@@ -11,6 +11,7 @@ import { timeZone } from '../time/zone.js';
 import { DEFAULT_NAMESPACE } from '../model/data-stream.js';
 import { baseIdOf, canonicalSecond, canonicalTimestamp, occurrenceId } from '../model/doc-id.js';
 import { RunCounter, type BatchRuns } from './occurrence.js';
+import { isBlankLine } from '../core/ascii.js';
 
 /**
  * The per-line work between a source and an output — parse, enrich, encode (with the encoder the
@@ -45,14 +46,6 @@ export interface ProcessedBatch {
 }
 
 export type Processor = (input: LineInput) => ProcessedBatch;
-
-function isBlank(line: string): boolean {
-  for (let i = 0; i < line.length; i++) {
-    const c = line.charCodeAt(i);
-    if (c !== 32 && c !== 9 && c !== 13 && c !== 0) return false;
-  }
-  return true;
-}
 
 /**
  * `encoding`: the output's format (as data, so a parser thread can be given it; an encoder itself
@@ -107,7 +100,7 @@ export async function createProcessor(config: ProcessorConfig, encoding: Encoder
       const line = lines[i]!;
       const cut = input.truncated[t] === i;
       if (cut) t++;
-      if (!cut && isBlank(line)) continue;
+      if (!cut && isBlankLine(line)) continue;
       const doc: EcsDocument = parse(line, metaOf(input, i, meta));
       if (i < context) {
         // Delivered before a restart: only counted, so the lines after it keep their numbers.

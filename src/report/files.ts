@@ -16,6 +16,7 @@ import { timeZone } from '../time/zone.js';
 import { DocumentAggregator } from './aggregate.js';
 import type { InputFile, ReportInput } from './data.js';
 import { Tally } from './tally.js';
+import { isBlankLine } from '../core/ascii.js';
 
 export interface FileReportOptions {
   /** Files, directories, globs; `-` or nothing reads `stdin`. */
@@ -39,14 +40,6 @@ export interface ReadProgress {
   rawBytes: number;
   totalBytes: number;
   lines: number;
-}
-
-function isBlank(line: string): boolean {
-  for (let i = 0; i < line.length; i++) {
-    const c = line.charCodeAt(i);
-    if (c !== 32 && c !== 9 && c !== 13 && c !== 0) return false;
-  }
-  return true;
 }
 
 function reasonOf(err: unknown): string {
@@ -83,7 +76,7 @@ export async function tallyFiles(o: FileReportOptions): Promise<{ tally: Tally; 
         next++;
         tally.truncated++;
       }
-      if (!cut && isBlank(line)) {
+      if (!cut && isBlankLine(line)) {
         tally.blank++;
         continue;
       }
