@@ -155,6 +155,38 @@ class ModelOutput implements Output {
   }
 }
 
+/**
+ * Which settled lines a crash may send again: those settled after the last checkpoint write
+ * began. Kept as settles in order, not as a set of ids: identical lines of one second in two
+ * files share an id, and one settled before a write must not vouch for another settled during it.
+ */
+class SettleLedger {
+  private sinceWrite: string[] = [];
+  readonly mayRepeat = new Set<string>();
+
+  settled(ids: Iterable<string>): void {
+    for (const id of ids) this.sinceWrite.push(id);
+  }
+
+  /** Around a checkpoint write: what was settled before it began is in it; what settles while it is written may not be. */
+  async written(write: () => Promise<void>): Promise<void> {
+    const covered = this.sinceWrite.length;
+    await write();
+    this.sinceWrite.splice(0, covered);
+  }
+
+  /** A crash: whatever settled since the last write began may come again. */
+  crashed(): void {
+    for (const id of this.sinceWrite) this.mayRepeat.add(id);
+    this.sinceWrite = [];
+  }
+
+  /** A graceful stop wrote everything settled. */
+  stopped(): void {
+    this.sinceWrite = [];
+  }
+}
+
 class World {
   readonly live: string;
   readonly state: string;
@@ -163,9 +195,9 @@ class World {
   /** The head of a line written without its end yet. */
   partial: string | undefined;
   readonly cluster = new Cluster();
-  private settledSinceFlush = new Set<string>();
-  /** Ids a crash may send again: settled after the last checkpoint write. */
-  readonly mayRepeat = new Set<string>();
+  private readonly ledger = new SettleLedger();
+  /** Ids a crash may send again: settled after the last checkpoint write began. */
+  readonly mayRepeat = this.ledger.mayRepeat;
   private follower: FileFollower | undefined;
   private store: CheckpointStore | undefined;
   private output: ModelOutput | undefined;
@@ -195,9 +227,7 @@ class World {
     await this.store.flush(); // as tail's checkpoint timer does within a second
     const ac = (this.ac = new AbortController());
     const committer = new Committer();
-    const output = (this.output = new ModelOutput(committer, this.cluster, (ids) => {
-      for (const id of ids) this.settledSinceFlush.add(id);
-    }, this.stalled));
+    const output = (this.output = new ModelOutput(committer, this.cluster, (ids) => this.ledger.settled(ids), this.stalled));
     // A sink that keeps up settles at once; `stall` holds batches (and so, reading).
     this.loop = new Pipeline(this.pool, output, committer).run(followedBatches(follower, ac.signal));
   }
@@ -212,17 +242,15 @@ class World {
     this.output!.drop(); // not settled: read again after the restart
     this.ac!.abort();
     await this.loop;
-    if (how === 'graceful') await this.flush();
-    else for (const id of this.settledSinceFlush) this.mayRepeat.add(id);
-    this.settledSinceFlush = new Set();
+    if (how === 'graceful') {
+      await this.flush();
+      this.ledger.stopped();
+    } else this.ledger.crashed();
     this.follower = undefined;
   }
 
   async flush(): Promise<void> {
-    // What was settled before the write is in it; what settles while it is written may not be.
-    const covered = [...this.settledSinceFlush];
-    await this.store!.flush();
-    for (const id of covered) this.settledSinceFlush.delete(id);
+    await this.ledger.written(() => this.store!.flush());
   }
 
   stall(): void {
@@ -413,4 +441,31 @@ test('file follower model: any sequence of appends (identical lines of a second 
     await pool.close();
     rmSync(root, { recursive: true, force: true });
   }
+});
+
+// The shrunk case a reviewer found (append 2 with a half line, rotate, restart, append 1, flush,
+// crash): the rotated file's first line and the new file's line were the same packet in the same
+// second, so one id. The new file's line settled while the checkpoint was being written, the write
+// did not hold it, and the crash sent it again, as it may; the model, keeping settled ids in a set,
+// had let the earlier identical line's settle vouch for it and called it "sent twice".
+test('model bookkeeping: a line settled while a checkpoint is written may come again after a crash, even when an identical line settled before the write', async () => {
+  const ledger = new SettleLedger();
+  ledger.settled(['same-id']); // the rotated file's line, settled before the write: in it
+  await ledger.written(async () => ledger.settled(['same-id'])); // the new file's identical line, settled during it
+  ledger.crashed();
+  assert.deepEqual([...ledger.mayRepeat], ['same-id']);
+
+  // And no more than that: what a write holds is not allowed to come again.
+  const strict = new SettleLedger();
+  strict.settled(['a', 'b']);
+  await strict.written(async () => undefined);
+  strict.settled(['c']);
+  strict.crashed();
+  assert.deepEqual([...strict.mayRepeat], ['c']);
+  const stopped = new SettleLedger();
+  stopped.settled(['a']);
+  await stopped.written(async () => undefined);
+  stopped.stopped();
+  stopped.crashed();
+  assert.deepEqual([...stopped.mayRepeat], []);
 });
