@@ -78,7 +78,23 @@ function rollup(pid: number): Rollup | undefined {
   return kb && { rss: kb('Rss'), anonymous: kb('Anonymous') };
 }
 
-/** Resident bytes by mapping (file path, [heap], [stack], or anonymous), largest first. */
+/**
+ * What a mapping is, for the peak's breakdown. File mappings are split by permission (a
+ * binary's code against its read-only data: Node's ICU data and its own JS sources are the
+ * latter). Anonymous ones by size: V8 allocates its heaps in 256 KiB pages, each a mapping of
+ * its own; glibc's per-thread malloc arenas (ArrayBuffer contents among them) are reserved 64 MiB
+ * at a time and grow inside that.
+ */
+function mappingKind(start: number, end: number, perms: string, name: string): string {
+  if (name === '') {
+    const kib = (end - start) / 1024;
+    return kib <= 256 ? 'anonymous, 256 KiB or less (V8 heap pages)' : kib <= 65536 ? 'anonymous, 256 KiB to 64 MiB (malloc arenas, large buffers)' : `anonymous, over 64 MiB (${perms})`;
+  }
+  if (name.startsWith('/')) return `${name} ${perms.startsWith('r-x') ? 'code' : perms.startsWith('r--') ? 'read-only data' : perms}`;
+  return name;
+}
+
+/** Resident bytes by kind of mapping (see mappingKind), largest first. */
 function mappings(pid: number): [string, number][] {
   let text: string;
   try {
@@ -89,9 +105,9 @@ function mappings(pid: number): [string, number][] {
   const by = new Map<string, number>();
   let name = '';
   for (const line of text.split('\n')) {
-    const head = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    const head = /^([0-9a-f]+)-([0-9a-f]+) (\S+) \S+ \S+ \S+\s*(.*)$/.exec(line);
     if (head !== null) {
-      name = head[1] === '' ? 'anonymous' : head[1]!;
+      name = mappingKind(parseInt(head[1]!, 16), parseInt(head[2]!, 16), head[3]!, head[4]!);
       continue;
     }
     const rss = /^Rss:\s+(\d+) kB/.exec(line);
@@ -237,7 +253,7 @@ async function main(): Promise<void> {
         runs.push(r);
         const threads = [...r.threads].filter(([, s]) => s >= 0.05).map(([n, s]) => `${n} ${s.toFixed(1)}`).join(', ');
         console.log(`round ${round}  node ${r.node} ${r.config.padEnd(14)} ${r.command.padEnd(6)} peak ${mib(r.peakRss).padStart(8)} (anonymous ${mib(r.anonymousAtPeak)})  ${µs(r).toFixed(1).padStart(5)} µs/line  ${Math.round(LINES / r.seconds).toLocaleString('en').padStart(7)} lines/s  ${r.requests} requests  load ${loadAverage().split(' ')[0]}  [CPU-s: ${threads}]`);
-        if (args.smaps) for (const [name, b] of r.atPeak.slice(0, 8)) console.log(`           ${mib(b).padStart(8)}  ${name}`);
+        if (args.smaps) for (const [name, b] of r.atPeak.slice(0, 10)) console.log(`           ${mib(b).padStart(8)}  ${name}`);
         await rm(runDir, { recursive: true, force: true });
       }
     }
