@@ -6,7 +6,7 @@
  *   node --import tsx scripts/screenshot-report.ts [log files…]
  *
  * Default input: samples/demo/router.log and samples/demo/auth.log (Asia/Tokyo, the demo
- * router's zone). Needs Chromium (Debian package `chromium`; CHROMIUM_PATH to use another).
+ * router's zone). Needs Chromium (Debian package `chromium`; DROPSHIP_CHROMIUM to use another, as the tests read it).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -39,7 +39,7 @@ const html = await renderHtml(data, { version: 'demo' });
 
 mkdirSync(OUT, { recursive: true });
 const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+  executablePath: process.env.DROPSHIP_CHROMIUM ?? '/usr/bin/chromium',
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
 });
 try {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -8,6 +8,7 @@ import { gzipSync } from 'node:zlib';
 import { chromium, type Browser } from 'playwright-core';
 import { createLineGenerator } from '../../bench/generate.js';
 import type { ReportData } from '../../src/report/data.js';
+import { CHROMIUM_PATH, chromiumProblem, skipWithoutChromium } from '../helpers/chromium.js';
 
 /**
  * `dropship report` as a process on a generated 50,000-line log (six router formats, IPv4/IPv6,
@@ -18,7 +19,6 @@ import type { ReportData } from '../../src/report/data.js';
  */
 
 const CLI = [process.execPath, '--import', 'tsx', join(import.meta.dirname, '../..', 'src', 'cli', 'main.ts')];
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const LINES = 50_000;
 const ZONE = 'Asia/Tokyo';
 const YEAR = 2025;
@@ -130,7 +130,6 @@ describe('report on a generated 50,000-line log', () => {
   let json: ReportData;
   let text: string;
   let browser: Browser | undefined;
-  let chromiumProblem: string | undefined;
 
   before(async () => {
     const made = makeLog();
@@ -142,12 +141,10 @@ describe('report on a generated 50,000-line log', () => {
     assert.match(h.stderr, /wrote .*report\.html \(html, [\d,]+ bytes\): 50,000 lines, 49,950 attempts, 25 parse failures/);
     json = JSON.parse(j.stdout) as ReportData;
     text = t.stdout;
-    if (!existsSync(CHROMIUM)) chromiumProblem = `no Chromium at ${CHROMIUM} (Debian package chromium, listed in .ci/apt-packages.txt)`;
-    if (chromiumProblem !== undefined && process.env.CI) throw new Error(`CI is set but there is ${chromiumProblem}`);
-    if (chromiumProblem === undefined) {
+    if (chromiumProblem() === undefined) {
       // Playwright gives every launch a fresh temporary profile (its own --user-data-dir).
       browser = await chromium.launch({
-        executablePath: CHROMIUM,
+        executablePath: CHROMIUM_PATH,
         args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
       });
     }
@@ -167,8 +164,8 @@ describe('report on a generated 50,000-line log', () => {
   });
 
   test('the page loads in Chromium with the network blocked: no request, no console error, no script', async (t) => {
-    // The reporters print the reason with the skipped test (and test/helpers/skip-summary.mjs lists it).
-    if (browser === undefined) return t.skip(chromiumProblem);
+    if (skipWithoutChromium(t)) return;
+    assert.ok(browser !== undefined, `Chromium at ${CHROMIUM_PATH} did not start`);
     const context = await browser.newContext({ offline: true, javaScriptEnabled: true, viewport: { width: 1200, height: 900 } });
     const requests: string[] = [];
     const problems: string[] = [];

@@ -11,15 +11,8 @@
  *   what `verifyNoRenderErrors` counts), a Lens panel whose configuration or query failed shows
  *   `embeddable-lens-failure` (Lens VisualizationErrorPanel); newer panels also set `data-error`.
  */
-import { existsSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
-
-export const CHROMIUM_PATH = process.env.DROPSHIP_CHROMIUM ?? '/usr/bin/chromium';
-
-/** Why the browser checks cannot run here, or undefined. */
-export function browserProblem(): string | undefined {
-  return existsSync(CHROMIUM_PATH) ? undefined : `no Chromium at ${CHROMIUM_PATH} (Debian package "chromium", or set DROPSHIP_CHROMIUM)`;
-}
+import { CHROMIUM_PATH } from './chromium.js';
 
 export async function launchBrowser(): Promise<Browser> {
   // --no-sandbox: CI and containers run as root, where Chromium refuses its sandbox.

@@ -8,7 +8,8 @@ import { promisify } from 'node:util';
 import { GenericContainer, Network, Wait, type StartedNetwork, type StartedTestContainer } from 'testcontainers';
 import type { Browser } from 'playwright-core';
 import { dockerGate } from '../helpers/docker.js';
-import { browserProblem, checkDashboard, launchBrowser, problems } from '../helpers/kibana-browser.js';
+import { skipWithoutChromium } from '../helpers/chromium.js';
+import { checkDashboard, launchBrowser, problems } from '../helpers/kibana-browser.js';
 import { fieldsUsedByPanels } from '../../kibana/src/fields-used.js';
 import { RUNTIME_FIELDS } from '../../kibana/src/runtime-fields.js';
 import { DEFAULT_NDJSON_PATH } from '../../src/kibana/saved-objects.js';
@@ -129,8 +130,7 @@ for (const version of VERSIONS) {
     for (const d of dashboards) {
       it(`"${String(d.attributes.title)}" opens in Chromium with every panel drawn and no panel error`, async (t) => {
         if (skipWithoutDocker(t)) return;
-        const noBrowser = browserProblem();
-        if (noBrowser) return t.skip(noBrowser);
+        if (skipWithoutChromium(t)) return;
         browser ??= await launchBrowser();
         const url = `${kibanaUrl}/app/dashboards#/view/${d.id}?_g=(time:(from:'${demoFrom}',to:'${demoTo}'))`;
         const report = await checkDashboard(browser, url, { timeoutMs: 180_000, settleMs: 3000 });
