@@ -15,7 +15,11 @@ export function fail(message: string): never {
   throw new BenchFailure(message);
 }
 
-/** Runs a bench: a failed check (or any error) is printed and the process exits 1. */
+/**
+ * Runs a bench: a failed check (or any error) is printed, reason first, and the process exits 1.
+ * Exits rather than setting exitCode: a bench that failed half-way may still hold a `_bulk` server
+ * child, a shipper or a timer, which would keep it alive after the failure was printed.
+ */
 export async function runBench(main: () => Promise<void>): Promise<void> {
   try {
     await main();

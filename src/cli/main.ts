@@ -9,7 +9,8 @@ import { DROPSHIP_ENV_HELP } from './env-help.js';
 // bookkeeping and small short-lived garbage (documents are built in worker threads, request
 // bodies live outside the heap). Left to its defaults, V8 lets a 20 MB live set grow a heap of
 // 60–80 MB before collecting. 64 MB old space is over twice the largest live set measured (see
-// bench/README.md); parser threads get their own limits in processing/pool.ts.
+// bench/README.md); parser threads get their own limits in processing/pool.ts, whose young
+// generation (maxYoungGenerationSizeMb) is the one --max-semi-space-size=2 gives here: change both.
 // --liftoff-only: the HTTP client (undici) parses responses with llhttp compiled to WebAssembly,
 // and V8's optimizing tier-up of that module, on the first requests, briefly took ~20 MiB of
 // compiler memory: the whole difference between the steady RSS and the peak (measured 142–143
