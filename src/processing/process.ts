@@ -6,7 +6,7 @@ import { stringifyDocument } from '../model/serialize.js';
 import { createEncoder, type DocumentEncoder, type EncoderSpec } from '../codec/encoder.js';
 import { TAG_TRUNCATED } from '../normalize/ecs.js';
 import { createParser, type ParseMeta } from '../parse/index.js';
-import { decodeLines, MAX_LINE_BYTES } from '../sources/framing/line-bytes.js';
+import { LineReader, MAX_LINE_BYTES } from '../sources/framing/line-bytes.js';
 import { timeZone } from '../time/zone.js';
 import { DEFAULT_NAMESPACE } from '../model/data-stream.js';
 import { baseIdOf, canonicalSecond, canonicalTimestamp, occurrenceId } from '../model/doc-id.js';
@@ -93,11 +93,14 @@ export async function createProcessor(config: ProcessorConfig, encoding: Encoder
     const meta: ParseMeta | undefined = input.receivedMs === undefined && input.year === undefined ? undefined : {};
     if (meta !== undefined && input.receivedMs !== undefined) meta.receivedMs = input.receivedMs;
     if (meta !== undefined && input.year !== undefined) meta.year = input.year;
-    const lines = input.lines ?? (input.data === undefined ? [] : decodeLines(input.data));
-    const context = Math.min(input.contextLines ?? 0, lines.length);
+    const text = input.lines;
+    const bytes = text === undefined && input.data !== undefined ? new LineReader(input.data) : undefined;
+    const context = input.contextLines ?? 0;
     counter?.reset();
-    for (let i = 0; i < lines.length; i++) {
-      const line = lines[i]!;
+    let i = 0;
+    for (; ; i++) {
+      const line = text !== undefined ? text[i] : bytes?.next();
+      if (line === undefined) break;
       const cut = input.truncated[t] === i;
       if (cut) t++;
       if (!cut && isBlankLine(line)) continue;
@@ -128,7 +131,7 @@ export async function createProcessor(config: ProcessorConfig, encoding: Encoder
     const body = bodies === undefined ? Buffer.allocUnsafeSlow(at) : bodies.take(at);
     out.copy(body, 0, 0, at);
     const runs = counter?.result((line) => (input.data === undefined ? -1 : byteOfLine(input.data, line)));
-    return { body, docs, lines: lines.length - context, unparsed, runs };
+    return { body, docs, lines: i - Math.min(context, i), unparsed, runs };
   };
 }
 

@@ -198,17 +198,36 @@ function byteSum(pieces: Buffer[]): number {
   return n;
 }
 
-/** The lines of a LineBytes buffer, decoded as UTF-8 with invalid sequences replaced. */
-export function decodeLines(data: Uint8Array): string[] {
-  const buf = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  const lines: string[] = [];
-  let start = 0;
-  while (start < buf.length) {
+/**
+ * The lines of a LineBytes buffer one at a time, decoded as UTF-8 with invalid sequences replaced.
+ * One at a time because a line's text is garbage once its document is written: a batch decoded
+ * whole stays alive through every young-generation collection the batch sees, which copies it.
+ */
+export class LineReader {
+  private readonly buf: Buffer;
+  private at = 0;
+
+  constructor(data: Uint8Array) {
+    this.buf = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  }
+
+  /** The next line without its newline; undefined past the last. */
+  next(): string | undefined {
+    const buf = this.buf;
+    const start = this.at;
+    if (start >= buf.length) return undefined;
     let nl = buf.indexOf(NL, start);
     if (nl < 0) nl = buf.length; // not produced by the splitter, but never lose the bytes
-    lines.push(buf.toString('utf8', start, nl));
-    start = nl + 1;
+    this.at = nl + 1;
+    return buf.toString('utf8', start, nl);
   }
+}
+
+/** The lines of a LineBytes buffer, decoded as UTF-8 with invalid sequences replaced. */
+export function decodeLines(data: Uint8Array): string[] {
+  const reader = new LineReader(data);
+  const lines: string[] = [];
+  for (let line = reader.next(); line !== undefined; line = reader.next()) lines.push(line);
   return lines;
 }
 
