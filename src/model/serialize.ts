@@ -178,9 +178,8 @@ const NEEDS_ESCAPE = /[\u0000-\u001f"\\\ud800-\udfff]/;
 const NEEDS_JSON = /[\u0000-\u001f\ud800-\udfff]/;
 const QUOTE_OR_BACKSLASH = /["\\]/g;
 
-/** A string as JSON. */
-function quote(s: string): string {
-  if (!NEEDS_ESCAPE.test(s)) return `"${s}"`;
+/** A string that needs escaping, as JSON. */
+function escaped(s: string): string {
   // A quote or backslash is escaped by a backslash; anything rarer is left to JSON.stringify,
   // which is slow on long strings (most escaped strings are lines with a quoted DESCR=).
   if (!NEEDS_JSON.test(s)) return `"${s.replace(QUOTE_OR_BACKSLASH, '\\$&')}"`;
@@ -307,6 +306,10 @@ function safeAt(c: Node, v: string): boolean {
 }
 
 function stringStep(at: Node, inArray: boolean, key: string, v: string, w: Writer): Node {
+  // A TEXT hole takes any string, so it is the last resort: a value needing no escape is written
+  // by a SAFE hole, whose quotes are constant text (one escaped line would otherwise make its
+  // member TEXT for good, and every later value pay for quoting).
+  let text = -1;
   for (let i = 0, c = at.first; c !== undefined; c = childAt(at, ++i)) {
     if (c.key !== key) continue;
     if (c.kind === STABLE) {
@@ -316,14 +319,18 @@ function stringStep(at: Node, inArray: boolean, key: string, v: string, w: Write
         w.out += runOf(c) + v;
         return promote(at, i);
       }
-    } else if (c.kind === TEXT) {
-      w.out += runOf(c) + quote(v);
-      return promote(at, i);
-    }
+    } else if (c.kind === TEXT && text < 0) text = i;
   }
-  const c = grow(at, inArray, key, v, !NEEDS_ESCAPE.test(v));
+  const safe = !NEEDS_ESCAPE.test(v);
+  if (text >= 0 && !safe) {
+    const c = promote(at, text);
+    w.out += runOf(c) + escaped(v);
+    return c;
+  }
+  const c = grow(at, inArray, key, v, safe);
   if (c.kind === SAFE) w.out += runOf(c) + v;
-  else if (c.kind === TEXT) w.out += runOf(c) + quote(v);
+  // grow makes a string's hole TEXT only for a value that needs escaping.
+  else if (c.kind === TEXT) w.out += runOf(c) + escaped(v);
   return c;
 }
 
