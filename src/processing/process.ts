@@ -6,7 +6,7 @@ import { stringifyDocument } from '../model/serialize.js';
 import { createEncoder, type DocumentEncoder, type EncoderSpec } from '../codec/encoder.js';
 import { TAG_TRUNCATED } from '../normalize/ecs.js';
 import { createParser, type ParseMeta } from '../parse/index.js';
-import { LineReader, MAX_LINE_BYTES } from '../sources/framing/line-bytes.js';
+import { LineReader, lineStart, MAX_LINE_BYTES } from '../sources/framing/line-bytes.js';
 import { timeZone } from '../time/zone.js';
 import { DEFAULT_NAMESPACE } from '../model/data-stream.js';
 import { baseIdOf, canonicalSecond, canonicalTimestamp, occurrenceId } from '../model/doc-id.js';
@@ -130,22 +130,9 @@ export async function createProcessor(config: ProcessorConfig, encoding: Encoder
     // worker can hand it over without a copy.
     const body = bodies === undefined ? Buffer.allocUnsafeSlow(at) : bodies.take(at);
     out.copy(body, 0, 0, at);
-    const runs = counter?.result((line) => (input.data === undefined ? -1 : byteOfLine(input.data, line)));
+    const runs = counter?.result((line) => (input.data === undefined ? -1 : lineStart(input.data, line, i)));
     return { body, docs, lines: i - Math.min(context, i), unparsed, runs };
   };
-}
-
-const NL = 0x0a;
-
-/** Where line `line` starts in line bytes (LineBytes data: every line ends in "\n"). */
-function byteOfLine(data: Uint8Array, line: number): number {
-  let p = 0;
-  for (let n = 0; n < line; n++) {
-    const nl = data.indexOf(NL, p);
-    if (nl < 0) return data.length;
-    p = nl + 1;
-  }
-  return p;
 }
 
 /** The batch's meta, or this line's own receive time where the record carries one. */

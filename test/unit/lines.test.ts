@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { ByteLineSplitter, decodeLines, type LineBytes } from '../../src/sources/framing/line-bytes.js';
+import { ByteLineSplitter, decodeLines, lineStart, type LineBytes } from '../../src/sources/framing/line-bytes.js';
 import { readLineBatches } from '../../src/sources/framing/lines.js';
 
 async function collect(chunks: (string | Buffer)[], max?: number): Promise<{ lines: string[]; truncated: string[]; ends: number[] }> {
@@ -115,4 +115,21 @@ test('byte splitter: a long chunk with overlong lines among short ones is cut li
   assert.equal(b.endOffset, 6 + 26 + 3 + 12 + 5);
   assert.equal(b.data.byteOffset, 0, 'the batch owns its memory (so it can be transferred)');
   assert.equal(b.data.buffer.byteLength, b.data.length);
+});
+
+test('lineStart: where each line of a batch starts, with or without a last newline, empty lines included', () => {
+  fc.assert(
+    fc.property(fc.array(fc.stringMatching(/^[a-z]{0,4}$/), { minLength: 1, maxLength: 12 }), fc.boolean(), (lines, lastNewline) => {
+      const text = lines.join('\n') + (lastNewline ? '\n' : '');
+      const data = Buffer.from(text);
+      const count = decodeLines(data).length;
+      let at = 0;
+      for (let n = 0; n < count; n++) {
+        assert.equal(lineStart(data, n, count), at, `line ${n} of ${JSON.stringify(text)}`);
+        at += Buffer.byteLength(lines[n]!) + 1;
+      }
+      assert.equal(lineStart(data, count, count), data.length);
+    }),
+    { numRuns: 500 },
+  );
 });

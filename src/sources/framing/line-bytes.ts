@@ -223,6 +223,23 @@ export class LineReader {
   }
 }
 
+/**
+ * Where line `line` of the `count` lines of a LineBytes buffer starts. Searched from the end: the
+ * line asked for is usually in the batch's last second (processing/occurrence.ts).
+ */
+export function lineStart(data: Uint8Array, line: number, count: number): number {
+  if (line >= count) return data.length;
+  // `end`: where line n's content ends (its newline, or the buffer's end for a last line without one).
+  let end = data.length > 0 && data[data.length - 1] === NL ? data.length - 1 : data.length;
+  let start = 0;
+  for (let n = count - 1; n >= line; n--) {
+    // lastIndexOf from -1 would search from the buffer's end.
+    start = end === 0 ? 0 : data.lastIndexOf(NL, end - 1) + 1;
+    end = start - 1;
+  }
+  return start;
+}
+
 /** The lines of a LineBytes buffer, decoded as UTF-8 with invalid sequences replaced. */
 export function decodeLines(data: Uint8Array): string[] {
   const reader = new LineReader(data);
