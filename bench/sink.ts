@@ -114,7 +114,7 @@ void sink_;
 async function shipFromWorkers(count: number): Promise<number> {
   const CHUNK = 2000;
   const workers = Array.from({ length: count }, () =>
-    new Worker(new URL('./serialize-worker-entry.mjs', import.meta.url)).on('error', (err) => {
+    new Worker(new URL('./tsx-worker.mjs', import.meta.url), { workerData: { module: new URL('./serialize-worker.ts', import.meta.url).href } }).on('error', (err) => {
       console.error(`serialize worker failed: ${err.message}`);
       process.exit(1);
     }),

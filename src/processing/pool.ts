@@ -47,6 +47,9 @@ export interface WorkerSetup {
   encoding: EncoderSpec;
 }
 
+/** A parser thread's heap limits (see createPool); bench/parser-thread.ts runs its worker with them too. */
+export const PARSER_THREAD_LIMITS = { maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 6 } as const;
+
 export async function createPool(config: ProcessorConfig, encoding: EncoderSpec, workers: number): Promise<ProcessingPool> {
   const lineBuffers = new ArrayBufferPool(BATCH_BUFFERS_KEPT);
   if (workers <= 0) {
@@ -87,7 +90,7 @@ export async function createPool(config: ProcessorConfig, encoding: EncoderSpec,
     // A 4x larger young generation halved the thread's GC time, cost ~17 MiB and gained no
     // throughput.
     const setup: WorkerSetup = { config, encoding };
-    const w = new Worker(url, { workerData: setup, resourceLimits: { maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 6 } });
+    const w = new Worker(url, { workerData: setup, resourceLimits: PARSER_THREAD_LIMITS });
     w.on('message', (m: { id: number; batch?: ProcessedBatch; returned?: ArrayBuffer; heap?: ThreadHeap; error?: string; ready?: boolean }) => {
       if (m.ready) return;
       if (m.returned !== undefined) lineBuffers.give(m.returned);
