@@ -233,8 +233,8 @@ export function lineStart(data: Uint8Array, line: number, count: number): number
   let end = data.length > 0 && data[data.length - 1] === NL ? data.length - 1 : data.length;
   let start = 0;
   for (let n = count - 1; n >= line; n--) {
-    // lastIndexOf from -1 would search from the buffer's end.
-    start = end === 0 ? 0 : data.lastIndexOf(NL, end - 1) + 1;
+    // A negative start makes lastIndexOf search from the buffer's end.
+    start = end <= 0 ? 0 : data.lastIndexOf(NL, end - 1) + 1;
     end = start - 1;
   }
   return start;
