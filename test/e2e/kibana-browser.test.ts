@@ -10,8 +10,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { chromiumProblem } from '../helpers/chromium.js';
-import { checkDashboard, launchBrowser, problems } from '../helpers/kibana-browser.js';
+import { chromiumProblem, launchChromium } from '../helpers/chromium.js';
+import { checkDashboard, problems } from '../helpers/kibana-browser.js';
 
 const skip = chromiumProblem() ?? false;
 if (skip) console.log(`skipping browser checks: ${skip}`);
@@ -59,7 +59,7 @@ before(async () => {
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  if (!skip) browser = await launchBrowser();
+  if (!skip) browser = await launchChromium();
 });
 
 after(async () => {

@@ -5,10 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { createLineGenerator } from '../../bench/generate.js';
 import type { ReportData } from '../../src/report/data.js';
-import { CHROMIUM_PATH, chromiumProblem, skipWithoutChromium } from '../helpers/chromium.js';
+import { CHROMIUM_PATH, chromiumProblem, launchChromium, skipWithoutChromium } from '../helpers/chromium.js';
 
 /**
  * `dropship report` as a process on a generated 50,000-line log (six router formats, IPv4/IPv6,
@@ -141,13 +141,7 @@ describe('report on a generated 50,000-line log', () => {
     assert.match(h.stderr, /wrote .*report\.html \(html, [\d,]+ bytes\): 50,000 lines, 49,950 attempts, 25 parse failures/);
     json = JSON.parse(j.stdout) as ReportData;
     text = t.stdout;
-    if (chromiumProblem() === undefined) {
-      // Playwright gives every launch a fresh temporary profile (its own --user-data-dir).
-      browser = await chromium.launch({
-        executablePath: CHROMIUM_PATH,
-        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-      });
-    }
+    if (chromiumProblem() === undefined) browser = await launchChromium();
   });
   after(async () => browser?.close());
 

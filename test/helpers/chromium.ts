@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import type { TestContext } from 'node:test';
+import { chromium, type Browser } from 'playwright-core';
 
 /**
  * The headless browser of the tests that open pages (the report, Kibana's dashboards): the Debian
@@ -26,6 +27,19 @@ export function chromiumProblem(): string | undefined {
 export function skipWithoutChromium(t: TestContext): boolean {
   const problem = chromiumProblem();
   if (problem === undefined) return false;
-  t.skip(problem);
+  t.skip(`needs a headless Chromium: ${problem}`);
   return true;
+}
+
+/**
+ * Chromium as every browser test starts it. Playwright gives each launch a fresh temporary
+ * profile. --no-sandbox: CI and containers run as root, where Chromium refuses its sandbox. The
+ * rest keeps Chromium from making requests of its own, so a test can count a page's requests.
+ */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
 }

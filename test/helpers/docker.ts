@@ -19,7 +19,7 @@ export function dockerGate(): { skipWithoutDocker(t: TestContext): boolean; prob
     problem: () => problem,
     skipWithoutDocker(t: TestContext): boolean {
       if (problem === undefined) return false;
-      t.skip(problem);
+      t.skip(`needs Docker: ${problem}`);
       return true;
     },
   };

@@ -11,13 +11,7 @@
  *   what `verifyNoRenderErrors` counts), a Lens panel whose configuration or query failed shows
  *   `embeddable-lens-failure` (Lens VisualizationErrorPanel); newer panels also set `data-error`.
  */
-import { chromium, type Browser } from 'playwright-core';
-import { CHROMIUM_PATH } from './chromium.js';
-
-export async function launchBrowser(): Promise<Browser> {
-  // --no-sandbox: CI and containers run as root, where Chromium refuses its sandbox.
-  return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
-}
+import type { Browser } from 'playwright-core';
 
 export const PANEL_ERROR_SELECTORS = [
   '[data-test-subj="embeddableStackError"]',

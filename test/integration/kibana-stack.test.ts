@@ -8,8 +8,8 @@ import { promisify } from 'node:util';
 import { GenericContainer, Network, Wait, type StartedNetwork, type StartedTestContainer } from 'testcontainers';
 import type { Browser } from 'playwright-core';
 import { dockerGate } from '../helpers/docker.js';
-import { skipWithoutChromium } from '../helpers/chromium.js';
-import { checkDashboard, launchBrowser, problems } from '../helpers/kibana-browser.js';
+import { launchChromium, skipWithoutChromium } from '../helpers/chromium.js';
+import { checkDashboard, problems } from '../helpers/kibana-browser.js';
 import { fieldsUsedByPanels } from '../../kibana/src/fields-used.js';
 import { RUNTIME_FIELDS } from '../../kibana/src/runtime-fields.js';
 import { DEFAULT_NDJSON_PATH } from '../../src/kibana/saved-objects.js';
@@ -131,7 +131,7 @@ for (const version of VERSIONS) {
       it(`"${String(d.attributes.title)}" opens in Chromium with every panel drawn and no panel error`, async (t) => {
         if (skipWithoutDocker(t)) return;
         if (skipWithoutChromium(t)) return;
-        browser ??= await launchBrowser();
+        browser ??= await launchChromium();
         const url = `${kibanaUrl}/app/dashboards#/view/${d.id}?_g=(time:(from:'${demoFrom}',to:'${demoTo}'))`;
         const report = await checkDashboard(browser, url, { timeoutMs: 180_000, settleMs: 3000 });
         const panels = (JSON.parse(String(d.attributes.panelsJSON)) as unknown[]).length;
