@@ -310,6 +310,8 @@ function stringStep(at: Node, inArray: boolean, key: string, v: string, w: Write
   // by a SAFE hole, whose quotes are constant text (one escaped line would otherwise make its
   // member TEXT for good, and every later value pay for quoting).
   let text = -1;
+  // A SAFE hole that refused the value has tested it: it needs escaping.
+  let refused = false;
   for (let i = 0, c = at.first; c !== undefined; c = childAt(at, ++i)) {
     if (c.key !== key) continue;
     if (c.kind === STABLE) {
@@ -319,9 +321,10 @@ function stringStep(at: Node, inArray: boolean, key: string, v: string, w: Write
         w.out += runOf(c) + v;
         return promote(at, i);
       }
+      refused = true;
     } else if (c.kind === TEXT && text < 0) text = i;
   }
-  const safe = !NEEDS_ESCAPE.test(v);
+  const safe = !refused && !NEEDS_ESCAPE.test(v);
   if (text >= 0 && !safe) {
     const c = promote(at, text);
     w.out += runOf(c) + escaped(v);
