@@ -20,18 +20,18 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import type { ArrayBufferPool } from '../src/processing/buffer-pool.js';
 import type { Processor } from '../src/processing/process.js';
+import { FILE_READ_BYTES as BATCH_BYTES } from '../src/sources/framing/lines.js';
 import { fail, lowerMedian, positiveInteger, runBench, shebangNodeFlags, writeLogFile } from './shipping.js';
 
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const CHILD = 'DROPSHIP_PARSER_THREAD_BENCH';
-const BATCH_BYTES = 256 * 1024;
 
 interface Setup {
   builds: string[];
@@ -39,7 +39,6 @@ interface Setup {
   lines: number;
   rounds: number;
   timezone: string;
-  limits: { maxOldGenerationSizeMb: number; maxYoungGenerationSizeMb: number };
 }
 
 interface Round {
@@ -85,7 +84,7 @@ async function main(): Promise<void> {
     const rounds = positiveInteger(args.rounds, '--rounds');
     console.log(`node ${process.version} ${flags.join(' ')}; ${lines.toLocaleString('en')} generated lines (${(bytes / 1e6).toFixed(1)} MB) in ${BATCH_BYTES / 1024} KiB batches, ${rounds} rounds after one to warm up; zone ${args.timezone}`);
     console.log(`CPU time: ${typeof (process as { threadCpuUsage?: unknown }).threadCpuUsage === 'function' ? "the parser thread's own" : "the process's (no process.threadCpuUsage in this Node)"}`);
-    const setup: Setup = { builds, file, lines, rounds, timezone: args.timezone, limits: PARSER_THREAD_LIMITS };
+    const setup: Setup = { builds, file, lines, rounds, timezone: args.timezone };
     const worker = new Worker(new URL('./tsx-worker.mjs', import.meta.url), { workerData: { module: import.meta.url, setup }, resourceLimits: PARSER_THREAD_LIMITS });
     const results = await new Promise<Round[]>((done, failed) => {
       worker.once('message', done);
@@ -105,7 +104,7 @@ function report(builds: string[], results: Round[]): void {
     const us = rs.map((r) => r.usPerLine);
     const ratios = rs.map((r, i) => r.usPerLine / first[i]!.usPerLine);
     const line = [
-      `${build.slice(ROOT.length + 1) || build}:`,
+      `${relative(ROOT, build)}:`,
       `${lowerMedian(us).toFixed(2)} µs/line (median; lowest ${Math.min(...us).toFixed(2)}),`,
       `GC ${lowerMedian(rs.map((r) => r.gcCount))} collections ${lowerMedian(rs.map((r) => r.gcMs)).toFixed(0)} ms a round`,
     ];

@@ -57,10 +57,13 @@ export interface OpenOptions {
   onRawBytes?: (bytes: number) => void;
 }
 
+/** Bytes read from a file at a time: with gzip, before it is inflated. */
+export const FILE_READ_BYTES = 256 * 1024;
+
 /** Opens a file, transparently gunzipping it when it starts with the gzip magic bytes. */
 export async function openMaybeGzip(path: string, options: OpenOptions = {}): Promise<Readable> {
   const gz = await isGzipFile(path);
-  let raw: Readable = createReadStream(path, { highWaterMark: 256 * 1024, start: gz ? 0 : options.start ?? 0 });
+  let raw: Readable = createReadStream(path, { highWaterMark: FILE_READ_BYTES, start: gz ? 0 : options.start ?? 0 });
   const onRawBytes = options.onRawBytes;
   if (onRawBytes !== undefined) {
     // A pass-through counter rather than a 'data' listener, which would start the flow early.
